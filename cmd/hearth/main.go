@@ -1,0 +1,134 @@
+// Command hearth is the Hearth meeting server: signaling over WebSocket,
+// media through its own SFU, and the browser client, in one binary.
+//
+// With no configuration it keeps rooms in memory, creates a demo room and
+// prints the room's member and facilitator links.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/hearth-meet/hearth/media"
+	"github.com/hearth-meet/hearth/room"
+	"github.com/hearth-meet/hearth/room/memory"
+	"github.com/hearth-meet/hearth/signaling"
+	"github.com/hearth-meet/hearth/web"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hearth:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the server and serves until ctx ends. Links go to stdout,
+// logs to stderr. ready, if not nil, gets the HTTP address once serving.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- net.Addr) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+
+	sfu, err := media.New(media.Config{
+		UDPPort:        cfg.ICEUDPPort,
+		LoopbackOnly:   cfg.ICELoopbackOnly,
+		PublicIPs:      cfg.publicIPs(),
+		BatchWriteSize: cfg.BatchSize,
+	}, log.Named("media"))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = sfu.Close() }()
+
+	rooms := room.NewService(memory.New())
+	sig := signaling.NewServer(signaling.Params{Rooms: rooms, SFU: sfu, Log: log.Named("signaling")})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	base := cfg.baseURL(ln.Addr())
+
+	demo, err := rooms.Create(ctx, "Demo meeting")
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	fmt.Fprintf(stdout, "member link: %s/r/%s\n", base, demo.ID)
+	fmt.Fprintf(stdout, "facilitator link: %s/r/%s#f=%s\n", base, demo.ID, demo.FacilitatorKey)
+
+	srv := &http.Server{
+		Handler:           routes(sig, web.Handler()),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          zap.NewStdLog(log.Named("http")),
+	}
+	log.Info("serving", zap.String("http", ln.Addr().String()), zap.String("media", sfu.LocalAddr().String()))
+	if ready != nil {
+		ready <- ln.Addr()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = sig.Shutdown(sctx)
+	return srv.Shutdown(sctx)
+}
+
+func routes(sig http.Handler, client http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /ws", sig)
+	mux.Handle("GET /r/{room}", client)
+	mux.Handle("GET /assets/", client)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}
+
+func newLogger(cfg config, w io.Writer) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	var enc zapcore.Encoder
+	if cfg.LogFormat == "console" {
+		enc = zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())
+	} else {
+		enc = zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
+	}
+	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), level)), nil
+}

@@ -1,0 +1,100 @@
+package media
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// downTrack is one subscriber's copy of a published track: a
+// webrtc.TrackLocal added to the subscriber's subscribe connection. pion
+// binds it once negotiation settles; until then packets are skipped.
+type downTrack struct {
+	// static after construction
+	track      *Track
+	subscriber *Peer
+	sender     *webrtc.RTPSender
+
+	// bound is set by Bind and cleared by Unbind.
+	bound atomic.Pointer[binding]
+}
+
+type binding struct {
+	ssrc   uint32
+	pt     uint8
+	writer webrtc.TrackLocalWriter
+}
+
+var _ webrtc.TrackLocal = (*downTrack)(nil)
+
+// Bind implements webrtc.TrackLocal.
+func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	for _, c := range ctx.CodecParameters() {
+		if strings.EqualFold(c.MimeType, d.track.codec.MimeType) {
+			d.bound.Store(&binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), writer: ctx.WriteStream()})
+			return c, nil
+		}
+	}
+	return webrtc.RTPCodecParameters{}, fmt.Errorf("media: subscriber does not accept %s", d.track.codec.MimeType)
+}
+
+// Unbind implements webrtc.TrackLocal.
+func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
+	d.bound.Store(nil)
+	return nil
+}
+
+// ID implements webrtc.TrackLocal.
+func (d *downTrack) ID() string { return d.track.id }
+
+// RID implements webrtc.TrackLocal.
+func (d *downTrack) RID() string { return "" }
+
+// StreamID implements webrtc.TrackLocal: the publisher's id, so that the
+// client knows whose stream it receives.
+func (d *downTrack) StreamID() string { return d.track.publisher.id }
+
+// Kind implements webrtc.TrackLocal.
+func (d *downTrack) Kind() webrtc.RTPCodecType { return d.track.kind }
+
+// write sends one packet with this subscriber's SSRC and payload type. It
+// restores the packet's header fields before returning, so the caller can
+// hand the same packet to the next subscriber.
+func (d *downTrack) write(p *rtp.Packet) bool {
+	b := d.bound.Load()
+	if b == nil {
+		return false
+	}
+	ssrc, pt := p.SSRC, p.PayloadType
+	p.SSRC, p.PayloadType = b.ssrc, b.pt
+	_, err := b.writer.WriteRTP(&p.Header, p.Payload)
+	p.SSRC, p.PayloadType = ssrc, pt
+	return err == nil
+}
+
+// rtcpLoop reads the subscriber's RTCP for this track (which also lets the
+// NACK responder resend lost packets) and passes keyframe requests on to
+// the publisher.
+func (d *downTrack) rtcpLoop() {
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := d.sender.Read(buf)
+		if err != nil {
+			return
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, pkt := range pkts {
+			switch pkt.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				d.track.RequestKeyframe()
+			}
+		}
+	}
+}

@@ -1,0 +1,296 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+	"go.uber.org/zap"
+)
+
+// Direction names one of a peer's two connections.
+type Direction string
+
+// The two connections of a peer.
+const (
+	// Publish: the client offers the tracks it sends; the server answers.
+	Publish Direction = "pub"
+	// Subscribe: the server offers the tracks it forwards; the client answers.
+	Subscribe Direction = "sub"
+)
+
+// ErrClosed is returned by a closed Peer.
+var ErrClosed = errors.New("media: peer closed")
+
+// PeerParams configures a new Peer.
+type PeerParams struct {
+	// ID becomes the MediaStream id of every track the peer publishes, as
+	// subscribers see it.
+	ID string
+	// Log is the peer's logger (carrying the participant id).
+	Log *zap.Logger
+	// OnTrack is called, from a pion goroutine, for each track the peer
+	// starts publishing.
+	OnTrack func(*Track)
+	// OnNegotiationNeeded is called when the subscribe connection needs a
+	// new offer (CreateOffer). It must not block.
+	OnNegotiationNeeded func()
+}
+
+// Peer is one participant's pair of peer connections.
+type Peer struct {
+	// static after construction
+	sfu    *SFU
+	id     string
+	log    *zap.Logger
+	params PeerParams
+	pub    *webrtc.PeerConnection
+	sub    *webrtc.PeerConnection
+
+	mu sync.Mutex // guards everything below
+	// tracks are the tracks this peer publishes.
+	tracks map[*Track]struct{}
+	// downs are this peer's subscriptions, by source track.
+	downs map[*Track]*downTrack
+	// pending holds candidates that arrived before their connection had a
+	// remote description.
+	pending map[Direction][]webrtc.ICECandidateInit
+	closed  bool
+}
+
+// NewPeer creates a peer with its two (not yet negotiated) connections.
+func (s *SFU) NewPeer(params PeerParams) (*Peer, error) {
+	if params.Log == nil {
+		params.Log = s.log
+	}
+	p := &Peer{
+		sfu: s, id: params.ID, log: params.Log, params: params,
+		tracks:  map[*Track]struct{}{},
+		downs:   map[*Track]*downTrack{},
+		pending: map[Direction][]webrtc.ICECandidateInit{},
+	}
+	var err error
+	if p.pub, err = s.pubAPI.NewPeerConnection(webrtc.Configuration{}); err != nil {
+		return nil, fmt.Errorf("media: publish connection: %w", err)
+	}
+	if p.sub, err = s.subAPI.NewPeerConnection(webrtc.Configuration{}); err != nil {
+		_ = p.pub.Close()
+		return nil, fmt.Errorf("media: subscribe connection: %w", err)
+	}
+	p.pub.OnTrack(p.onTrack)
+	return p, nil
+}
+
+// ID is the peer's id (see PeerParams.ID).
+func (p *Peer) ID() string { return p.id }
+
+func (p *Peer) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	t := newTrack(p, remote)
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.tracks[t] = struct{}{}
+	p.mu.Unlock()
+	go func() {
+		t.readLoop()
+		p.mu.Lock()
+		delete(p.tracks, t)
+		p.mu.Unlock()
+	}()
+	p.log.Debug("track published", zap.String("track", t.id), zap.Stringer("kind", t.kind))
+	if p.params.OnTrack != nil {
+		p.params.OnTrack(t)
+	}
+}
+
+// Tracks returns the tracks the peer publishes now.
+func (p *Peer) Tracks() []*Track {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]*Track, 0, len(p.tracks))
+	for t := range p.tracks {
+		out = append(out, t)
+	}
+	return out
+}
+
+func (p *Peer) conn(d Direction) (*webrtc.PeerConnection, error) {
+	switch d {
+	case Publish:
+		return p.pub, nil
+	case Subscribe:
+		return p.sub, nil
+	}
+	return nil, fmt.Errorf("media: unknown connection %q", d)
+}
+
+// HandleOffer applies the client's offer on the publish connection and
+// returns the answer, which holds all the server's candidates.
+func (p *Peer) HandleOffer(sdp string) (string, error) {
+	if err := p.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		return "", fmt.Errorf("apply offer: %w", err)
+	}
+	p.flushCandidates(Publish)
+	answer, err := p.pub.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("create answer: %w", err)
+	}
+	return p.setLocal(p.pub, answer)
+}
+
+// CreateOffer makes a new offer on the subscribe connection, for the
+// tracks the peer is subscribed to now.
+func (p *Peer) CreateOffer() (string, error) {
+	offer, err := p.sub.CreateOffer(nil)
+	if err != nil {
+		return "", fmt.Errorf("create offer: %w", err)
+	}
+	return p.setLocal(p.sub, offer)
+}
+
+// setLocal applies a local description and waits for ICE gathering, so
+// that the description returned carries every candidate.
+func (p *Peer) setLocal(pc *webrtc.PeerConnection, desc webrtc.SessionDescription) (string, error) {
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(desc); err != nil {
+		return "", fmt.Errorf("set local description: %w", err)
+	}
+	<-gathered
+	return pc.LocalDescription().SDP, nil
+}
+
+// HandleAnswer applies the client's answer on the subscribe connection.
+func (p *Peer) HandleAnswer(sdp string) error {
+	if err := p.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+		return fmt.Errorf("apply answer: %w", err)
+	}
+	p.flushCandidates(Subscribe)
+	return nil
+}
+
+// AddCandidate adds a remote ICE candidate to one of the connections. A
+// candidate that arrives before the connection's remote description waits
+// for it.
+func (p *Peer) AddCandidate(d Direction, c webrtc.ICECandidateInit) error {
+	pc, err := p.conn(d)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	if pc.RemoteDescription() == nil {
+		p.pending[d] = append(p.pending[d], c)
+		p.mu.Unlock()
+		return nil
+	}
+	p.mu.Unlock()
+	return pc.AddICECandidate(c)
+}
+
+func (p *Peer) flushCandidates(d Direction) {
+	pc, _ := p.conn(d)
+	p.mu.Lock()
+	pending := p.pending[d]
+	delete(p.pending, d)
+	p.mu.Unlock()
+	for _, c := range pending {
+		if err := pc.AddICECandidate(c); err != nil {
+			p.log.Debug("candidate dropped", zap.Error(err))
+		}
+	}
+}
+
+// Subscribe starts forwarding t to p. p's subscribe connection then needs
+// a new offer (PeerParams.OnNegotiationNeeded is called).
+func (p *Peer) Subscribe(t *Track) error {
+	if t.publisher == p {
+		return fmt.Errorf("media: a peer cannot subscribe to its own track")
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return ErrClosed
+	}
+	if _, ok := p.downs[t]; ok {
+		p.mu.Unlock()
+		return nil
+	}
+	d := &downTrack{track: t, subscriber: p}
+	sender, err := p.sub.AddTrack(d)
+	if err != nil {
+		p.mu.Unlock()
+		return fmt.Errorf("media: add track: %w", err)
+	}
+	d.sender = sender
+	p.downs[t] = d
+	p.mu.Unlock()
+	go d.rtcpLoop()
+	if !t.addDown(d) {
+		p.dropDown(d) // the track ended meanwhile
+		return nil
+	}
+	t.RequestKeyframe()
+	p.negotiationNeeded()
+	return nil
+}
+
+// Unsubscribe stops forwarding t to p.
+func (p *Peer) Unsubscribe(t *Track) {
+	p.mu.Lock()
+	d, ok := p.downs[t]
+	p.mu.Unlock()
+	if ok {
+		t.removeDown(d)
+		p.dropDown(d)
+	}
+}
+
+// dropDown removes a subscription from the subscribe connection.
+func (p *Peer) dropDown(d *downTrack) {
+	p.mu.Lock()
+	if p.downs[d.track] != d {
+		p.mu.Unlock()
+		return
+	}
+	delete(p.downs, d.track)
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		return
+	}
+	if err := p.sub.RemoveTrack(d.sender); err != nil && !errors.Is(err, webrtc.ErrConnectionClosed) {
+		p.log.Debug("remove track", zap.Error(err))
+	}
+	p.negotiationNeeded()
+}
+
+func (p *Peer) negotiationNeeded() {
+	if p.params.OnNegotiationNeeded != nil {
+		p.params.OnNegotiationNeeded()
+	}
+}
+
+// Close closes both connections. The peer's tracks end, and with them every
+// subscription to them; the peer's own subscriptions are dropped.
+func (p *Peer) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	downs := p.downs
+	p.downs = map[*Track]*downTrack{}
+	p.mu.Unlock()
+	for t, d := range downs {
+		t.removeDown(d)
+	}
+	if err := p.pub.Close(); err != nil {
+		p.log.Debug("close publish connection", zap.Error(err))
+	}
+	if err := p.sub.Close(); err != nil {
+		p.log.Debug("close subscribe connection", zap.Error(err))
+	}
+}

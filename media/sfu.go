@@ -1,0 +1,154 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sync/atomic"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/transport/v5/udp"
+	"github.com/pion/webrtc/v4"
+	"go.uber.org/zap"
+)
+
+// SFU owns the media socket and creates peers. It is safe for concurrent use.
+type SFU struct {
+	// static after construction
+	cfg    Config
+	log    *zap.Logger
+	conn   net.PacketConn
+	mux    *ice.UDPMuxDefault
+	pubAPI *webrtc.API // publish peer connections: receive, send feedback
+	subAPI *webrtc.API // subscribe peer connections: send, answer NACKs
+
+	stats Stats
+}
+
+// Stats are the SFU's counters since start. All fields are updated
+// atomically.
+type Stats struct {
+	PacketsForwarded atomic.Uint64
+	BytesForwarded   atomic.Uint64
+	PacketsMuted     atomic.Uint64 // read but not forwarded: the track was off
+	KeyframeRequests atomic.Uint64 // PLI/FIR sent to publishers
+	Tracks           atomic.Int64  // published tracks now
+}
+
+// New opens the media UDP socket and returns an SFU using it.
+func New(cfg Config, log *zap.Logger) (*SFU, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	addr := &net.UDPAddr{Port: cfg.UDPPort}
+	if cfg.ListenIP != "" {
+		addr.IP = net.ParseIP(cfg.ListenIP)
+	}
+	network := "udp"
+	if cfg.LoopbackOnly {
+		network = "udp4"
+	}
+	uc, err := net.ListenUDP(network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("media: listen on UDP port %d: %w", cfg.UDPPort, err)
+	}
+	var conn net.PacketConn = uc
+	if cfg.BatchWriteSize > 1 {
+		conn = udp.NewBatchConn(uc, cfg.BatchWriteSize, cfg.BatchWriteInterval)
+	}
+	loggers := newPionLoggers(log.Named("pion"))
+	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{
+		UDPConn: conn,
+		Logger:  loggers.NewLogger("udpmux"),
+	})
+	s := &SFU{cfg: cfg, log: log, conn: conn, mux: mux}
+	if s.pubAPI, err = s.newAPI(loggers, true); err == nil {
+		s.subAPI, err = s.newAPI(loggers, false)
+	}
+	if err != nil {
+		_ = mux.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newAPI builds a pion API. Only Opus and VP8 are offered, so every
+// publisher's codec is one every subscriber decodes: the SFU never
+// transcodes.
+func (s *SFU) newAPI(loggers *pionLoggers, publish bool) (*webrtc.API, error) {
+	me := &webrtc.MediaEngine{}
+	if err := registerCodecs(me); err != nil {
+		return nil, err
+	}
+	reg := &interceptor.Registry{}
+	if err := webrtc.ConfigureNack(me, reg); err != nil {
+		return nil, fmt.Errorf("media: nack: %w", err)
+	}
+	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+		return nil, fmt.Errorf("media: rtcp reports: %w", err)
+	}
+	if publish {
+		// Transport-wide congestion feedback lets the browser estimate its
+		// uplink and raise its video bitrate.
+		if err := webrtc.ConfigureTWCCSender(me, reg); err != nil {
+			return nil, fmt.Errorf("media: twcc: %w", err)
+		}
+	}
+	se := webrtc.SettingEngine{LoggerFactory: loggers}
+	se.SetICEUDPMux(s.mux)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if s.cfg.LoopbackOnly {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+		se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	} else {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	}
+	if len(s.cfg.PublicIPs) > 0 {
+		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External:        s.cfg.PublicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode:            webrtc.ICEAddressRewriteReplace,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("media: public IPs: %w", err)
+		}
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg),
+		webrtc.WithSettingEngine(se)), nil
+}
+
+func registerCodecs(me *webrtc.MediaEngine) error {
+	fb := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"},
+		{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	codecs := []struct {
+		p webrtc.RTPCodecParameters
+		k webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+			SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: 111}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: fb}, PayloadType: 96},
+			webrtc.RTPCodecTypeVideo},
+	}
+	for _, c := range codecs {
+		if err := me.RegisterCodec(c.p, c.k); err != nil {
+			return fmt.Errorf("media: register %s: %w", c.p.MimeType, err)
+		}
+	}
+	return nil
+}
+
+// LocalAddr is the media socket's address.
+func (s *SFU) LocalAddr() net.Addr { return s.conn.LocalAddr() }
+
+// Stats returns the SFU's live counters.
+func (s *SFU) Stats() *Stats { return &s.stats }
+
+// Close closes the media socket. Close peers first.
+func (s *SFU) Close() error {
+	return errors.Join(s.mux.Close(), s.conn.Close())
+}

@@ -1,0 +1,207 @@
+package media
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+	"go.uber.org/zap"
+)
+
+// Track is one track a peer publishes (a microphone or a camera). Its read
+// loop forwards every packet to the track's subscribers while forwarding
+// is on.
+type Track struct {
+	// static after construction
+	sfu       *SFU
+	publisher *Peer
+	remote    *webrtc.TrackRemote
+	id        string
+	kind      webrtc.RTPCodecType
+	codec     webrtc.RTPCodecCapability
+	done      chan struct{}
+
+	// forwarding is off while the track is muted.
+	forwarding atomic.Bool
+	// downs is the copy-on-write set of subscribers: the read loop loads
+	// it per packet; changes replace the slice under mu.
+	downs atomic.Pointer[[]*downTrack]
+	// lastKeyframeReq is the unix nanotime of the last keyframe request.
+	lastKeyframeReq atomic.Int64
+
+	mu sync.Mutex // serialises changes to downs; guards closed
+	// closed is set when the read loop ended.
+	closed bool
+}
+
+func newTrack(p *Peer, remote *webrtc.TrackRemote) *Track {
+	t := &Track{
+		sfu:       p.sfu,
+		publisher: p,
+		remote:    remote,
+		id:        remote.Kind().String() + "-" + remote.ID(),
+		kind:      remote.Kind(),
+		codec:     remote.Codec().RTPCodecCapability,
+		done:      make(chan struct{}),
+	}
+	t.forwarding.Store(true)
+	t.downs.Store(&[]*downTrack{})
+	return t
+}
+
+// ID identifies the track among its publisher's tracks.
+func (t *Track) ID() string { return t.id }
+
+// Kind is audio or video.
+func (t *Track) Kind() webrtc.RTPCodecType { return t.kind }
+
+// Publisher is the peer that publishes the track.
+func (t *Track) Publisher() *Peer { return t.publisher }
+
+// Done is closed when the track has ended.
+func (t *Track) Done() <-chan struct{} { return t.done }
+
+// SetForwarding turns forwarding of the track's packets on or off. Packets
+// that arrive while it is off are read and dropped: nothing reaches any
+// subscriber, whatever the publisher keeps sending. Turning a video track
+// back on asks its publisher for a keyframe.
+func (t *Track) SetForwarding(on bool) {
+	if t.forwarding.Swap(on) != on && on && t.kind == webrtc.RTPCodecTypeVideo {
+		t.RequestKeyframe()
+	}
+}
+
+// Forwarding reports whether the track's packets are forwarded.
+func (t *Track) Forwarding() bool { return t.forwarding.Load() }
+
+// RequestKeyframe asks the publisher for a keyframe (RFC 4585 PLI), at most
+// once per Config.KeyframeInterval.
+func (t *Track) RequestKeyframe() {
+	if t.kind != webrtc.RTPCodecTypeVideo {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := t.lastKeyframeReq.Load()
+	if now-last < int64(t.sfu.cfg.KeyframeInterval) || !t.lastKeyframeReq.CompareAndSwap(last, now) {
+		return
+	}
+	t.sfu.stats.KeyframeRequests.Add(1)
+	pli := []rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(t.remote.SSRC())}}
+	_ = t.publisher.pub.WriteRTCP(pli) // fails only when the connection is closing
+}
+
+// addDown adds a subscriber.
+func (t *Track) addDown(d *downTrack) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	old := *t.downs.Load()
+	next := make([]*downTrack, len(old), len(old)+1)
+	copy(next, old)
+	next = append(next, d)
+	t.downs.Store(&next)
+	return true
+}
+
+// removeDown removes a subscriber; it reports whether it was there.
+func (t *Track) removeDown(d *downTrack) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := *t.downs.Load()
+	next := make([]*downTrack, 0, len(old))
+	for _, x := range old {
+		if x != d {
+			next = append(next, x)
+		}
+	}
+	t.downs.Store(&next)
+	return len(next) != len(old)
+}
+
+// readLoop reads the publisher's packets until the track ends, then
+// removes the track from every subscriber.
+func (t *Track) readLoop() {
+	t.sfu.stats.Tracks.Add(1)
+	defer t.sfu.stats.Tracks.Add(-1)
+	var f forwarder
+	f.init(t)
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := t.remote.Read(buf)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.sfu.log.Debug("track read ended", zap.Error(err), zap.String("track", t.id))
+			}
+			break
+		}
+		f.forward(buf[:n])
+	}
+	t.mu.Lock()
+	t.closed = true
+	downs := *t.downs.Load()
+	t.downs.Store(&[]*downTrack{})
+	t.mu.Unlock()
+	close(t.done)
+	for _, d := range downs {
+		d.subscriber.dropDown(d)
+	}
+}
+
+// forwarder is the hot path: it parses one packet, rewrites the sequence
+// number so that packets dropped while muted leave no gap, and writes the
+// packet to every subscriber. It is owned by the track's read loop and
+// allocates nothing.
+type forwarder struct {
+	t   *Track
+	pkt rtp.Packet
+	// seqOffset is subtracted from incoming sequence numbers.
+	seqOffset uint16
+	// lastOut is the sequence number of the last packet forwarded.
+	lastOut uint16
+	// started: a packet was forwarded; dropping: packets are being dropped.
+	started, dropping bool
+}
+
+func (f *forwarder) init(t *Track) { f.t = t }
+
+func (f *forwarder) forward(b []byte) {
+	if err := f.pkt.Unmarshal(b); err != nil {
+		return
+	}
+	t := f.t
+	if !t.forwarding.Load() {
+		t.sfu.stats.PacketsMuted.Add(1)
+		f.dropping = f.started
+		return
+	}
+	if f.dropping {
+		// Close the gap left by the dropped packets: the next packet out
+		// follows the last one forwarded.
+		f.seqOffset = f.pkt.SequenceNumber - f.lastOut - 1
+		f.dropping = false
+	}
+	f.pkt.SequenceNumber -= f.seqOffset
+	f.lastOut = f.pkt.SequenceNumber
+	f.started = true
+	// Header extensions are negotiated per connection with their own ids;
+	// the publisher's do not apply to the subscribers' connections.
+	f.pkt.Extension = false
+	f.pkt.Extensions = f.pkt.Extensions[:0]
+	var sent uint64
+	for _, d := range *t.downs.Load() {
+		if d.write(&f.pkt) {
+			sent++
+		}
+	}
+	if sent > 0 {
+		t.sfu.stats.PacketsForwarded.Add(sent)
+		t.sfu.stats.BytesForwarded.Add(sent * uint64(len(f.pkt.Payload)))
+	}
+}

@@ -1,0 +1,25 @@
+package room
+
+// EventKind says what changed.
+type EventKind string
+
+// The kinds of event.
+const (
+	// EventJoined: a participant is present (first join or comeback, or a
+	// new connection replacing the previous one: Participant.Conn tells).
+	EventJoined EventKind = "joined"
+	// EventUpdated: a participant's state changed.
+	EventUpdated EventKind = "updated"
+	// EventLeft: a participant is no longer present.
+	EventLeft EventKind = "left"
+)
+
+// Event is one change in a room. Events of a room are numbered by Seq,
+// consecutive from 1, and delivered to subscribers in that order.
+type Event struct {
+	Room RoomID    `json:"room"`
+	Seq  uint64    `json:"seq"`
+	Kind EventKind `json:"kind"`
+	// Participant is the participant's state after the change.
+	Participant Participant `json:"participant"`
+}

@@ -1,0 +1,175 @@
+package signaling_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/hearth-meet/hearth/signaling/client"
+	"github.com/hearth-meet/hearth/signaling/protocol"
+)
+
+// bot is a pion participant that publishes synthetic Opus and VP8 RTP
+// and counts the packets it receives per publisher and kind.
+type bot struct {
+	p        *client.Participant
+	audio    *webrtc.TrackLocalStaticRTP
+	video    *webrtc.TrackLocalStaticRTP
+	mu       sync.Mutex
+	received map[string]*atomic.Int64 // "<publisher>/<kind>" -> packets
+	bytes    map[string]*atomic.Int64
+}
+
+func newBot(t *testing.T, ctx context.Context, srv *testServer, name string) *bot {
+	t.Helper()
+	b := &bot{received: map[string]*atomic.Int64{}, bytes: map[string]*atomic.Int64{}}
+	p, err := client.Join(ctx, srv.url, protocol.Join{Room: srv.room.ID.String(), Name: name}, client.MediaParams{
+		LoopbackOnly: true,
+		OnTrack: func(publisher string, tr *webrtc.TrackRemote) {
+			key := publisher + "/" + tr.Kind().String()
+			n, nb := b.counter(key)
+			buf := make([]byte, 1500)
+			for {
+				k, _, err := tr.Read(buf)
+				if err != nil {
+					return
+				}
+				n.Add(1)
+				nb.Add(int64(k))
+			}
+		},
+	})
+	if err != nil {
+		t.Fatalf("join %s: %v", name, err)
+	}
+	t.Cleanup(p.Close)
+	b.p = p
+	b.audio, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "bot")
+	b.video, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "bot")
+	if err := p.Publish(ctx, b.audio, b.video); err != nil {
+		t.Fatalf("publish %s: %v", name, err)
+	}
+	return b
+}
+
+func (b *bot) counter(key string) (*atomic.Int64, *atomic.Int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.received[key] == nil {
+		b.received[key] = &atomic.Int64{}
+		b.bytes[key] = &atomic.Int64{}
+	}
+	return b.received[key], b.bytes[key]
+}
+
+func (b *bot) count(publisher, kind string) int64 {
+	n, _ := b.counter(publisher + "/" + kind)
+	return n.Load()
+}
+
+func (b *bot) countBytes(publisher, kind string) int64 {
+	_, nb := b.counter(publisher + "/" + kind)
+	return nb.Load()
+}
+
+// send publishes 20 ms of audio and a video packet every tick until ctx ends.
+func (b *bot) send(ctx context.Context) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	payload := make([]byte, 120)
+	var seq uint16
+	var ts uint32
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		seq++
+		ts += 960
+		_ = b.audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, PayloadType: 111}, Payload: payload})
+		// A VP8 payload descriptor (S=1, partition 0) then filler; every
+		// 50th packet is marked as a keyframe start.
+		vp8 := make([]byte, 600)
+		vp8[0] = 0x10
+		if i%50 != 0 {
+			vp8[1] = 0x01 // inter frame
+		}
+		_ = b.video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts * 90 / 48, PayloadType: 96, Marker: true}, Payload: vp8})
+	}
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Three pion participants publish audio and video through the SFU; each
+// receives both tracks of both others, and packets keep flowing.
+func TestMediaFlowsBetweenParticipants(t *testing.T) {
+	srv := newTestServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bots := make([]*bot, 3)
+	for i := range bots {
+		bots[i] = newBot(t, ctx, srv, fmt.Sprintf("Bot %d", i))
+	}
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	for _, b := range bots {
+		go b.send(sendCtx)
+	}
+	for _, rx := range bots {
+		for _, tx := range bots {
+			if rx == tx {
+				continue
+			}
+			for _, kind := range []string{"audio", "video"} {
+				waitFor(t, 15*time.Second, fmt.Sprintf("%s to receive %s from %s", rx.p.ID(), kind, tx.p.ID()), func() bool {
+					return rx.count(tx.p.ID(), kind) > 0
+				})
+			}
+		}
+	}
+	// Over one more second, each of the six (receiver, publisher) pairs gets
+	// about 50 packets per kind.
+	before := map[string]int64{}
+	for _, rx := range bots {
+		for _, tx := range bots {
+			if rx != tx {
+				for _, kind := range []string{"audio", "video"} {
+					before[rx.p.ID()+tx.p.ID()+kind] = rx.count(tx.p.ID(), kind)
+				}
+			}
+		}
+	}
+	time.Sleep(time.Second)
+	for _, rx := range bots {
+		for _, tx := range bots {
+			if rx == tx {
+				continue
+			}
+			for _, kind := range []string{"audio", "video"} {
+				got := rx.count(tx.p.ID(), kind) - before[rx.p.ID()+tx.p.ID()+kind]
+				if got < 25 {
+					t.Errorf("%s received %d %s packets from %s in 1 s; want about 50", rx.p.ID(), got, kind, tx.p.ID())
+				}
+			}
+		}
+	}
+	if n := srv.sfu.Stats().PacketsForwarded.Load(); n == 0 {
+		t.Error("SFU counted no forwarded packets")
+	}
+}

@@ -1,0 +1,518 @@
+package signaling
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"go.uber.org/zap"
+	"golang.org/x/time/rate"
+
+	"github.com/hearth-meet/hearth/media"
+	"github.com/hearth-meet/hearth/room"
+	"github.com/hearth-meet/hearth/signaling/protocol"
+)
+
+// session is one client connection. Three goroutines: the reader turns
+// frames into inbound messages, the writer drains the bounded send queue,
+// and the run loop (the owner of everything below "owned by the run loop")
+// handles messages, room events and negotiation one at a time. The room
+// and the SFU only ever queue work for a session; they never wait on it.
+type session struct {
+	// static after construction
+	srv       *Server
+	conn      *websocket.Conn
+	out       chan outgoing   // the send queue, drained by the writer
+	events    chan room.Event // room events, queued by the room store
+	negotiate chan struct{}   // the subscribe connection needs an offer
+	overflow  chan struct{}   // closed when a queue overflowed
+	overOnce  sync.Once       // closes overflow
+	limiter   *rate.Limiter   // client message rate
+	log       *zap.Logger     // no names or addresses; ids only
+
+	// owned by the run loop
+	joined         bool
+	roomID         room.RoomID
+	self           room.Participant
+	seq            uint64 // last room event sent to the client
+	peer           *media.Peer
+	unsubscribe    func()
+	awaitingAnswer bool // a subscribe offer was sent and not yet answered
+	renegotiate    bool // another offer is needed once it is
+
+	// selfMu guards forwardingSelf, the muted/camera state that gates the
+	// participant's tracks; read by the SFU's track callback.
+	selfMu         sync.Mutex
+	forwardingSelf room.Participant
+}
+
+// outgoing is one item of the send queue: a message, or the instruction
+// to close the connection once everything before it was written.
+type outgoing struct {
+	data   []byte
+	close  bool
+	status websocket.StatusCode
+	reason string
+}
+
+func newSession(srv *Server, conn *websocket.Conn) *session {
+	return &session{
+		srv:       srv,
+		conn:      conn,
+		out:       make(chan outgoing, srv.limits.SendQueue),
+		events:    make(chan room.Event, srv.limits.SendQueue),
+		negotiate: make(chan struct{}, 1),
+		overflow:  make(chan struct{}),
+		limiter:   rate.NewLimiter(rate.Limit(srv.limits.MessagesPerSecond), srv.limits.Burst),
+		log:       srv.log,
+	}
+}
+
+// frame is what the reader passes on: a message, or the read error that
+// ended the connection.
+type frame struct {
+	data   []byte
+	binary bool
+	err    error
+}
+
+func (s *session) run(serverCtx context.Context) {
+	life, kill := context.WithCancel(context.Background())
+	defer kill()
+	inbound := make(chan frame)
+	go s.read(life, inbound)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		s.write(life, kill)
+	}()
+
+	flush := s.loop(serverCtx, life, inbound)
+	s.cleanup()
+
+	if flush {
+		// Let the writer send the goodbye and close the connection.
+		select {
+		case <-writerDone:
+		case <-time.After(writeTimeout):
+		}
+	}
+	kill()
+	_ = s.conn.CloseNow()
+}
+
+func (s *session) read(ctx context.Context, inbound chan<- frame) {
+	for {
+		typ, data, err := s.conn.Read(ctx)
+		f := frame{data: data, binary: typ == websocket.MessageBinary, err: err}
+		select {
+		case inbound <- f:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (s *session) write(ctx context.Context, kill context.CancelFunc) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case o := <-s.out:
+			if o.close {
+				_ = s.conn.Close(o.status, o.reason)
+				kill()
+				return
+			}
+			wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+			err := s.conn.Write(wctx, websocket.MessageText, o.data)
+			cancel()
+			if err != nil {
+				kill()
+				return
+			}
+		}
+	}
+}
+
+// loop is the session's owner loop. It returns when the session ends,
+// reporting whether a goodbye waits in the send queue.
+func (s *session) loop(serverCtx, life context.Context, inbound <-chan frame) (flush bool) {
+	for {
+		select {
+		case <-life.Done():
+			return false
+		case <-serverCtx.Done():
+			s.send(protocol.Bye{Type: protocol.TypeBye, Reason: protocol.ByeShutdown})
+			s.closeAfterSend(websocket.StatusGoingAway, "server shutting down")
+			return true
+		case <-s.overflow:
+			s.log.Info("client too slow; disconnecting")
+			_ = s.conn.Close(websocket.StatusPolicyViolation, "client too slow")
+			return false
+		case f := <-inbound:
+			if f.err != nil {
+				if code := websocket.CloseStatus(f.err); code == -1 {
+					s.log.Debug("connection ended", zap.Error(f.err))
+				}
+				return false
+			}
+			if s.handle(f) {
+				return true
+			}
+		case ev := <-s.events:
+			if s.onEvent(ev) {
+				return true
+			}
+		case <-s.negotiate:
+			s.offerSubscribe()
+		}
+	}
+}
+
+// send queues a message for the client. A full queue ends the session.
+func (s *session) send(msg any) {
+	data, err := json.Marshal(msg)
+	if err != nil {
+		s.log.Error("marshal message", zap.Error(err))
+		return
+	}
+	select {
+	case s.out <- outgoing{data: data}:
+	default:
+		s.overflowed()
+	}
+}
+
+func (s *session) closeAfterSend(status websocket.StatusCode, reason string) {
+	select {
+	case s.out <- outgoing{close: true, status: status, reason: reason}:
+	default:
+		s.overflowed()
+	}
+}
+
+func (s *session) overflowed() { s.overOnce.Do(func() { close(s.overflow) }) }
+
+func (s *session) sendError(code, msg string, re json.RawMessage) {
+	s.send(protocol.Error{Type: protocol.TypeError, Code: code, Message: msg, Re: re})
+}
+
+// handle handles one client frame; it reports whether the session ends.
+func (s *session) handle(f frame) bool {
+	if !s.limiter.Allow() {
+		s.sendError(protocol.CodeRateLimited, "too many messages; this one was dropped", nil)
+		return false
+	}
+	var env protocol.Envelope
+	trimmed := bytes.TrimSpace(f.data)
+	if f.binary || len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &env) != nil {
+		s.sendError(protocol.CodeBadJSON, "each message must be one JSON object in a text frame", nil)
+		return false
+	}
+	if env.Type == protocol.TypeJoin {
+		s.handleJoin(trimmed, env.ID)
+		return false
+	}
+	switch env.Type {
+	case protocol.TypeOffer, protocol.TypeAnswer, protocol.TypeCandidate, protocol.TypeSetSelf, protocol.TypeLeave:
+	default:
+		s.sendError(protocol.CodeUnknownType, "unknown message type "+quoteType(env.Type), env.ID)
+		return false
+	}
+	if !s.joined {
+		s.sendError(protocol.CodeNotJoined, "send join first", env.ID)
+		return false
+	}
+	switch env.Type {
+	case protocol.TypeOffer:
+		s.handleOffer(trimmed, env.ID)
+	case protocol.TypeAnswer:
+		s.handleAnswer(trimmed, env.ID)
+	case protocol.TypeCandidate:
+		s.handleCandidate(trimmed, env.ID)
+	case protocol.TypeSetSelf:
+		s.handleSetSelf(trimmed, env.ID)
+	case protocol.TypeLeave:
+		s.send(protocol.Bye{Type: protocol.TypeBye, Reason: protocol.ByeLeft})
+		s.closeAfterSend(websocket.StatusNormalClosure, "left")
+		return true
+	}
+	return false
+}
+
+func quoteType(t string) string {
+	if len(t) > 40 {
+		t = t[:40] + "..."
+	}
+	b, _ := json.Marshal(t)
+	return string(b)
+}
+
+// decode unmarshals a message; on failure it answers bad_request.
+func (s *session) decode(data []byte, v any, re json.RawMessage) bool {
+	if err := json.Unmarshal(data, v); err != nil {
+		s.sendError(protocol.CodeBadRequest, "malformed fields: "+err.Error(), re)
+		return false
+	}
+	return true
+}
+
+func (s *session) handleJoin(data []byte, re json.RawMessage) {
+	if s.joined {
+		s.sendError(protocol.CodeAlreadyJoined, "this connection has already joined", re)
+		return
+	}
+	var m protocol.Join
+	if !s.decode(data, &m, re) {
+		return
+	}
+	if m.V != protocol.Version {
+		s.sendError(protocol.CodeBadVersion, "this server speaks protocol version 1", re)
+		return
+	}
+	roomID, err := room.ParseRoomID(m.Room)
+	if err != nil {
+		s.sendError(protocol.CodeRoomNotFound, "no such room", re)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	// Subscribe before joining, so that no event after the snapshot is missed.
+	unsubscribe := s.srv.rooms.Subscribe(roomID, s.deliver)
+	j, err := s.srv.rooms.Join(ctx, roomID, room.JoinRequest{
+		Name: m.Name, FacilitatorKey: m.FacilitatorKey, Identity: m.Identity})
+	if err != nil {
+		unsubscribe()
+		code, msg := wireError(err)
+		s.sendError(code, msg, re)
+		return
+	}
+	s.joined, s.roomID, s.self, s.seq, s.unsubscribe = true, roomID, j.Self, j.Seq, unsubscribe
+	s.setForwardingSelf(j.Self)
+	s.log = s.srv.log.With(zap.Stringer("room", roomID), zap.Stringer("participant", j.Self.ID))
+	present := make([]protocol.Participant, 0, len(j.Present))
+	for _, p := range j.Present {
+		present = append(present, wireParticipant(p))
+	}
+	s.send(protocol.Welcome{
+		Type: protocol.TypeWelcome, V: protocol.Version,
+		Room: protocol.RoomInfo{ID: roomID.String(), Name: j.RoomName},
+		Self: wireParticipant(j.Self), Participants: present, Seq: j.Seq, Identity: j.Identity,
+	})
+	s.log.Info("participant joined", zap.String("role", string(j.Self.Role)), zap.Uint64("conn", j.Self.Conn))
+
+	peer, err := s.srv.sfu.NewPeer(media.PeerParams{
+		ID:                  j.Self.ID.String(),
+		Log:                 s.log,
+		OnTrack:             s.onTrack,
+		OnNegotiationNeeded: s.needNegotiation,
+	})
+	if err != nil {
+		s.log.Error("create peer", zap.Error(err))
+		s.sendError(protocol.CodeInternal, "media is not available", nil)
+		return
+	}
+	s.peer = peer
+	if err := s.srv.hub.attach(roomID, peer); err != nil {
+		s.log.Warn("subscribe to room", zap.Error(err))
+	}
+}
+
+// deliver is called by the room store for each event; it only queues.
+func (s *session) deliver(ev room.Event) {
+	select {
+	case s.events <- ev:
+	default:
+		s.overflowed()
+	}
+}
+
+func (s *session) needNegotiation() {
+	select {
+	case s.negotiate <- struct{}{}:
+	default:
+	}
+}
+
+// onTrack is called by the SFU when this participant starts publishing a
+// track: gate it by the participant's state, then offer it to the room.
+func (s *session) onTrack(t *media.Track) {
+	s.selfMu.Lock()
+	applyGate(t, s.forwardingSelf)
+	s.selfMu.Unlock()
+	s.srv.hub.publish(s.roomID, t)
+}
+
+// setForwardingSelf records the participant's state and gates their
+// tracks by it: no audio forwarded while muted, no video while the camera
+// is off.
+func (s *session) setForwardingSelf(p room.Participant) {
+	s.selfMu.Lock()
+	defer s.selfMu.Unlock()
+	s.forwardingSelf = p
+	if s.peer == nil {
+		return
+	}
+	for _, t := range s.peer.Tracks() {
+		applyGate(t, p)
+	}
+}
+
+func applyGate(t *media.Track, p room.Participant) {
+	if t.Kind().String() == "audio" {
+		t.SetForwarding(!p.Muted)
+	} else {
+		t.SetForwarding(p.Camera)
+	}
+}
+
+// onEvent passes a room event to the client; it reports whether the
+// session ends.
+func (s *session) onEvent(ev room.Event) bool {
+	if ev.Seq <= s.seq {
+		return false // already in the snapshot
+	}
+	if ev.Seq != s.seq+1 {
+		s.log.Warn("room event gap", zap.Uint64("want", s.seq+1), zap.Uint64("got", ev.Seq))
+	}
+	s.seq = ev.Seq
+	if ev.Participant.ID == s.self.ID {
+		if ev.Kind == room.EventJoined && ev.Participant.Conn > s.self.Conn {
+			// The same participant connected again elsewhere: this
+			// connection is replaced.
+			s.send(protocol.Bye{Type: protocol.TypeBye, Reason: protocol.ByeReplaced})
+			s.closeAfterSend(websocket.StatusNormalClosure, "replaced by a new connection")
+			return true
+		}
+		s.self = ev.Participant
+		s.setForwardingSelf(ev.Participant)
+	}
+	s.send(wireEvent(ev))
+	return false
+}
+
+func (s *session) handleOffer(data []byte, re json.RawMessage) {
+	var m protocol.SDP
+	if !s.decode(data, &m, re) {
+		return
+	}
+	if m.PC != protocol.PCPublish {
+		s.sendError(protocol.CodeBadRequest, `the client offers only on "pub"`, re)
+		return
+	}
+	if s.peer == nil {
+		s.sendError(protocol.CodeInternal, "media is not available", re)
+		return
+	}
+	answer, err := s.peer.HandleOffer(m.SDP)
+	if err != nil {
+		s.sendError(protocol.CodeBadSDP, "the offer could not be applied: "+err.Error(), re)
+		return
+	}
+	s.send(protocol.SDP{Type: protocol.TypeAnswer, PC: protocol.PCPublish, SDP: answer})
+}
+
+func (s *session) handleAnswer(data []byte, re json.RawMessage) {
+	var m protocol.SDP
+	if !s.decode(data, &m, re) {
+		return
+	}
+	if m.PC != protocol.PCSubscribe {
+		s.sendError(protocol.CodeBadRequest, `the client answers only on "sub"`, re)
+		return
+	}
+	if !s.awaitingAnswer {
+		s.sendError(protocol.CodeBadRequest, "no offer is waiting for an answer", re)
+		return
+	}
+	if err := s.peer.HandleAnswer(m.SDP); err != nil {
+		s.sendError(protocol.CodeBadSDP, "the answer could not be applied: "+err.Error(), re)
+		return
+	}
+	s.awaitingAnswer = false
+	if s.renegotiate {
+		s.renegotiate = false
+		s.offerSubscribe()
+	}
+}
+
+// offerSubscribe sends a new offer on the subscribe connection, or notes
+// that one is needed once the pending one is answered.
+func (s *session) offerSubscribe() {
+	if s.peer == nil {
+		return
+	}
+	if s.awaitingAnswer {
+		s.renegotiate = true
+		return
+	}
+	offer, err := s.peer.CreateOffer()
+	if err != nil {
+		s.log.Warn("create subscribe offer", zap.Error(err))
+		return
+	}
+	s.awaitingAnswer = true
+	s.send(protocol.SDP{Type: protocol.TypeOffer, PC: protocol.PCSubscribe, SDP: offer})
+}
+
+func (s *session) handleCandidate(data []byte, re json.RawMessage) {
+	var m protocol.Candidate
+	if !s.decode(data, &m, re) {
+		return
+	}
+	dir := media.Direction(m.PC)
+	if (dir != media.Publish && dir != media.Subscribe) || m.Candidate == nil {
+		s.sendError(protocol.CodeBadRequest, `a candidate needs "pc" ("pub" or "sub") and "candidate"`, re)
+		return
+	}
+	if m.Candidate.Candidate == "" || s.peer == nil {
+		return // end of candidates
+	}
+	if err := s.peer.AddCandidate(dir, toICECandidateInit(m.Candidate)); err != nil {
+		s.sendError(protocol.CodeBadCandidate, "the candidate could not be used: "+err.Error(), re)
+	}
+}
+
+func (s *session) handleSetSelf(data []byte, re json.RawMessage) {
+	var m protocol.SetSelf
+	if !s.decode(data, &m, re) {
+		return
+	}
+	if m.Muted == nil && m.Camera == nil {
+		s.sendError(protocol.CodeBadRequest, `set_self needs "muted" or "camera"`, re)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	err := s.srv.rooms.SetSelf(ctx, s.roomID, s.self.ID, room.SelfUpdate{Muted: m.Muted, Camera: m.Camera})
+	if err != nil {
+		code, msg := wireError(err)
+		s.sendError(code, msg, re)
+	}
+}
+
+// cleanup leaves the room and releases the media.
+func (s *session) cleanup() {
+	if !s.joined {
+		return
+	}
+	s.unsubscribe()
+	if s.peer != nil {
+		s.srv.hub.detach(s.roomID, s.peer)
+		s.peer.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	if err := s.srv.rooms.Leave(ctx, s.roomID, s.self.ID, s.self.Conn); err != nil && !errors.Is(err, room.ErrNotFound) {
+		s.log.Warn("leave room", zap.Error(err))
+	}
+	s.log.Info("participant left")
+}

@@ -1,0 +1,86 @@
+// Package web holds the browser client, embedded in the binary.
+//
+// The client is plain ES modules with no build step: index.html is served
+// for every /r/<room-id> link and the scripts and styles under /assets/.
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"net/http"
+	"time"
+)
+
+//go:embed index.html app.css protocol.js ui.js
+var files embed.FS
+
+// contentSecurityPolicy is sent with the page: no inline code, no third
+// parties; media from the page's own peer connections only.
+const contentSecurityPolicy = "default-src 'self'; media-src 'self' blob: mediastream:; " +
+	"connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'"
+
+// asset is one embedded file, ready to serve.
+type asset struct {
+	body        []byte
+	contentType string
+	etag        string
+}
+
+// Handler serves the client: index.html for /r/<room-id> and the assets under /assets/.
+func Handler() http.Handler {
+	page := mustAsset("index.html", "text/html; charset=utf-8")
+	assets := map[string]asset{
+		"app.css":     mustAsset("app.css", "text/css; charset=utf-8"),
+		"protocol.js": mustAsset("protocol.js", "text/javascript; charset=utf-8"),
+		"ui.js":       mustAsset("ui.js", "text/javascript; charset=utf-8"),
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /r/{room}", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("Cache-Control", "no-store")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		serve(w, r, page)
+	})
+	mux.HandleFunc("GET /assets/{file}", func(w http.ResponseWriter, r *http.Request) {
+		a, ok := assets[r.PathValue("file")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		// No hashed file names: let browsers keep a copy but revalidate it.
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("ETag", a.etag)
+		serve(w, r, a)
+	})
+	// Everything else, including other methods on the paths above.
+	mux.HandleFunc("/", http.NotFound)
+	return mux
+}
+
+// serve writes a with its content type; http.ServeContent handles HEAD,
+// ranges and If-None-Match.
+func serve(w http.ResponseWriter, r *http.Request, a asset) {
+	w.Header().Set("Content-Type", a.contentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+}
+
+// mustAsset reads an embedded file; the names are fixed by the embed
+// directive, so a failure is a build mistake.
+func mustAsset(name, contentType string) asset {
+	body, err := files.ReadFile(name)
+	if err != nil {
+		panic("web: " + err.Error())
+	}
+	sum := sha256.Sum256(body)
+	return asset{
+		body:        body,
+		contentType: contentType,
+		etag:        `"` + hex.EncodeToString(sum[:16]) + `"`,
+	}
+}
