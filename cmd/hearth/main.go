@@ -87,7 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          zap.NewStdLog(log.Named("http")),
 	}
-	log.Info("serving", zap.String("http", ln.Addr().String()), zap.String("media", sfu.LocalAddr().String()))
+	// Ports only: Hearth's logs carry no IP addresses.
+	log.Info("serving", zap.Int("http_port", portOf(ln.Addr())), zap.Int("media_udp_port", portOf(sfu.LocalAddr())))
 	if ready != nil {
 		ready <- ln.Addr()
 	}
@@ -103,6 +104,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer cancel()
 	_ = sig.Shutdown(sctx)
 	return srv.Shutdown(sctx)
+}
+
+func portOf(a net.Addr) int {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.Port
+	case *net.UDPAddr:
+		return a.Port
+	}
+	return 0
 }
 
 func routes(sig http.Handler, client http.Handler) http.Handler {

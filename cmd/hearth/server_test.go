@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer collects the server's logs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// testServer is the hearth server running in this process on loopback.
+type testServer struct {
+	addr            net.Addr
+	memberLink      string
+	facilitatorLink string
+	logs            *lockedBuffer
+}
+
+// startServer runs the server as `hearth` would run with args on loopback
+// (ephemeral ports, loopback-only ICE, debug logs captured).
+func startServer(t *testing.T, extra ...string) *testServer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdoutR, stdoutW := io.Pipe()
+	logs := &lockedBuffer{}
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	args := append([]string{"--addr", "127.0.0.1:0", "--ice-udp-port", "0", "--ice-loopback-only", "--log-level", "debug"}, extra...)
+	go func() {
+		done <- run(ctx, args, func(string) string { return "" }, stdoutW, logs, ready)
+		_ = stdoutW.Close()
+	}()
+	ts := &testServer{logs: logs}
+	sc := bufio.NewScanner(stdoutR)
+	for ts.facilitatorLink == "" && sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "member link: "); ok {
+			ts.memberLink = v
+		}
+		if v, ok := strings.CutPrefix(line, "facilitator link: "); ok {
+			ts.facilitatorLink = v
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdoutR) }()
+	select {
+	case ts.addr = <-ready:
+	case err := <-done:
+		t.Fatalf("server did not start: %v\n%s", err, logs)
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not start in 20 s")
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server stopped with %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("server did not stop in 15 s after cancel")
+		}
+	})
+	return ts
+}
+
+var linkRE = regexp.MustCompile(`^http://127\.0\.0\.1:\d+/r/[0-9a-f-]{36}$`)
+
+// The server prints the two links, exactly in the documented form; the
+// facilitator link carries a secret the member link does not.
+func TestPrintsLinks(t *testing.T) {
+	ts := startServer(t)
+	if !linkRE.MatchString(ts.memberLink) {
+		t.Errorf("member link %q does not look like http://127.0.0.1:<port>/r/<uuid>", ts.memberLink)
+	}
+	base, key, ok := strings.Cut(ts.facilitatorLink, "#f=")
+	if !ok || base != ts.memberLink || len(key) < 40 {
+		t.Errorf("facilitator link %q should be the member link plus #f=<secret>", ts.facilitatorLink)
+	}
+	if strings.Contains(ts.memberLink, key) {
+		t.Error("member link carries the facilitator secret")
+	}
+}

@@ -1,0 +1,242 @@
+// Package webtest drives the browser client in real headless Chromium
+// (Debian's /usr/bin/chromium, fake camera and microphone) for tests. It
+// finds elements by their accessible names, as a person using a screen
+// reader would, and reads what each page receives from its
+// RTCPeerConnections' statistics.
+package webtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// ChromiumPath is where Debian's chromium package puts the browser.
+const ChromiumPath = "/usr/bin/chromium"
+
+// Browser is one headless Chromium process.
+type Browser struct {
+	ctx context.Context
+}
+
+// NewBrowser starts Chromium for the test, or skips the test when Chromium
+// is not installed and HEARTH_REQUIRE_BROWSER is not set (make test sets
+// it, so CI never skips).
+func NewBrowser(t *testing.T) *Browser {
+	t.Helper()
+	if _, err := os.Stat(ChromiumPath); err != nil {
+		if os.Getenv("HEARTH_REQUIRE_BROWSER") != "" {
+			t.Fatalf("chromium is required: %v", err)
+		}
+		t.Skipf("no %s (install the chromium package; make test does)", ChromiumPath)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(ChromiumPath),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.WindowSize(800, 700),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	if err := chromedp.Do(ctx); err != nil {
+		cancel()
+		cancelAlloc()
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	return &Browser{ctx: ctx}
+}
+
+// Page is one browser tab.
+type Page struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// statsScript keeps every RTCPeerConnection the page creates in
+// window.__hearthPCs, so that the test can read their statistics.
+const statsScript = `(() => {
+  const Orig = window.RTCPeerConnection;
+  window.__hearthPCs = [];
+  window.RTCPeerConnection = function(...args) {
+    const pc = new Orig(...args);
+    window.__hearthPCs.push(pc);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Orig.prototype;
+  Object.setPrototypeOf(window.RTCPeerConnection, Orig);
+})();`
+
+// NewPage opens a new tab on url.
+func (b *Browser) NewPage(t *testing.T, url string) *Page {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	t.Cleanup(cancel)
+	p := &Page{t: t, ctx: ctx}
+	if err := chromedp.Do(ctx); err != nil { // opens the tab
+		t.Fatalf("open tab: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: statsScript}); err != nil {
+		t.Fatalf("add init script: %v", err)
+	}
+	p.Run(chromedp.Navigate(url))
+	return p
+}
+
+// Run runs chromedp actions on the page, failing the test on error.
+func (p *Page) Run(actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		p.t.Fatalf("browser: %v", err)
+	}
+}
+
+// Eval evaluates a JavaScript expression (awaiting a promise) into out,
+// which is a pointer.
+func (p *Page) Eval(expr string, out any) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("browser: evaluate: %v", err)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		p.t.Fatalf("browser: decode %s: %v", raw, err)
+	}
+}
+
+// Button returns the XPath of the button whose accessible name (its text)
+// is name.
+func Button(name string) string {
+	return fmt.Sprintf(`//button[normalize-space(.)=%s]`, xpathString(name))
+}
+
+// Labelled returns the XPath of the form control labelled label.
+func Labelled(label string) string {
+	return fmt.Sprintf(`//*[@id=//label[normalize-space(.)=%s]/@for]`, xpathString(label))
+}
+
+func xpathString(s string) string {
+	b, _ := json.Marshal(s) // names in tests have no double quotes
+	return string(b)
+}
+
+// Click presses the button with the accessible name.
+func (p *Page) Click(name string) {
+	p.t.Helper()
+	p.Run(chromedp.Click(Button(name), chromedp.NodeVisible))
+}
+
+// Type types text into the field labelled label.
+func (p *Page) Type(label, text string) {
+	p.t.Helper()
+	p.Run(chromedp.SendKeys(Labelled(label), text, chromedp.NodeVisible))
+}
+
+// WaitVisible waits for the element at the XPath to be visible.
+func (p *Page) WaitVisible(xpath string) {
+	p.t.Helper()
+	p.Run(chromedp.WaitVisible(xpath))
+}
+
+// WaitFor polls the JavaScript boolean expression until it is true or the
+// timeout passes; it reports whether it became true.
+func (p *Page) WaitFor(timeout time.Duration, expr string) bool {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var ok bool
+		p.Eval(expr, &ok)
+		if ok {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Inbound is one inbound-rtp statistics entry of a page.
+type Inbound struct {
+	Kind          string  `json:"kind"`
+	Track         string  `json:"trackIdentifier"`
+	Bytes         float64 `json:"bytesReceived"`
+	FramesDecoded float64 `json:"framesDecoded"`
+	Width         float64 `json:"frameWidth"`
+}
+
+// InboundStats returns the inbound-rtp entries of every peer connection of
+// the page, keyed by kind and track identifier.
+func (p *Page) InboundStats() map[string]Inbound {
+	p.t.Helper()
+	var list []Inbound
+	p.Eval(`(async () => {
+  const out = [];
+  for (const pc of window.__hearthPCs || []) {
+    if (pc.connectionState === 'closed') continue;
+    const stats = await pc.getStats();
+    stats.forEach(s => { if (s.type === 'inbound-rtp') out.push({
+      kind: s.kind, trackIdentifier: s.trackIdentifier || '', bytesReceived: s.bytesReceived || 0,
+      framesDecoded: s.framesDecoded || 0, frameWidth: s.frameWidth || 0 }); });
+  }
+  return out;
+})()`, &list)
+	m := make(map[string]Inbound, len(list))
+	for _, s := range list {
+		m[s.Kind+"/"+s.Track] = s
+	}
+	return m
+}
+
+// Flowing samples the page's inbound statistics twice, interval apart,
+// and returns how many audio tracks received more bytes and how many video
+// tracks decoded more frames in between.
+func (p *Page) Flowing(interval time.Duration) (audio, video int) {
+	p.t.Helper()
+	a := p.InboundStats()
+	time.Sleep(interval)
+	b := p.InboundStats()
+	for k, s := range b {
+		before, ok := a[k]
+		if !ok {
+			continue
+		}
+		switch s.Kind {
+		case "audio":
+			if s.Bytes > before.Bytes {
+				audio++
+			}
+		case "video":
+			if s.FramesDecoded > before.FramesDecoded && s.Width > 0 {
+				video++
+			}
+		}
+	}
+	return audio, video
+}
