@@ -10,8 +10,11 @@ var (
 	ErrExists = errors.New("room already exists")
 	// ErrBadName: the display name is empty, too long or has control characters.
 	ErrBadName = errors.New("display name must be 1 to 40 characters without control characters")
-	// ErrForbidden: the credential (facilitator key or identity) is wrong.
+	// ErrForbidden: the facilitator key is wrong.
 	ErrForbidden = errors.New("credential not accepted")
+	// ErrUnknownIdentity: the identity token belongs to no participant of
+	// the running meeting.
+	ErrUnknownIdentity = errors.New("identity not known in this meeting")
 	// ErrNotPresent: the participant is not in the meeting.
 	ErrNotPresent = errors.New("participant is not in the meeting")
 )

@@ -106,6 +106,11 @@ type JoinRequest struct {
 	// Identity is the token from an earlier join; with it the participant
 	// comes back as themselves.
 	Identity string
+	// Muted and Camera, when set, give the joiner's microphone and camera
+	// state. A returning participant can only turn them off here (a
+	// microphone or camera that is missing now).
+	Muted  *bool
+	Camera *bool
 }
 
 // Joined is the result of a successful join.
@@ -131,7 +136,7 @@ func (s *State) Join(req JoinRequest, newID ParticipantID, newIdentity string) (
 	if req.Identity != "" {
 		id, ok := s.Identities[hashSecret(req.Identity)]
 		if !ok {
-			return Joined{}, nil, ErrForbidden
+			return Joined{}, nil, ErrUnknownIdentity
 		}
 		p = s.Participants[id]
 		identity = req.Identity
@@ -154,6 +159,12 @@ func (s *State) Join(req JoinRequest, newID ParticipantID, newIdentity string) (
 	}
 	if isFacilitator {
 		p.Role = RoleFacilitator
+	}
+	if req.Muted != nil && *req.Muted {
+		p.Muted = true
+	}
+	if req.Camera != nil && !*req.Camera {
+		p.Camera = false
 	}
 	p.Present = true
 	p.Conn++

@@ -166,11 +166,11 @@ func TestJoinRejectedLeavesStateUnchanged(t *testing.T) {
 		{"key with trailing space", room.JoinRequest{Name: "Eve", FacilitatorKey: testKey + " "}, room.ErrForbidden},
 		{"key hash instead of key", room.JoinRequest{Name: "Eve", FacilitatorKey: sha256Hex(testKey)}, room.ErrForbidden},
 		{"another room's key", room.JoinRequest{Name: "Eve", FacilitatorKey: "other-key"}, room.ErrForbidden},
-		{"unknown identity", room.JoinRequest{Name: "Eve", Identity: "no-such-identity"}, room.ErrForbidden},
-		{"identity hash instead of token", room.JoinRequest{Name: "Eve", Identity: sha256Hex("identity-Alice")}, room.ErrForbidden},
-		{"another room's identity", room.JoinRequest{Name: "Eve", Identity: otherJ.Identity}, room.ErrForbidden},
+		{"unknown identity", room.JoinRequest{Name: "Eve", Identity: "no-such-identity"}, room.ErrUnknownIdentity},
+		{"identity hash instead of token", room.JoinRequest{Name: "Eve", Identity: sha256Hex("identity-Alice")}, room.ErrUnknownIdentity},
+		{"another room's identity", room.JoinRequest{Name: "Eve", Identity: otherJ.Identity}, room.ErrUnknownIdentity},
 		{"valid identity with wrong key", room.JoinRequest{Identity: "identity-Alice", FacilitatorKey: "wrong"}, room.ErrForbidden},
-		{"unknown identity with right key", room.JoinRequest{Name: "Eve", Identity: "nope", FacilitatorKey: testKey}, room.ErrForbidden},
+		{"unknown identity with right key", room.JoinRequest{Name: "Eve", Identity: "nope", FacilitatorKey: testKey}, room.ErrUnknownIdentity},
 		{"bad name with right key", room.JoinRequest{Name: " ", FacilitatorKey: testKey}, room.ErrBadName},
 		{"bad name", room.JoinRequest{Name: ""}, room.ErrBadName},
 	}
@@ -249,7 +249,9 @@ func TestJoinComeback(t *testing.T) {
 				mustLeave(t, s, j.Self)
 				return j
 			},
-			req:      func(j room.Joined) room.JoinRequest { return room.JoinRequest{Identity: j.Identity, FacilitatorKey: testKey} },
+			req: func(j room.Joined) room.JoinRequest {
+				return room.JoinRequest{Identity: j.Identity, FacilitatorKey: testKey}
+			},
 			wantRole: room.RoleFacilitator,
 		},
 		{

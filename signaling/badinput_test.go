@@ -219,4 +219,3 @@ func TestFloodIsRateLimited(t *testing.T) {
 		}
 	}
 }
-

@@ -173,3 +173,48 @@ func TestMediaFlowsBetweenParticipants(t *testing.T) {
 		t.Error("SFU counted no forwarded packets")
 	}
 }
+
+// A participant who is muted gets no audio through to anyone, even though
+// their client keeps sending it; their video still flows, and unmuting
+// brings the audio back.
+func TestMutedAudioIsNotForwarded(t *testing.T) {
+	srv := newTestServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	speaker, l1, l2 := newBot(t, ctx, srv, "Speaker"), newBot(t, ctx, srv, "Listener 1"), newBot(t, ctx, srv, "Listener 2")
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	go speaker.send(sendCtx) // keeps sending audio throughout, muted or not
+	listeners := []*bot{l1, l2}
+	for _, l := range listeners {
+		waitFor(t, 15*time.Second, "audio to reach the listeners", func() bool { return l.count(speaker.p.ID(), "audio") > 10 })
+	}
+
+	muted, unmuted := true, false
+	if err := speaker.p.SetSelf(ctx, &muted, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the SFU to drop the muted audio", func() bool { return srv.sfu.Stats().PacketsMuted.Load() > 0 })
+	time.Sleep(200 * time.Millisecond) // packets already in flight arrive
+	audioBefore := []int64{l1.countBytes(speaker.p.ID(), "audio"), l2.countBytes(speaker.p.ID(), "audio")}
+	videoBefore := []int64{l1.count(speaker.p.ID(), "video"), l2.count(speaker.p.ID(), "video")}
+	time.Sleep(1500 * time.Millisecond)
+	for i, l := range listeners {
+		if got := l.countBytes(speaker.p.ID(), "audio") - audioBefore[i]; got != 0 {
+			t.Errorf("listener %d received %d bytes of audio from a muted speaker, want 0", i+1, got)
+		}
+		if got := l.count(speaker.p.ID(), "video") - videoBefore[i]; got < 20 {
+			t.Errorf("listener %d received %d video packets from the muted speaker in 1.5 s; video should still flow", i+1, got)
+		}
+	}
+
+	if err := speaker.p.SetSelf(ctx, &unmuted, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range listeners {
+		before := l.countBytes(speaker.p.ID(), "audio")
+		waitFor(t, 5*time.Second, fmt.Sprintf("audio to reach listener %d after unmute", i+1), func() bool {
+			return l.countBytes(speaker.p.ID(), "audio") > before
+		})
+	}
+}

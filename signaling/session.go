@@ -288,7 +288,7 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 	// Subscribe before joining, so that no event after the snapshot is missed.
 	unsubscribe := s.srv.rooms.Subscribe(roomID, s.deliver)
 	j, err := s.srv.rooms.Join(ctx, roomID, room.JoinRequest{
-		Name: m.Name, FacilitatorKey: m.FacilitatorKey, Identity: m.Identity})
+		Name: m.Name, FacilitatorKey: m.FacilitatorKey, Identity: m.Identity, Muted: m.Muted, Camera: m.Camera})
 	if err != nil {
 		unsubscribe()
 		code, msg := wireError(err)

@@ -18,7 +18,9 @@ func wireError(err error) (code, msg string) {
 	case errors.Is(err, room.ErrBadName):
 		return protocol.CodeBadRequest, room.ErrBadName.Error()
 	case errors.Is(err, room.ErrForbidden):
-		return protocol.CodeForbidden, "the link or identity is not valid for this room"
+		return protocol.CodeForbidden, "the facilitator link is not valid for this room"
+	case errors.Is(err, room.ErrUnknownIdentity):
+		return protocol.CodeUnknownIdentity, "this identity is not known in the running meeting; join without it"
 	case errors.Is(err, room.ErrNotPresent):
 		return protocol.CodeBadRequest, "you are not in the meeting"
 	}

@@ -232,6 +232,9 @@ export class HearthSession extends EventTarget {
     const msg = { type: 'join', v: PROTOCOL_VERSION, room: this.#opts.room, name: this.#opts.name };
     if (this.#opts.facilitatorKey) msg.facilitatorKey = this.#opts.facilitatorKey;
     if (this.#identity) msg.identity = this.#identity;
+    // What the server cannot know: a missing microphone or camera.
+    if (!this.hasAudio) msg.muted = true;
+    if (!this.hasVideo) msg.camera = false;
     this.#joinSentWithIdentity = !!this.#identity;
     this.#send(msg);
   }
@@ -431,7 +434,7 @@ export class HearthSession extends EventTarget {
   #onError(msg) {
     const code = String(msg.code || 'error');
     const message = String(msg.message || code);
-    if (!this.#joined && code === 'forbidden' && this.#joinSentWithIdentity) {
+    if (!this.#joined && code === 'unknown_identity' && this.#joinSentWithIdentity) {
       // The identity is unknown (e.g. the server restarted): join afresh.
       this.#identity = undefined;
       this.#emit('identityrejected', {});

@@ -34,18 +34,19 @@ const (
 
 // Error codes (docs/protocol.md, "error").
 const (
-	CodeBadJSON       = "bad_json"
-	CodeUnknownType   = "unknown_type"
-	CodeBadRequest    = "bad_request"
-	CodeNotJoined     = "not_joined"
-	CodeAlreadyJoined = "already_joined"
-	CodeBadVersion    = "bad_version"
-	CodeRoomNotFound  = "room_not_found"
-	CodeForbidden     = "forbidden"
-	CodeBadSDP        = "bad_sdp"
-	CodeBadCandidate  = "bad_candidate"
-	CodeRateLimited   = "rate_limited"
-	CodeInternal      = "internal"
+	CodeBadJSON         = "bad_json"
+	CodeUnknownType     = "unknown_type"
+	CodeBadRequest      = "bad_request"
+	CodeNotJoined       = "not_joined"
+	CodeAlreadyJoined   = "already_joined"
+	CodeBadVersion      = "bad_version"
+	CodeRoomNotFound    = "room_not_found"
+	CodeForbidden       = "forbidden"
+	CodeUnknownIdentity = "unknown_identity"
+	CodeBadSDP          = "bad_sdp"
+	CodeBadCandidate    = "bad_candidate"
+	CodeRateLimited     = "rate_limited"
+	CodeInternal        = "internal"
 )
 
 // Bye reasons.
@@ -70,6 +71,8 @@ type Join struct {
 	Name           string `json:"name"`
 	FacilitatorKey string `json:"facilitatorKey,omitempty"`
 	Identity       string `json:"identity,omitempty"`
+	Muted          *bool  `json:"muted,omitempty"`
+	Camera         *bool  `json:"camera,omitempty"`
 }
 
 // SDP is an offer or an answer (RFC 8829).
