@@ -867,3 +867,49 @@ func TestSecretsNotStoredInPlainText(t *testing.T) {
 		t.Errorf("join on decoded state = %+v, %v", j.Self, err)
 	}
 }
+
+func TestJoinMediaState(t *testing.T) {
+	tests := []struct {
+		name string
+		// before is the returning participant's state before they come back;
+		// nil for a new participant.
+		before                *room.SelfUpdate
+		muted, camera         *bool
+		wantMuted, wantCamera bool
+	}{
+		{name: "new, nothing given", wantCamera: true},
+		{name: "new, muted", muted: ptr(true), wantMuted: true, wantCamera: true},
+		{name: "new, camera off", camera: ptr(false)},
+		{name: "new, muted and camera off", muted: ptr(true), camera: ptr(false), wantMuted: true},
+		{name: "new, unmuted and camera on", muted: ptr(false), camera: ptr(true), wantCamera: true},
+		{name: "back, nothing given keeps state", before: &room.SelfUpdate{Muted: ptr(true), Camera: ptr(false)}, wantMuted: true},
+		{name: "back, can mute", before: &room.SelfUpdate{}, muted: ptr(true), wantMuted: true, wantCamera: true},
+		{name: "back, can turn camera off", before: &room.SelfUpdate{}, camera: ptr(false)},
+		{name: "back, cannot unmute", before: &room.SelfUpdate{Muted: ptr(true)}, muted: ptr(false), wantMuted: true, wantCamera: true},
+		{name: "back, cannot turn camera on", before: &room.SelfUpdate{Camera: ptr(false)}, camera: ptr(true)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newState()
+			req := room.JoinRequest{Name: "Alice", Muted: tt.muted, Camera: tt.camera}
+			if tt.before != nil {
+				j := mustJoin(t, s, "Alice", "")
+				if _, err := s.SetSelf(j.Self.ID, *tt.before); err != nil {
+					t.Fatal(err)
+				}
+				mustLeave(t, s, j.Self)
+				req.Identity = j.Identity
+			}
+			j, evs, err := s.Join(req, room.NewParticipantID(), "identity-new")
+			if err != nil {
+				t.Fatalf("Join: %v", err)
+			}
+			if j.Self.Muted != tt.wantMuted || j.Self.Camera != tt.wantCamera {
+				t.Errorf("muted %v camera %v, want %v %v", j.Self.Muted, j.Self.Camera, tt.wantMuted, tt.wantCamera)
+			}
+			if evs[0].Participant != j.Self || *s.Participants[j.Self.ID] != j.Self {
+				t.Errorf("event %+v / state %+v differ from Self %+v", evs[0].Participant, *s.Participants[j.Self.ID], j.Self)
+			}
+		})
+	}
+}
