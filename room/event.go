@@ -12,6 +12,11 @@ const (
 	EventUpdated EventKind = "updated"
 	// EventLeft: a participant is no longer present.
 	EventLeft EventKind = "left"
+	// EventResync is delivered by a Store, not produced by a command: the
+	// subscriber may have missed events (e.g. the backend reconnected) and
+	// must reload the state with Get and continue from its Seq. Only Room
+	// and Seq (the sequence number when detected) are set.
+	EventResync EventKind = "resync"
 )
 
 // Event is one change in a room. Events of a room are numbered by Seq,

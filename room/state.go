@@ -232,7 +232,9 @@ func CleanName(name string) (string, error) {
 		return "", ErrBadName
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+		// Control and invisible format characters (such as U+202E, which
+		// reverses text) have no place in a name others read.
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
 			return "", ErrBadName
 		}
 	}

@@ -17,7 +17,9 @@ type Store interface {
 	// Delete removes the room and everything about its meeting.
 	Delete(ctx context.Context, id RoomID) error
 	// Subscribe calls deliver with every later event of the room, in
-	// sequence order, until cancel is called. deliver must not block: it is
-	// called while the backend holds the room.
+	// sequence order, until cancel is called. When the backend cannot
+	// guarantee that no event was missed, it delivers an EventResync.
+	// deliver must not block and must not call the Store: it may be called
+	// while the backend holds the room.
 	Subscribe(id RoomID, deliver func(Event)) (cancel func())
 }

@@ -29,7 +29,7 @@ type bot struct {
 func newBot(t *testing.T, ctx context.Context, srv *testServer, name string) *bot {
 	t.Helper()
 	b := &bot{received: map[string]*atomic.Int64{}, bytes: map[string]*atomic.Int64{}}
-	p, err := client.Join(ctx, srv.url, protocol.Join{Room: srv.room.ID.String(), Name: name}, client.MediaParams{
+	p, err := client.Join(ctx, srv.url, protocol.Join{Room: srv.Room.ID.String(), Name: name}, client.MediaParams{
 		LoopbackOnly: true,
 		OnTrack: func(publisher string, tr *webrtc.TrackRemote) {
 			key := publisher + "/" + tr.Kind().String()
@@ -169,7 +169,7 @@ func TestMediaFlowsBetweenParticipants(t *testing.T) {
 			}
 		}
 	}
-	if n := srv.sfu.Stats().PacketsForwarded.Load(); n == 0 {
+	if n := srv.SFU.Stats().PacketsForwarded.Load(); n == 0 {
 		t.Error("SFU counted no forwarded packets")
 	}
 }
@@ -194,7 +194,7 @@ func TestMutedAudioIsNotForwarded(t *testing.T) {
 	if err := speaker.p.SetSelf(ctx, &muted, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the SFU to drop the muted audio", func() bool { return srv.sfu.Stats().PacketsMuted.Load() > 0 })
+	waitFor(t, 5*time.Second, "the SFU to drop the muted audio", func() bool { return srv.SFU.Stats().PacketsMuted.Load() > 0 })
 	time.Sleep(200 * time.Millisecond) // packets already in flight arrive
 	audioBefore := []int64{l1.countBytes(speaker.p.ID(), "audio"), l2.countBytes(speaker.p.ID(), "audio")}
 	videoBefore := []int64{l1.count(speaker.p.ID(), "video"), l2.count(speaker.p.ID(), "video")}

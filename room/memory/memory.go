@@ -54,6 +54,9 @@ func (s *Store) Get(_ context.Context, id room.RoomID) (*room.State, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.deleted {
+		return nil, room.ErrNotFound
+	}
 	return e.state.Clone(), nil
 }
 

@@ -1,0 +1,76 @@
+package signaling
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/hearth-meet/hearth/room"
+)
+
+// AdminParams configures the operators' HTTP API.
+type AdminParams struct {
+	Rooms *room.Service
+	Log   *zap.Logger
+	// Token must be presented as "Authorization: Bearer <token>". An empty
+	// token turns the API off (every request gets 404).
+	Token string
+	// BaseURL is the base of the links returned, e.g. https://meet.example.org.
+	BaseURL string
+}
+
+// CreatedRoom is the answer to POST /api/rooms.
+type CreatedRoom struct {
+	ID              string `json:"id"`
+	MemberLink      string `json:"memberLink"`
+	FacilitatorLink string `json:"facilitatorLink"`
+}
+
+// AdminHandler serves the operators' API: POST /api/rooms {"name": "..."}
+// creates a room and returns its links (docs/operations.md).
+func AdminHandler(p AdminParams) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/rooms", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Name string `json:"name"`
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 4096)
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, `body must be {"name": "..."}`, http.StatusBadRequest)
+			return
+		}
+		name := strings.TrimSpace(req.Name)
+		if name == "" || len(name) > 100 {
+			http.Error(w, "name must be 1 to 100 characters", http.StatusBadRequest)
+			return
+		}
+		created, err := p.Rooms.Create(r.Context(), name)
+		if err != nil {
+			p.Log.Error("create room", zap.Error(err))
+			http.Error(w, "could not create the room", http.StatusInternalServerError)
+			return
+		}
+		p.Log.Info("room created", zap.Stringer("room", created.ID))
+		link := strings.TrimRight(p.BaseURL, "/") + "/r/" + created.ID.String()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(CreatedRoom{ID: created.ID.String(), MemberLink: link,
+			FacilitatorLink: link + "#f=" + created.FacilitatorKey})
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.Token == "" {
+			http.NotFound(w, r)
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(p.Token)) != 1 {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			http.Error(w, "admin token required", http.StatusUnauthorized)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
