@@ -21,6 +21,7 @@ type config struct {
 	LogFormat       string
 	LogLevel        string
 	BatchSize       int
+	AdminToken      string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -69,6 +70,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.LogFormat, "log-format", env("log-format", "json"), "log format: json (production) or console (development) (HEARTH_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn, error (HEARTH_LOG_LEVEL)")
 	fs.IntVar(&c.BatchSize, "batch-size", batch, "UDP packets sent per sendmmsg batch; 1 turns batching off (HEARTH_BATCH_SIZE)")
+	fs.StringVar(&c.AdminToken, "admin-token", env("admin-token", ""), "bearer token for the operators' API (POST /api/rooms); empty turns the API off (HEARTH_ADMIN_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

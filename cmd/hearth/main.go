@@ -83,7 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintf(stdout, "facilitator link: %s/r/%s#f=%s\n", base, demo.ID, demo.FacilitatorKey)
 
 	srv := &http.Server{
-		Handler:           routes(sig, web.Handler()),
+		Handler: routes(sig, web.Handler(), signaling.AdminHandler(signaling.AdminParams{
+			Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base})),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          zap.NewStdLog(log.Named("http")),
 	}
@@ -116,8 +117,9 @@ func portOf(a net.Addr) int {
 	return 0
 }
 
-func routes(sig http.Handler, client http.Handler) http.Handler {
+func routes(sig, client, admin http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/api/", admin)
 	mux.Handle("GET /ws", sig)
 	mux.Handle("GET /r/{room}", client)
 	mux.Handle("GET /assets/", client)

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"io"
 	"net"
 	"regexp"
@@ -101,5 +103,43 @@ func TestPrintsLinks(t *testing.T) {
 	}
 	if strings.Contains(ts.memberLink, key) {
 		t.Error("member link carries the facilitator secret")
+	}
+}
+
+// The operators' API creates rooms with its token, and refuses without.
+func TestAdminCreatesRooms(t *testing.T) {
+	ts := startServer(t, "--admin-token", "s3cret")
+	url := "http://" + ts.addr.String() + "/api/rooms"
+	post := func(token string) *http.Response {
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"name":"Thursday group"}`))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	if r := post(""); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("no token: status %d, want 401", r.StatusCode)
+	}
+	if r := post("wrong"); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("wrong token: status %d, want 401", r.StatusCode)
+	}
+	r := post("s3cret")
+	if r.StatusCode != http.StatusCreated {
+		t.Fatalf("status %d, want 201", r.StatusCode)
+	}
+	var created struct{ ID, MemberLink, FacilitatorLink string }
+	if err := json.NewDecoder(r.Body).Decode(&created); err != nil {
+		t.Fatal(err)
+	}
+	if !linkRE.MatchString(created.MemberLink) || !strings.HasPrefix(created.FacilitatorLink, created.MemberLink+"#f=") {
+		t.Errorf("links %q, %q", created.MemberLink, created.FacilitatorLink)
+	}
+	if strings.Contains(ts.memberLink, created.ID) {
+		t.Error("the new room has the demo room's id")
 	}
 }
