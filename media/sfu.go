@@ -18,8 +18,8 @@ type SFU struct {
 	// static after construction
 	cfg    Config
 	log    *zap.Logger
-	conn   net.PacketConn
-	mux    *ice.UDPMuxDefault
+	conns  []net.PacketConn // one per local address, all on cfg.UDPPort
+	mux    ice.UDPMux
 	pubAPI *webrtc.API // publish peer connections: receive, send feedback
 	subAPI *webrtc.API // subscribe peer connections: send, answer NACKs
 
@@ -41,36 +41,71 @@ func New(cfg Config, log *zap.Logger) (*SFU, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	addr := &net.UDPAddr{Port: cfg.UDPPort}
-	if cfg.ListenIP != "" {
-		addr.IP = net.ParseIP(cfg.ListenIP)
-	}
-	network := "udp"
-	if cfg.LoopbackOnly {
-		network = "udp4"
-	}
-	uc, err := net.ListenUDP(network, addr)
-	if err != nil {
-		return nil, fmt.Errorf("media: listen on UDP port %d: %w", cfg.UDPPort, err)
-	}
-	var conn net.PacketConn = uc
-	if cfg.BatchWriteSize > 1 {
-		conn = udp.NewBatchConn(uc, cfg.BatchWriteSize, cfg.BatchWriteInterval)
-	}
 	loggers := newPionLoggers(log.Named("pion"))
-	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{
-		UDPConn: conn,
-		Logger:  loggers.NewLogger("udpmux"),
-	})
-	s := &SFU{cfg: cfg, log: log, conn: conn, mux: mux}
+	ips, err := listenIPs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &SFU{cfg: cfg, log: log}
+	muxes := make([]ice.UDPMux, 0, len(ips))
+	for _, ip := range ips {
+		uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: cfg.UDPPort})
+		if err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("media: listen on UDP port %d: %w", cfg.UDPPort, err)
+		}
+		var conn net.PacketConn = uc
+		if cfg.BatchWriteSize > 1 {
+			conn = udp.NewBatchConn(uc, cfg.BatchWriteSize, cfg.BatchWriteInterval)
+		}
+		s.conns = append(s.conns, conn)
+		muxes = append(muxes, ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, Logger: loggers.NewLogger("udpmux")}))
+	}
+	s.mux = ice.NewMultiUDPMuxDefault(muxes...)
+
 	if s.pubAPI, err = s.newAPI(loggers, true); err == nil {
 		s.subAPI, err = s.newAPI(loggers, false)
 	}
 	if err != nil {
-		_ = mux.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// listenIPs returns the addresses to open the media port on: the
+// configured one, or every usable address of the machine's interfaces that
+// are up (one socket each, so that each candidate's packets leave from the
+// address the peer knows).
+func listenIPs(cfg Config) ([]net.IP, error) {
+	if cfg.ListenIP != "" {
+		return []net.IP{net.ParseIP(cfg.ListenIP)}, nil
+	}
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("media: list interfaces: %w", err)
+	}
+	var ips []net.IP
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.IsLinkLocalUnicast() || ipn.IP.IsLoopback() {
+				continue
+			}
+			ips = append(ips, ipn.IP)
+		}
+	}
+	if len(ips) == 0 {
+		return nil, fmt.Errorf("media: no usable network address; set a listen address")
+	}
+	return ips, nil
 }
 
 // newAPI builds a pion API. Only Opus and VP8 are offered, so every
@@ -142,13 +177,20 @@ func registerCodecs(me *webrtc.MediaEngine) error {
 	return nil
 }
 
-// LocalAddr is the media socket's address.
-func (s *SFU) LocalAddr() net.Addr { return s.conn.LocalAddr() }
+// LocalAddr is the address of the (first) media socket.
+func (s *SFU) LocalAddr() net.Addr { return s.conns[0].LocalAddr() }
 
 // Stats returns the SFU's live counters.
 func (s *SFU) Stats() *Stats { return &s.stats }
 
-// Close closes the media socket. Close peers first.
+// Close closes the media sockets. Close peers first.
 func (s *SFU) Close() error {
-	return errors.Join(s.mux.Close(), s.conn.Close())
+	if s.mux != nil {
+		return s.mux.Close() // closes the sockets too
+	}
+	var errs []error
+	for _, c := range s.conns {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
 }
