@@ -1,8 +1,13 @@
 package room
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
-// Errors returned by room commands. Callers map them to wire errors.
+// Errors returned by room commands. Callers map them to wire errors
+// (signaling/wire.go); errors.Is tells them apart, and the error text is
+// fit to show to the person who sent the command.
 var (
 	// ErrNotFound: the room does not exist.
 	ErrNotFound = errors.New("room not found")
@@ -15,6 +20,24 @@ var (
 	// ErrUnknownIdentity: the identity token belongs to no participant of
 	// the running meeting.
 	ErrUnknownIdentity = errors.New("identity not known in this meeting")
-	// ErrNotPresent: the participant is not in the meeting.
-	ErrNotPresent = errors.New("participant is not in the meeting")
+	// ErrNotPresent: the participant is not in the meeting (or the command
+	// came from a connection that was replaced).
+	ErrNotPresent = errors.New("you are not in the meeting")
+	// ErrNotAllowed: the actor's role or the room's rules forbid the command.
+	ErrNotAllowed = errors.New("not allowed")
+	// ErrLocked: the room is locked and admits only facilitators.
+	ErrLocked = errors.New("this room is locked; only facilitators can come in")
+	// ErrRemoved: the participant was removed from this meeting.
+	ErrRemoved = errors.New("you were removed from this meeting")
+	// ErrDenied: a facilitator did not admit the participant.
+	ErrDenied = errors.New("the facilitator did not admit you to this meeting")
+	// ErrChatClosed: chat is closed for members.
+	ErrChatClosed = errors.New("chat is closed")
+	// ErrBadCommand: the command is malformed (unknown action, missing or
+	// unknown target, value out of range).
+	ErrBadCommand = errors.New("bad command")
 )
+
+func notAllowed(why string) error { return fmt.Errorf("%w: %s", ErrNotAllowed, why) }
+
+func badCommand(why string) error { return fmt.Errorf("%w: %s", ErrBadCommand, why) }

@@ -1,5 +1,7 @@
 package room
 
+import "slices"
+
 // EventKind says what changed.
 type EventKind string
 
@@ -12,6 +14,26 @@ const (
 	EventUpdated EventKind = "updated"
 	// EventLeft: a participant is no longer present.
 	EventLeft EventKind = "left"
+	// EventHands: the hand queue changed (Hands).
+	EventHands EventKind = "hands"
+	// EventRoom: the room's state or settings changed (Info).
+	EventRoom EventKind = "room"
+	// EventChat: a chat message (Chat).
+	EventChat EventKind = "chat"
+	// EventChatDeleted: a facilitator deleted a message (MessageID).
+	EventChatDeleted EventKind = "chat_deleted"
+	// EventAskUnmute: a facilitator asks Participant to unmute.
+	EventAskUnmute EventKind = "ask_unmute"
+	// EventTimerWarning: SecondsLeft in Participant's share.
+	EventTimerWarning EventKind = "timer_warning"
+	// EventTimerEnded: Participant's share timer ran out.
+	EventTimerEnded EventKind = "timer_ended"
+	// EventRemoved: a facilitator removed Participant.
+	EventRemoved EventKind = "removed"
+	// EventDenied: a facilitator did not admit Participant.
+	EventDenied EventKind = "denied"
+	// EventEnded: the meeting ended; its state is gone.
+	EventEnded EventKind = "ended"
 	// EventResync is delivered by a Store, not produced by a command: the
 	// subscriber may have missed events (e.g. the backend reconnected) and
 	// must reload the state with Get and continue from its Seq. Only Room
@@ -20,11 +42,83 @@ const (
 )
 
 // Event is one change in a room. Events of a room are numbered by Seq,
-// consecutive from 1, and delivered to subscribers in that order.
+// consecutive from 1, and delivered to subscribers in that order. Which
+// fields are set depends on Kind.
 type Event struct {
 	Room RoomID    `json:"room"`
 	Seq  uint64    `json:"seq"`
 	Kind EventKind `json:"kind"`
-	// Participant is the participant's state after the change.
-	Participant Participant `json:"participant"`
+	// Participant is the participant's state after the change, or the
+	// target of the event.
+	Participant Participant     `json:"participant"`
+	Hands       []ParticipantID `json:"hands,omitempty"`
+	Info        *Info           `json:"info,omitempty"`
+	Chat        *ChatMessage    `json:"chat,omitempty"`
+	MessageID   string          `json:"messageId,omitempty"`
+	SecondsLeft int             `json:"secondsLeft,omitempty"`
+}
+
+func (s *State) next(kind EventKind) Event {
+	s.Seq++
+	return Event{Room: s.ID, Seq: s.Seq, Kind: kind}
+}
+
+func (s *State) participantEvent(kind EventKind, p *Participant) Event {
+	ev := s.next(kind)
+	ev.Participant = *p
+	return ev
+}
+
+// targetEvent is an event about a participant, who may be gone.
+func (s *State) targetEvent(kind EventKind, id ParticipantID) Event {
+	ev := s.next(kind)
+	if p, ok := s.Participants[id]; ok {
+		ev.Participant = *p
+	} else {
+		ev.Participant = Participant{ID: id}
+	}
+	return ev
+}
+
+func (s *State) handsEvent() Event {
+	ev := s.next(EventHands)
+	ev.Hands = slices.Clone(s.Hands)
+	if ev.Hands == nil {
+		ev.Hands = []ParticipantID{}
+	}
+	return ev
+}
+
+func (s *State) roomEvent() Event {
+	ev := s.next(EventRoom)
+	info := s.Info.clone()
+	ev.Info = &info
+	return ev
+}
+
+// VisibleTo reports whether the participant viewer may see the event.
+// People in the waiting room are seen only by facilitators (and
+// themselves) and see only the room and themselves; private chat goes to
+// its sender and recipients only.
+func (e *Event) VisibleTo(viewer Participant) bool {
+	self := e.Participant.ID == viewer.ID
+	if viewer.Status != StatusAdmitted {
+		switch e.Kind {
+		case EventRoom, EventEnded, EventResync:
+			return true
+		case EventJoined, EventUpdated, EventLeft, EventRemoved, EventDenied:
+			return self
+		}
+		return false
+	}
+	mod := viewer.Role.Moderates()
+	switch e.Kind {
+	case EventJoined, EventUpdated, EventLeft:
+		return self || mod || e.Participant.Status == StatusAdmitted
+	case EventDenied, EventAskUnmute:
+		return self || mod
+	case EventChat:
+		return e.Chat.visibleTo(viewer)
+	}
+	return true
 }

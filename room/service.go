@@ -5,15 +5,22 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"time"
 )
 
 // Service applies the meeting's commands to rooms kept in a Store.
 type Service struct {
 	store Store
+	now   func() time.Time
 }
 
-// NewService returns a Service over store.
-func NewService(store Store) *Service { return &Service{store: store} }
+// NewService returns a Service over store. now is the clock (nil: time.Now).
+func NewService(store Store, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, now: now}
+}
 
 // Created describes a new room and its secret.
 type Created struct {
@@ -23,11 +30,14 @@ type Created struct {
 	FacilitatorKey string
 }
 
-// Create makes a new room named name.
-func (s *Service) Create(ctx context.Context, name string) (Created, error) {
+// Create makes a new room named name with the given settings (usually
+// DefaultSettings()).
+func (s *Service) Create(ctx context.Context, name string, settings Settings) (Created, error) {
 	key := NewSecret()
 	id := NewRoomID()
-	if err := s.store.Create(ctx, NewState(id, name, key)); err != nil {
+	st := NewState(id, name, key)
+	st.Settings = settings
+	if err := s.store.Create(ctx, st); err != nil {
 		return Created{}, fmt.Errorf("create room: %w", err)
 	}
 	return Created{ID: id, FacilitatorKey: key}, nil
@@ -50,19 +60,27 @@ func (s *Service) Join(ctx context.Context, id RoomID, req JoinRequest) (Joined,
 	return res, err
 }
 
-// Leave marks the participant's connection conn as gone. See State.Leave.
-func (s *Service) Leave(ctx context.Context, id RoomID, p ParticipantID, conn uint64) error {
+// Leave marks the actor's connection as gone. See State.Leave.
+func (s *Service) Leave(ctx context.Context, id RoomID, a Actor, explicit bool) error {
 	_, err := s.store.Update(ctx, id, func(st *State) ([]Event, error) {
-		return st.Leave(p, conn)
+		return st.Leave(a, explicit)
 	})
 	return err
 }
 
-// SetSelf changes the participant's own state. See State.SetSelf.
-func (s *Service) SetSelf(ctx context.Context, id RoomID, p ParticipantID, u SelfUpdate) error {
-	_, err := s.store.Update(ctx, id, func(st *State) ([]Event, error) {
-		return st.SetSelf(p, u)
-	})
+// Command is one of State's command methods, bound to its arguments;
+// now is the time of the command in Unix milliseconds.
+type Command func(st *State, now int64) ([]Event, error)
+
+// Apply runs a command on the room's state and publishes its events.
+func (s *Service) Apply(ctx context.Context, id RoomID, cmd Command) ([]Event, error) {
+	now := s.now().UnixMilli()
+	return s.store.Update(ctx, id, func(st *State) ([]Event, error) { return cmd(st, now) })
+}
+
+// Tick advances the room's share timer. See State.Tick.
+func (s *Service) Tick(ctx context.Context, id RoomID) error {
+	_, err := s.Apply(ctx, id, func(st *State, now int64) ([]Event, error) { return st.Tick(now), nil })
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"maps"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,8 +16,27 @@ type Role string
 
 // The roles.
 const (
-	RoleFacilitator Role = "facilitator"
-	RoleMember      Role = "member"
+	RoleFacilitator   Role = "facilitator"
+	RoleCoFacilitator Role = "cofacilitator"
+	RoleMember        Role = "member"
+)
+
+// Moderates reports whether the role has the facilitator's powers.
+func (r Role) Moderates() bool { return r == RoleFacilitator || r == RoleCoFacilitator }
+
+// Status says whether a participant is in the meeting or waiting to be let in.
+type Status string
+
+// The statuses.
+const (
+	StatusWaiting  Status = "waiting"
+	StatusAdmitted Status = "admitted"
+)
+
+// Who muted a participant.
+const (
+	MutedBySelf        = "self"
+	MutedByFacilitator = "facilitator"
 )
 
 // MaxNameLen is the longest display name, in characters.
@@ -24,19 +44,112 @@ const MaxNameLen = 40
 
 // Participant is one person in a room, as everyone in the room sees them.
 type Participant struct {
-	ID   ParticipantID `json:"id"`
-	Name string        `json:"name"`
-	Role Role          `json:"role"`
+	ID     ParticipantID `json:"id"`
+	Name   string        `json:"name"`
+	Role   Role          `json:"role"`
+	Status Status        `json:"status"`
 	// Muted: the participant's microphone is muted; the server forwards
-	// none of their audio.
-	Muted bool `json:"muted"`
-	// Camera: the participant's camera is on.
+	// none of their audio. MutedBy says who muted it.
+	Muted   bool   `json:"muted"`
+	MutedBy string `json:"mutedBy,omitempty"`
+	// Camera: the participant's camera is on (the server forwards video).
 	Camera bool `json:"camera"`
 	// Present: the participant is connected to the meeting.
 	Present bool `json:"present"`
 	// Conn counts the participant's connections; a command from an older
-	// connection than the current one is ignored.
+	// connection than the current one is refused.
 	Conn uint64 `json:"conn"`
+	// AskedToUnmute: a facilitator asked them to unmute, which lets them
+	// even where the rules would not.
+	AskedToUnmute bool `json:"askedToUnmute,omitempty"`
+	// CameraBlocked: activity is suspended; they may not start their camera.
+	CameraBlocked bool `json:"cameraBlocked,omitempty"`
+	// Removed and Denied bar the participant's identity from this meeting.
+	Removed bool `json:"removed,omitempty"`
+	Denied  bool `json:"denied,omitempty"`
+}
+
+// Settings are a room's rules, set by its facilitators.
+type Settings struct {
+	// WaitingRoom: newcomers wait until a facilitator admits them.
+	WaitingRoom bool `json:"waitingRoom"`
+	// MuteOnEntry: members join muted.
+	MuteOnEntry bool `json:"muteOnEntry"`
+	// Mode is ModeOpen or ModeModerated.
+	Mode string `json:"mode"`
+	// SelfRename: members may rename themselves.
+	SelfRename bool `json:"selfRename"`
+	// PrivateChat: members may message each other privately.
+	PrivateChat bool `json:"privateChat"`
+	// Guidelines are shown to people in the waiting room.
+	Guidelines string `json:"guidelines"`
+	// ShareSeconds is the share timer's default length; AutoMute its
+	// default for muting the speaker when time is up.
+	ShareSeconds int  `json:"shareSeconds"`
+	AutoMute     bool `json:"autoMute"`
+}
+
+// Speaking modes.
+const (
+	// ModeOpen: members unmute themselves.
+	ModeOpen = "open"
+	// ModeModerated: a member may unmute only while called on.
+	ModeModerated = "moderated"
+)
+
+// DefaultGuidelines greet people in the waiting room of a new room.
+const DefaultGuidelines = "Welcome. What is said here stays here. Share from your own experience, " +
+	"one person at a time, and listen without interrupting or giving advice. " +
+	"You may use a first name or a nickname, and keep your camera off if you prefer."
+
+// DefaultSettings are a new room's settings: a safe default for recovery
+// groups (waiting room on, everyone joins muted, open speaking).
+func DefaultSettings() Settings {
+	return Settings{WaitingRoom: true, MuteOnEntry: true, Mode: ModeOpen, SelfRename: true,
+		Guidelines: DefaultGuidelines, ShareSeconds: 180}
+}
+
+// DemoSettings are the settings of the demo room the server creates when
+// no rooms are configured: no waiting room and nobody muted on entry, so
+// that trying Hearth needs no facilitator.
+func DemoSettings() Settings {
+	s := DefaultSettings()
+	s.WaitingRoom, s.MuteOnEntry = false, false
+	return s
+}
+
+// Timer is a running share timer.
+type Timer struct {
+	Speaker ParticipantID `json:"speaker"`
+	// EndsAt is in Unix milliseconds.
+	EndsAt   int64 `json:"endsAt"`
+	Seconds  int   `json:"seconds"`
+	AutoMute bool  `json:"autoMute"`
+	// Warned: the 30-second warning was given.
+	Warned bool `json:"warned,omitempty"`
+}
+
+// Info is the room-level part of the state that every participant sees.
+type Info struct {
+	Name     string   `json:"name"`
+	Settings Settings `json:"settings"`
+	// Locked by a facilitator; AutoLocked while no facilitator is present.
+	Locked     bool `json:"locked"`
+	AutoLocked bool `json:"autoLocked"`
+	ChatOpen   bool `json:"chatOpen"`
+	// Suspended: all activity was suspended (cameras blocked).
+	Suspended bool `json:"suspended"`
+	// Speaker is the participant called on; zero when nobody is.
+	Speaker ParticipantID `json:"speaker"`
+	Timer   *Timer        `json:"timer,omitempty"`
+}
+
+func (i Info) clone() Info {
+	if i.Timer != nil {
+		t := *i.Timer
+		i.Timer = &t
+	}
+	return i
 }
 
 // State is the whole state of one room. Its methods are the rules: each
@@ -45,26 +158,33 @@ type Participant struct {
 //
 // State is plain data (JSON-serialisable) so that any Store can keep it.
 type State struct {
-	ID   RoomID `json:"id"`
-	Name string `json:"name"`
+	ID RoomID `json:"id"`
+	Info
 	// FacilitatorKeyHash is the hex SHA-256 of the facilitator key; the key
 	// itself is never stored.
 	FacilitatorKeyHash string `json:"facilitatorKeyHash"`
 	// Seq is the sequence number of the last event.
 	Seq uint64 `json:"seq"`
 	// Participants holds everyone who joined the running meeting, present
-	// or not, so that a participant who reconnects keeps id, role and state.
+	// or not, so that a participant who reconnects keeps id, role and
+	// state, and a removed one stays out.
 	Participants map[ParticipantID]*Participant `json:"participants"`
 	// Identities maps the hex SHA-256 of each identity token to its
 	// participant.
 	Identities map[string]ParticipantID `json:"identities"`
+	// Hands is the raised-hand queue, first raised first.
+	Hands []ParticipantID `json:"hands"`
+	// Chat holds the running meeting's messages, oldest first.
+	Chat     []ChatMessage `json:"chat"`
+	NextChat uint64        `json:"nextChat"`
 }
 
-// NewState returns the state of a new, empty room.
+// NewState returns the state of a new, empty room with the default
+// settings.
 func NewState(id RoomID, name, facilitatorKey string) *State {
 	return &State{
 		ID:                 id,
-		Name:               name,
+		Info:               Info{Name: name, Settings: DefaultSettings(), ChatOpen: true},
 		FacilitatorKeyHash: hashSecret(facilitatorKey),
 		Participants:       map[ParticipantID]*Participant{},
 		Identities:         map[string]ParticipantID{},
@@ -74,6 +194,7 @@ func NewState(id RoomID, name, facilitatorKey string) *State {
 // Clone returns a deep copy of s.
 func (s *State) Clone() *State {
 	c := *s
+	c.Info = s.Info.clone()
 	c.Participants = make(map[ParticipantID]*Participant, len(s.Participants))
 	for id, p := range s.Participants {
 		cp := *p
@@ -83,6 +204,8 @@ func (s *State) Clone() *State {
 	if c.Identities == nil {
 		c.Identities = map[string]ParticipantID{}
 	}
+	c.Hands = slices.Clone(s.Hands)
+	c.Chat = slices.Clone(s.Chat)
 	return &c
 }
 
@@ -95,6 +218,30 @@ func (s *State) Present() []Participant {
 		}
 	}
 	return out
+}
+
+// Actor is who sends a command: a participant on one connection.
+type Actor struct {
+	ID   ParticipantID
+	Conn uint64
+}
+
+// actor returns the acting participant, if present on that connection.
+func (s *State) actor(a Actor) (*Participant, error) {
+	p, ok := s.Participants[a.ID]
+	if !ok || !p.Present || p.Conn != a.Conn {
+		return nil, ErrNotPresent
+	}
+	return p, nil
+}
+
+// admittedActor is actor for commands that need the meeting itself.
+func (s *State) admittedActor(a Actor) (*Participant, error) {
+	p, err := s.actor(a)
+	if err == nil && p.Status != StatusAdmitted {
+		return nil, notAllowed("you are still in the waiting room")
+	}
+	return p, err
 }
 
 // JoinRequest is what a person brings when they join.
@@ -118,27 +265,31 @@ type Joined struct {
 	Self Participant
 	// Identity is the participant's identity token.
 	Identity string
-	// Present is everyone present right after the join, the joiner included.
-	Present []Participant
-	// RoomName is the room's name.
-	RoomName string
-	// Seq is the room's sequence number after the join: Present reflects
-	// every event up to it, and every later event has a greater one.
-	Seq uint64
+	// Snapshot is the room right after the join.
+	Snapshot *State
 }
 
-// Join brings a participant into the meeting. A new participant gets newID
-// and the identity token newIdentity (both chosen by the caller, so that
-// Join stays deterministic); a returning one (req.Identity) keeps theirs.
+// Join brings a participant into the meeting, or into its waiting room.
+// A new participant gets newID and the identity token newIdentity (both
+// chosen by the caller, so that Join stays deterministic); a returning one
+// (req.Identity) keeps theirs.
 func (s *State) Join(req JoinRequest, newID ParticipantID, newIdentity string) (Joined, []Event, error) {
 	var p *Participant
 	identity := newIdentity
 	if req.Identity != "" {
 		id, ok := s.Identities[hashSecret(req.Identity)]
-		if !ok {
+		if ok {
+			p = s.Participants[id]
+		}
+		if p == nil {
 			return Joined{}, nil, ErrUnknownIdentity
 		}
-		p = s.Participants[id]
+		if p.Removed {
+			return Joined{}, nil, ErrRemoved
+		}
+		if p.Denied {
+			return Joined{}, nil, ErrDenied
+		}
 		identity = req.Identity
 	}
 	isFacilitator := false
@@ -153,34 +304,101 @@ func (s *State) Join(req JoinRequest, newID ParticipantID, newIdentity string) (
 		if err != nil {
 			return Joined{}, nil, err
 		}
-		p = &Participant{ID: newID, Name: name, Role: RoleMember, Camera: true}
+		if !isFacilitator && (s.Locked || s.AutoLocked) {
+			return Joined{}, nil, ErrLocked
+		}
+		p = &Participant{ID: newID, Name: name, Role: RoleMember, Status: StatusAdmitted, Camera: true}
+		if s.Settings.WaitingRoom && !isFacilitator {
+			p.Status = StatusWaiting
+		}
+		if s.Settings.MuteOnEntry && !isFacilitator {
+			p.Muted, p.MutedBy = true, MutedBySelf
+		}
+		if s.Suspended && !isFacilitator {
+			p.Muted, p.MutedBy, p.Camera, p.CameraBlocked = true, MutedByFacilitator, false, true
+		}
 		s.Participants[newID] = p
 		s.Identities[hashSecret(newIdentity)] = newID
 	}
 	if isFacilitator {
-		p.Role = RoleFacilitator
+		p.Role, p.Status = RoleFacilitator, StatusAdmitted
 	}
-	if req.Muted != nil && *req.Muted {
-		p.Muted = true
+	if req.Muted != nil && *req.Muted && !p.Muted {
+		p.Muted, p.MutedBy = true, MutedBySelf
 	}
 	if req.Camera != nil && !*req.Camera {
 		p.Camera = false
 	}
 	p.Present = true
 	p.Conn++
-	evs := []Event{s.event(EventJoined, p)}
-	return Joined{Self: *p, Identity: identity, Present: s.Present(), RoomName: s.Name, Seq: s.Seq}, evs, nil
+	evs := []Event{s.participantEvent(EventJoined, p)}
+	if p.Role.Moderates() && s.AutoLocked {
+		s.AutoLocked = false
+		evs = append(evs, s.roomEvent())
+	}
+	return Joined{Self: *p, Identity: identity, Snapshot: s.Clone()}, evs, nil
 }
 
-// Leave marks the participant as gone, unless conn is older than their
-// current connection (they already came back on a new one).
-func (s *State) Leave(id ParticipantID, conn uint64) ([]Event, error) {
-	p, ok := s.Participants[id]
-	if !ok || !p.Present || p.Conn != conn {
+// Leave marks the participant as gone, unless the connection is older
+// than their current one (they already came back on a new one). A
+// participant who leaves on purpose (explicit) gives up their hand and
+// turn; one whose connection dropped keeps them, to come back to. When the
+// last facilitator goes, the room locks itself until one returns.
+func (s *State) Leave(a Actor, explicit bool) ([]Event, error) {
+	p, err := s.actor(a)
+	if err != nil {
 		return nil, nil
 	}
 	p.Present = false
-	return []Event{s.event(EventLeft, p)}, nil
+	evs := []Event{s.participantEvent(EventLeft, p)}
+	if explicit {
+		evs = append(evs, s.dropFloor(p.ID)...)
+	}
+	if p.Role.Moderates() {
+		evs = append(evs, s.checkAutoLock()...)
+	}
+	return evs, nil
+}
+
+// Expire marks participants as gone whose connections were lost without a
+// leave (e.g. their server died): the same as Leave, for each of them.
+func (s *State) Expire(ids []ParticipantID) []Event {
+	var evs []Event
+	for _, id := range ids {
+		if p, ok := s.Participants[id]; ok && p.Present {
+			e, _ := s.Leave(Actor{ID: id, Conn: p.Conn}, false)
+			evs = append(evs, e...)
+		}
+	}
+	return evs
+}
+
+// checkAutoLock locks the room when no facilitator is present.
+func (s *State) checkAutoLock() []Event {
+	if s.AutoLocked {
+		return nil
+	}
+	for _, q := range s.Participants {
+		if q.Present && q.Role.Moderates() {
+			return nil
+		}
+	}
+	s.AutoLocked = true
+	return []Event{s.roomEvent()}
+}
+
+// dropFloor lowers the participant's hand and ends their turn.
+func (s *State) dropFloor(id ParticipantID) []Event {
+	var evs []Event
+	if i := slices.Index(s.Hands, id); i >= 0 {
+		s.Hands = slices.Delete(s.Hands, i, i+1)
+		evs = append(evs, s.handsEvent())
+	}
+	if s.Speaker == id {
+		s.Speaker, s.Timer = ParticipantID{}, nil
+		evs = append(evs, s.roomEvent())
+	}
+	return evs
 }
 
 // SelfUpdate is a change a participant makes to their own state. Nil
@@ -190,30 +408,130 @@ type SelfUpdate struct {
 	Camera *bool
 }
 
-// SetSelf changes the participant's own microphone and camera state.
-func (s *State) SetSelf(id ParticipantID, u SelfUpdate) ([]Event, error) {
-	p, ok := s.Participants[id]
-	if !ok || !p.Present {
-		return nil, ErrNotPresent
+// SetSelf changes the participant's own microphone and camera state. A
+// member may unmute only when the room's rules let them: in open mode
+// unless a facilitator muted them, in moderated mode only while called on
+// or when a facilitator asked them to.
+func (s *State) SetSelf(a Actor, u SelfUpdate) ([]Event, error) {
+	p, err := s.actor(a)
+	if err != nil {
+		return nil, err
 	}
-	changed := false
+	next := *p
 	if u.Muted != nil && *u.Muted != p.Muted {
-		p.Muted = *u.Muted
-		changed = true
+		if *u.Muted {
+			next.Muted, next.MutedBy = true, MutedBySelf
+		} else {
+			if !s.mayUnmute(p) {
+				if p.MutedBy == MutedByFacilitator {
+					return nil, notAllowed("the facilitator muted you; you can unmute when they call on you or ask you to")
+				}
+				return nil, notAllowed("in this meeting you can unmute when the facilitator calls on you")
+			}
+			next.Muted, next.MutedBy, next.AskedToUnmute = false, "", false
+		}
 	}
 	if u.Camera != nil && *u.Camera != p.Camera {
-		p.Camera = *u.Camera
-		changed = true
+		if *u.Camera && p.CameraBlocked && !p.Role.Moderates() {
+			return nil, notAllowed("cameras are off while the facilitator has suspended activity")
+		}
+		next.Camera = *u.Camera
 	}
-	if !changed {
+	if next == *p {
 		return nil, nil
 	}
-	return []Event{s.event(EventUpdated, p)}, nil
+	*p = next
+	return []Event{s.participantEvent(EventUpdated, p)}, nil
 }
 
-func (s *State) event(kind EventKind, p *Participant) Event {
-	s.Seq++
-	return Event{Room: s.ID, Seq: s.Seq, Kind: kind, Participant: *p}
+func (s *State) mayUnmute(p *Participant) bool {
+	if p.Role.Moderates() || p.AskedToUnmute || s.Speaker == p.ID {
+		return true
+	}
+	return s.Settings.Mode == ModeOpen && p.MutedBy != MutedByFacilitator
+}
+
+// RaiseHand puts the participant's hand up, at the end of the queue.
+func (s *State) RaiseHand(a Actor) ([]Event, error) {
+	p, err := s.admittedActor(a)
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(s.Hands, p.ID) {
+		return nil, nil
+	}
+	s.Hands = append(s.Hands, p.ID)
+	return []Event{s.handsEvent()}, nil
+}
+
+// LowerHand takes the participant's hand down.
+func (s *State) LowerHand(a Actor) ([]Event, error) {
+	p, err := s.admittedActor(a)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.Index(s.Hands, p.ID)
+	if i < 0 {
+		return nil, nil
+	}
+	s.Hands = slices.Delete(s.Hands, i, i+1)
+	return []Event{s.handsEvent()}, nil
+}
+
+// Rename changes the participant's own name, if the room allows it.
+func (s *State) Rename(a Actor, name string) ([]Event, error) {
+	p, err := s.actor(a)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Role.Moderates() && !s.Settings.SelfRename {
+		return nil, notAllowed("the facilitator has turned off renaming")
+	}
+	return s.rename(p, name)
+}
+
+func (s *State) rename(p *Participant, name string) ([]Event, error) {
+	name, err := CleanName(name)
+	if err != nil {
+		return nil, err
+	}
+	if name == p.Name {
+		return nil, nil
+	}
+	p.Name = name
+	return []Event{s.participantEvent(EventUpdated, p)}, nil
+}
+
+// Tick advances the share timer to now (Unix milliseconds): the warning 30
+// seconds before the end, and the end itself, when the speaker's turn ends
+// if the timer mutes. Any instance may call it; it does nothing twice.
+func (s *State) Tick(now int64) []Event {
+	t := s.Timer
+	if t == nil {
+		return nil
+	}
+	var evs []Event
+	if !t.Warned && t.Seconds > 30 && now >= t.EndsAt-30_000 && now < t.EndsAt {
+		t.Warned = true
+		ev := s.targetEvent(EventTimerWarning, t.Speaker)
+		ev.SecondsLeft = int((t.EndsAt - now + 999) / 1000)
+		evs = append(evs, ev)
+	}
+	if now >= t.EndsAt {
+		s.Timer = nil
+		evs = append(evs, s.targetEvent(EventTimerEnded, t.Speaker))
+		if t.AutoMute {
+			if p, ok := s.Participants[t.Speaker]; ok && !p.Role.Moderates() && !p.Muted {
+				p.Muted, p.MutedBy, p.AskedToUnmute = true, MutedByFacilitator, false
+				evs = append(evs, s.participantEvent(EventUpdated, p))
+			}
+			if s.Speaker == t.Speaker {
+				s.Speaker = ParticipantID{}
+			}
+		}
+		evs = append(evs, s.roomEvent())
+	}
+	return evs
 }
 
 func (s *State) facilitatorKeyOK(key string) bool {

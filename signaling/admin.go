@@ -47,7 +47,7 @@ func AdminHandler(p AdminParams) http.Handler {
 			http.Error(w, "name must be 1 to 100 characters", http.StatusBadRequest)
 			return
 		}
-		created, err := p.Rooms.Create(r.Context(), name)
+		created, err := p.Rooms.Create(r.Context(), name, room.DefaultSettings())
 		if err != nil {
 			p.Log.Error("create room", zap.Error(err))
 			http.Error(w, "could not create the room", http.StatusInternalServerError)

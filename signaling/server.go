@@ -80,7 +80,7 @@ func NewServer(p Params) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
 		rooms: p.Rooms, sfu: p.SFU, log: p.Log, limits: p.Limits, origin: p.OriginPatterns,
-		hub: newHub(), ctx: ctx, cancel: cancel,
+		hub: newHub(p.Rooms, p.Log), ctx: ctx, cancel: cancel,
 	}
 }
 

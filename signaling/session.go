@@ -43,6 +43,7 @@ type session struct {
 	unsubscribe    func()
 	awaitingAnswer bool // a subscribe offer was sent and not yet answered
 	renegotiate    bool // another offer is needed once it is
+	leftOnPurpose  bool // the client sent leave
 
 	// selfMu guards forwardingSelf, the muted/camera state that gates the
 	// participant's tracks; read by the SFU's track callback.
@@ -222,7 +223,8 @@ func (s *session) handle(f frame) bool {
 		return false
 	}
 	switch env.Type {
-	case protocol.TypeOffer, protocol.TypeAnswer, protocol.TypeCandidate, protocol.TypeSetSelf, protocol.TypeLeave:
+	case protocol.TypeOffer, protocol.TypeAnswer, protocol.TypeCandidate, protocol.TypeSetSelf, protocol.TypeLeave,
+		protocol.TypeRaiseHand, protocol.TypeLowerHand, protocol.TypeRename, protocol.TypeChat, protocol.TypeModerate:
 	default:
 		s.sendError(protocol.CodeUnknownType, "unknown message type "+quoteType(env.Type), env.ID)
 		return false
@@ -240,12 +242,69 @@ func (s *session) handle(f frame) bool {
 		s.handleCandidate(trimmed, env.ID)
 	case protocol.TypeSetSelf:
 		s.handleSetSelf(trimmed, env.ID)
+	case protocol.TypeRaiseHand:
+		s.apply(env.ID, func(st *room.State, _ int64) ([]room.Event, error) { return st.RaiseHand(s.actor()) })
+	case protocol.TypeLowerHand:
+		s.apply(env.ID, func(st *room.State, _ int64) ([]room.Event, error) { return st.LowerHand(s.actor()) })
+	case protocol.TypeRename:
+		var m protocol.Rename
+		if s.decode(trimmed, &m, env.ID) {
+			s.apply(env.ID, func(st *room.State, _ int64) ([]room.Event, error) { return st.Rename(s.actor(), m.Name) })
+		}
+	case protocol.TypeChat:
+		var m protocol.Chat
+		if s.decode(trimmed, &m, env.ID) {
+			s.apply(env.ID, func(st *room.State, now int64) ([]room.Event, error) {
+				return st.SendChat(s.actor(), m.To, m.Text, now)
+			})
+		}
+	case protocol.TypeModerate:
+		s.handleModerate(trimmed, env.ID)
 	case protocol.TypeLeave:
+		s.leftOnPurpose = true
 		s.send(protocol.Bye{Type: protocol.TypeBye, Reason: protocol.ByeLeft})
 		s.closeAfterSend(websocket.StatusNormalClosure, "left")
 		return true
 	}
 	return false
+}
+
+func (s *session) actor() room.Actor { return room.Actor{ID: s.self.ID, Conn: s.self.Conn} }
+
+// apply runs a room command as this participant; a refusal goes back to
+// the client as an error.
+func (s *session) apply(re json.RawMessage, cmd room.Command) {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	if _, err := s.srv.rooms.Apply(ctx, s.roomID, cmd); err != nil {
+		code, msg := wireError(err)
+		if code == protocol.CodeUnavailable {
+			s.log.Warn("room command failed", zap.Error(err))
+		}
+		s.sendError(code, msg, re)
+	}
+}
+
+func (s *session) handleModerate(data []byte, re json.RawMessage) {
+	var m protocol.Moderate
+	if !s.decode(data, &m, re) {
+		return
+	}
+	c := room.ModCommand{Action: m.Action, Name: m.Name, Seconds: m.Seconds, AutoMute: m.AutoMute, MessageID: m.MessageID}
+	if m.Target != "" {
+		id, err := room.ParseParticipantID(m.Target)
+		if err != nil {
+			s.sendError(protocol.CodeBadRequest, "no such participant", re)
+			return
+		}
+		c.Target = id
+	}
+	if u := m.Settings; u != nil {
+		c.Settings = &room.SettingsUpdate{WaitingRoom: u.WaitingRoom, MuteOnEntry: u.MuteOnEntry, Mode: u.Mode,
+			SelfRename: u.SelfRename, PrivateChat: u.PrivateChat, Guidelines: u.Guidelines,
+			ShareSeconds: u.ShareSeconds, AutoMute: u.AutoMute}
+	}
+	s.apply(re, func(st *room.State, now int64) ([]room.Event, error) { return st.Moderate(s.actor(), c, now) })
 }
 
 func quoteType(t string) string {
@@ -295,22 +354,28 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 		s.sendError(code, msg, re)
 		return
 	}
-	s.joined, s.roomID, s.self, s.seq, s.unsubscribe = true, roomID, j.Self, j.Seq, unsubscribe
+	s.joined, s.roomID, s.self, s.seq, s.unsubscribe = true, roomID, j.Self, j.Snapshot.Seq, unsubscribe
 	s.setForwardingSelf(j.Self)
 	s.log = s.srv.log.With(zap.Stringer("room", roomID), zap.Stringer("participant", j.Self.ID))
-	present := make([]protocol.Participant, 0, len(j.Present))
-	for _, p := range j.Present {
-		present = append(present, wireParticipant(p))
+	w := snapshot(j.Snapshot, j.Self)
+	w.Type, w.V, w.Identity = protocol.TypeWelcome, protocol.Version, j.Identity
+	s.send(w)
+	s.log.Info("participant joined", zap.String("role", string(j.Self.Role)),
+		zap.String("status", string(j.Self.Status)), zap.Uint64("conn", j.Self.Conn))
+	if j.Self.Status == room.StatusAdmitted {
+		s.startMedia()
+		s.srv.hub.setTimer(roomID, j.Snapshot.Timer != nil)
 	}
-	s.send(protocol.Welcome{
-		Type: protocol.TypeWelcome, V: protocol.Version,
-		Room: protocol.RoomInfo{ID: roomID.String(), Name: j.RoomName},
-		Self: wireParticipant(j.Self), Participants: present, Seq: j.Seq, Identity: j.Identity,
-	})
-	s.log.Info("participant joined", zap.String("role", string(j.Self.Role)), zap.Uint64("conn", j.Self.Conn))
+}
 
+// startMedia creates the participant's peer and wires it to the room's
+// other peers on this instance: only admitted participants get media.
+func (s *session) startMedia() {
+	if s.peer != nil {
+		return
+	}
 	peer, err := s.srv.sfu.NewPeer(media.PeerParams{
-		ID:                  j.Self.ID.String(),
+		ID:                  s.self.ID.String(),
 		Log:                 s.log,
 		OnTrack:             s.onTrack,
 		OnNegotiationNeeded: s.needNegotiation,
@@ -320,8 +385,10 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 		s.sendError(protocol.CodeInternal, "media is not available", nil)
 		return
 	}
+	s.selfMu.Lock()
 	s.peer = peer
-	if err := s.srv.hub.attach(roomID, peer); err != nil {
+	s.selfMu.Unlock()
+	if err := s.srv.hub.attach(s.roomID, peer); err != nil {
 		s.log.Warn("subscribe to room", zap.Error(err))
 	}
 }
@@ -374,29 +441,83 @@ func applyGate(t *media.Track, p room.Participant) {
 	}
 }
 
-// onEvent passes a room event to the client; it reports whether the
+// onEvent passes a room event to the client, if they may see it, and
+// acts on events about the participant themselves; it reports whether the
 // session ends.
 func (s *session) onEvent(ev room.Event) bool {
+	if ev.Kind == room.EventResync {
+		s.resync()
+		return false
+	}
 	if ev.Seq <= s.seq {
 		return false // already in the snapshot
 	}
-	if ev.Seq != s.seq+1 {
-		s.log.Warn("room event gap", zap.Uint64("want", s.seq+1), zap.Uint64("got", ev.Seq))
-	}
 	s.seq = ev.Seq
-	if ev.Participant.ID == s.self.ID {
-		if ev.Kind == room.EventJoined && ev.Participant.Conn > s.self.Conn {
-			// The same participant connected again elsewhere: this
-			// connection is replaced.
-			s.send(protocol.Bye{Type: protocol.TypeBye, Reason: protocol.ByeReplaced})
-			s.closeAfterSend(websocket.StatusNormalClosure, "replaced by a new connection")
-			return true
-		}
-		s.self = ev.Participant
-		s.setForwardingSelf(ev.Participant)
+	if ev.Kind == room.EventRoom {
+		s.srv.hub.setTimer(s.roomID, ev.Info.Timer != nil)
 	}
-	s.send(wireEvent(ev))
+	if ev.Participant.ID == s.self.ID {
+		switch ev.Kind {
+		case room.EventJoined:
+			if ev.Participant.Conn > s.self.Conn {
+				// The same participant connected again elsewhere.
+				return s.bye(protocol.ByeReplaced, "replaced by a new connection")
+			}
+		case room.EventRemoved:
+			s.send(wireEvent(ev))
+			return s.bye(protocol.ByeRemoved, "removed by the facilitator")
+		case room.EventDenied:
+			return s.bye(protocol.ByeDenied, "not admitted")
+		case room.EventUpdated:
+			prev := s.self
+			s.self = ev.Participant
+			s.setForwardingSelf(ev.Participant)
+			if prev.Status != room.StatusAdmitted && ev.Participant.Status == room.StatusAdmitted {
+				// Admitted: the room as a member sees it, then media.
+				s.resync()
+				s.startMedia()
+				return false
+			}
+			if prev.Role != ev.Participant.Role {
+				s.send(wireEvent(ev))
+				s.resync() // what a facilitator may see differs
+				return false
+			}
+		}
+	}
+	if ev.Kind == room.EventEnded {
+		s.send(wireEvent(ev))
+		return s.bye(protocol.ByeEnded, "the meeting ended")
+	}
+	if ev.VisibleTo(s.self) {
+		s.send(wireEvent(ev))
+	}
 	return false
+}
+
+// bye says goodbye with reason and closes; it returns true for onEvent.
+func (s *session) bye(reason, text string) bool {
+	s.send(protocol.Bye{Type: protocol.TypeBye, Reason: reason})
+	s.closeAfterSend(websocket.StatusNormalClosure, text)
+	return true
+}
+
+// resync sends the room as it is now, as a snapshot.
+func (s *session) resync() {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	st, err := s.srv.rooms.Snapshot(ctx, s.roomID)
+	if err != nil {
+		s.log.Warn("reload room state", zap.Error(err))
+		return
+	}
+	if p := st.Participants[s.self.ID]; p != nil {
+		s.self = *p
+		s.setForwardingSelf(*p)
+	}
+	s.seq = st.Seq
+	s.send(snapshot(st, s.self))
+	s.srv.hub.setTimer(s.roomID, st.Timer != nil)
 }
 
 func (s *session) handleOffer(data []byte, re json.RawMessage) {
@@ -490,13 +611,8 @@ func (s *session) handleSetSelf(data []byte, re json.RawMessage) {
 		s.sendError(protocol.CodeBadRequest, `set_self needs "muted" or "camera"`, re)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-	defer cancel()
-	err := s.srv.rooms.SetSelf(ctx, s.roomID, s.self.ID, room.SelfUpdate{Muted: m.Muted, Camera: m.Camera})
-	if err != nil {
-		code, msg := wireError(err)
-		s.sendError(code, msg, re)
-	}
+	u := room.SelfUpdate{Muted: m.Muted, Camera: m.Camera}
+	s.apply(re, func(st *room.State, _ int64) ([]room.Event, error) { return st.SetSelf(s.actor(), u) })
 }
 
 // cleanup leaves the room and releases the media.
@@ -511,7 +627,7 @@ func (s *session) cleanup() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	if err := s.srv.rooms.Leave(ctx, s.roomID, s.self.ID, s.self.Conn); err != nil && !errors.Is(err, room.ErrNotFound) {
+	if err := s.srv.rooms.Leave(ctx, s.roomID, s.actor(), s.leftOnPurpose); err != nil && !errors.Is(err, room.ErrNotFound) {
 		s.log.Warn("leave room", zap.Error(err))
 	}
 	s.log.Info("participant left")

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/pion/webrtc/v4"
 
@@ -23,23 +24,108 @@ func wireError(err error) (code, msg string) {
 		return protocol.CodeUnknownIdentity, "this identity is not known in the running meeting; join without it"
 	case errors.Is(err, room.ErrNotPresent):
 		return protocol.CodeBadRequest, "you are not in the meeting"
+	case errors.Is(err, room.ErrLocked):
+		return protocol.CodeRoomLocked, room.ErrLocked.Error()
+	case errors.Is(err, room.ErrRemoved):
+		return protocol.CodeRemoved, room.ErrRemoved.Error()
+	case errors.Is(err, room.ErrDenied):
+		return protocol.CodeNotAllowed, room.ErrDenied.Error()
+	case errors.Is(err, room.ErrChatClosed):
+		return protocol.CodeChatClosed, "chat is closed by the facilitator"
+	case errors.Is(err, room.ErrNotAllowed):
+		return protocol.CodeNotAllowed, strings.TrimPrefix(err.Error(), room.ErrNotAllowed.Error()+": ")
+	case errors.Is(err, room.ErrBadCommand):
+		return protocol.CodeBadRequest, strings.TrimPrefix(err.Error(), room.ErrBadCommand.Error()+": ")
 	}
-	return protocol.CodeInternal, "the server could not do this; try again"
+	return protocol.CodeUnavailable, "the meeting's state cannot be reached right now; try again in a moment"
 }
 
 func wireParticipant(p room.Participant) protocol.Participant {
-	return protocol.Participant{ID: p.ID.String(), Name: p.Name, Role: string(p.Role), Muted: p.Muted, Camera: p.Camera}
+	return protocol.Participant{ID: p.ID.String(), Name: p.Name, Role: string(p.Role), Status: string(p.Status),
+		Muted: p.Muted, MutedBy: p.MutedBy, Camera: p.Camera}
+}
+
+func idString(id room.ParticipantID) string {
+	if id == (room.ParticipantID{}) {
+		return ""
+	}
+	return id.String()
+}
+
+func wireRoom(id room.RoomID, i room.Info) protocol.RoomInfo {
+	r := protocol.RoomInfo{
+		ID: id.String(), Name: i.Name, Locked: i.Locked, AutoLocked: i.AutoLocked,
+		WaitingRoom: i.Settings.WaitingRoom, MuteOnEntry: i.Settings.MuteOnEntry, Mode: i.Settings.Mode,
+		SelfRename: i.Settings.SelfRename, PrivateChat: i.Settings.PrivateChat, ChatOpen: i.ChatOpen,
+		Suspended: i.Suspended, Guidelines: i.Settings.Guidelines, ShareSeconds: i.Settings.ShareSeconds,
+		AutoMute: i.Settings.AutoMute, Speaker: idString(i.Speaker),
+	}
+	if t := i.Timer; t != nil {
+		r.Timer = &protocol.Timer{Speaker: idString(t.Speaker), EndsAt: t.EndsAt, Seconds: t.Seconds, AutoMute: t.AutoMute}
+	}
+	return r
+}
+
+func wireHands(ids []room.ParticipantID) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, id.String())
+	}
+	return out
+}
+
+func wireChat(m room.ChatMessage) protocol.ChatMessage {
+	return protocol.ChatMessage{ID: m.ID, From: m.From.String(), FromName: m.FromName, To: m.To, Text: m.Text, At: m.At}
 }
 
 func wireEvent(ev room.Event) protocol.Event {
 	m := protocol.Event{Type: protocol.TypeEvent, Seq: ev.Seq, Kind: string(ev.Kind)}
-	if ev.Kind == room.EventLeft {
-		m.ParticipantID = ev.Participant.ID.String()
-	} else {
+	switch ev.Kind {
+	case room.EventJoined, room.EventUpdated:
 		p := wireParticipant(ev.Participant)
 		m.Participant = &p
+	case room.EventLeft, room.EventRemoved, room.EventDenied, room.EventAskUnmute, room.EventTimerEnded:
+		m.ParticipantID = ev.Participant.ID.String()
+	case room.EventTimerWarning:
+		m.ParticipantID, m.SecondsLeft = ev.Participant.ID.String(), ev.SecondsLeft
+	case room.EventHands:
+		m.Hands = wireHands(ev.Hands)
+	case room.EventRoom:
+		r := wireRoom(ev.Room, *ev.Info)
+		m.Room = &r
+	case room.EventChat:
+		c := wireChat(*ev.Chat)
+		m.Message = &c
+	case room.EventChatDeleted:
+		m.MessageID = ev.MessageID
 	}
 	return m
+}
+
+// snapshot is the room as viewer may see it.
+func snapshot(st *room.State, viewer room.Participant) protocol.Welcome {
+	w := protocol.Welcome{
+		Type: protocol.TypeSnapshot, Room: wireRoom(st.ID, st.Info), Self: wireParticipant(viewer),
+		Participants: []protocol.Participant{}, Hands: []string{}, Chat: []protocol.ChatMessage{}, Seq: st.Seq,
+	}
+	if viewer.Status != room.StatusAdmitted {
+		w.Participants = append(w.Participants, wireParticipant(viewer))
+		return w
+	}
+	for _, p := range st.Present() {
+		if p.Status == room.StatusAdmitted || p.ID == viewer.ID || viewer.Role.Moderates() {
+			w.Participants = append(w.Participants, wireParticipant(p))
+		}
+	}
+	for _, id := range st.Hands {
+		if p := st.Participants[id]; p != nil && p.Present {
+			w.Hands = append(w.Hands, id.String())
+		}
+	}
+	for _, m := range st.VisibleChat(viewer) {
+		w.Chat = append(w.Chat, wireChat(m))
+	}
+	return w
 }
 
 func toICECandidateInit(c *protocol.CandidateInit) webrtc.ICECandidateInit {

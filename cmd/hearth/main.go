@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer func() { _ = sfu.Close() }()
 
-	rooms := room.NewService(memory.New())
+	rooms := room.NewService(memory.New(), nil)
 	sig := signaling.NewServer(signaling.Params{Rooms: rooms, SFU: sfu, Log: log.Named("signaling")})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -74,7 +74,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	base := cfg.baseURL(ln.Addr())
 
-	demo, err := rooms.Create(ctx, "Demo meeting")
+	// Rooms created through the operators' API get the safe defaults
+	// (waiting room, muted on entry); the demo room lets everyone in.
+	demo, err := rooms.Create(ctx, "Demo meeting", room.DemoSettings())
 	if err != nil {
 		_ = ln.Close()
 		return err

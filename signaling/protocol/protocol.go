@@ -20,7 +20,13 @@ const (
 	TypeCandidate = "candidate"
 	TypeSetSelf   = "set_self"
 	TypeLeave     = "leave"
+	TypeRaiseHand = "raise_hand"
+	TypeLowerHand = "lower_hand"
+	TypeRename    = "rename"
+	TypeChat      = "chat"
+	TypeModerate  = "moderate"
 	TypeWelcome   = "welcome"
+	TypeSnapshot  = "snapshot"
 	TypeEvent     = "event"
 	TypeError     = "error"
 	TypeBye       = "bye"
@@ -46,6 +52,11 @@ const (
 	CodeBadSDP          = "bad_sdp"
 	CodeBadCandidate    = "bad_candidate"
 	CodeRateLimited     = "rate_limited"
+	CodeNotAllowed      = "not_allowed"
+	CodeRoomLocked      = "room_locked"
+	CodeRemoved         = "removed"
+	CodeChatClosed      = "chat_closed"
+	CodeUnavailable     = "unavailable"
 	CodeInternal        = "internal"
 )
 
@@ -54,6 +65,9 @@ const (
 	ByeLeft     = "left"
 	ByeShutdown = "shutdown"
 	ByeReplaced = "replaced"
+	ByeRemoved  = "removed"
+	ByeDenied   = "denied"
+	ByeEnded    = "ended"
 )
 
 // Envelope is the part every message shares.
@@ -109,19 +123,96 @@ type Leave struct {
 	Type string `json:"type"`
 }
 
-// Participant is a participant as clients see them.
-type Participant struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Role   string `json:"role"`
-	Muted  bool   `json:"muted"`
-	Camera bool   `json:"camera"`
+// RaiseHand, LowerHand: the sender's own hand.
+type RaiseHand struct {
+	Type string `json:"type"`
 }
 
-// RoomInfo describes the room in a welcome.
-type RoomInfo struct {
-	ID   string `json:"id"`
+// Rename changes the sender's own name.
+type Rename struct {
+	Type string `json:"type"`
 	Name string `json:"name"`
+}
+
+// Chat sends a chat message.
+type Chat struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+	// To is "room" (default), "facilitators" or a participant id.
+	To string `json:"to,omitempty"`
+}
+
+// Settings is a change of room settings; nil fields stay.
+type Settings struct {
+	WaitingRoom  *bool   `json:"waitingRoom,omitempty"`
+	MuteOnEntry  *bool   `json:"muteOnEntry,omitempty"`
+	Mode         *string `json:"mode,omitempty"`
+	SelfRename   *bool   `json:"selfRename,omitempty"`
+	PrivateChat  *bool   `json:"privateChat,omitempty"`
+	Guidelines   *string `json:"guidelines,omitempty"`
+	ShareSeconds *int    `json:"shareSeconds,omitempty"`
+	AutoMute     *bool   `json:"autoMute,omitempty"`
+}
+
+// Moderate is a facilitator's command.
+type Moderate struct {
+	Type      string    `json:"type"`
+	Action    string    `json:"action"`
+	Target    string    `json:"target,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Seconds   int       `json:"seconds,omitempty"`
+	AutoMute  *bool     `json:"autoMute,omitempty"`
+	MessageID string    `json:"messageId,omitempty"`
+	Settings  *Settings `json:"settings,omitempty"`
+}
+
+// Participant is a participant as clients see them.
+type Participant struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+	Status  string `json:"status"`
+	Muted   bool   `json:"muted"`
+	MutedBy string `json:"mutedBy"`
+	Camera  bool   `json:"camera"`
+}
+
+// Timer is a running share timer.
+type Timer struct {
+	Speaker  string `json:"speaker"`
+	EndsAt   int64  `json:"endsAt"`
+	Seconds  int    `json:"seconds"`
+	AutoMute bool   `json:"autoMute"`
+}
+
+// RoomInfo is the room's state and settings.
+type RoomInfo struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Locked       bool   `json:"locked"`
+	AutoLocked   bool   `json:"autoLocked"`
+	WaitingRoom  bool   `json:"waitingRoom"`
+	MuteOnEntry  bool   `json:"muteOnEntry"`
+	Mode         string `json:"mode"`
+	SelfRename   bool   `json:"selfRename"`
+	PrivateChat  bool   `json:"privateChat"`
+	ChatOpen     bool   `json:"chatOpen"`
+	Suspended    bool   `json:"suspended"`
+	Guidelines   string `json:"guidelines"`
+	ShareSeconds int    `json:"shareSeconds"`
+	AutoMute     bool   `json:"autoMute"`
+	Speaker      string `json:"speaker"`
+	Timer        *Timer `json:"timer,omitempty"`
+}
+
+// ChatMessage is one chat message.
+type ChatMessage struct {
+	ID       string `json:"id"`
+	From     string `json:"from"`
+	FromName string `json:"fromName"`
+	To       string `json:"to"`
+	Text     string `json:"text"`
+	At       int64  `json:"at"`
 }
 
 // Welcome answers a successful join.
@@ -131,8 +222,10 @@ type Welcome struct {
 	Room         RoomInfo      `json:"room"`
 	Self         Participant   `json:"self"`
 	Participants []Participant `json:"participants"`
+	Hands        []string      `json:"hands"`
+	Chat         []ChatMessage `json:"chat"`
 	Seq          uint64        `json:"seq"`
-	Identity     string        `json:"identity"`
+	Identity     string        `json:"identity,omitempty"`
 }
 
 // Event is one change in the room.
@@ -142,6 +235,11 @@ type Event struct {
 	Kind          string       `json:"kind"`
 	Participant   *Participant `json:"participant,omitempty"`
 	ParticipantID string       `json:"participantId,omitempty"`
+	Hands         []string     `json:"hands,omitempty"`
+	Room          *RoomInfo    `json:"room,omitempty"`
+	Message       *ChatMessage `json:"message,omitempty"`
+	MessageID     string       `json:"messageId,omitempty"`
+	SecondsLeft   int          `json:"secondsLeft,omitempty"`
 }
 
 // Error reports a message the server refused.

@@ -69,8 +69,9 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rooms := room.NewService(memory.New())
-	created, err := rooms.Create(context.Background(), "Test room")
+	rooms := room.NewService(memory.New(), nil)
+	// The test room lets people straight in, unmuted, like the demo room.
+	created, err := rooms.Create(context.Background(), "Test room", room.DemoSettings())
 	if err != nil {
 		t.Fatal(err)
 	}

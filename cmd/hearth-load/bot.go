@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/hearth-meet/hearth/signaling/client"
+)
+
+// Shapes of the synthetic media.
+const (
+	audioInterval    = 20 * time.Millisecond // Opus frames of 20 ms: 50 packets/s
+	audioPayload     = 120                   // bytes, a voice Opus packet at ~48 kbit/s
+	audioClock       = 48000
+	videoClock       = 90000
+	maxVideoPayload  = 1100 // bytes per RTP packet
+	keyframeInterval = 3 * time.Second
+)
+
+// bot is one participant of the load.
+type bot struct {
+	// static after construction
+	index int // global, in join order
+	room  int
+	name  string
+	url   string // signaling endpoint
+	audio bool   // publishes audio
+	video bool   // publishes video
+	// facilitator: joins with the room's facilitator key and sets the
+	// room up; setup then receives its events and errors.
+	facilitator bool
+	setup       chan client.Message
+
+	// Set by the join goroutine, read after it ended.
+	p         *client.Participant
+	id        string
+	dialStart time.Time
+	welcomeAt time.Time
+	readyAt   time.Time
+	err       error
+	audioTx   *sendTrack
+	videoTx   *sendTrack
+}
+
+// sendTrack is a webrtc.TrackLocal that writes pre-shaped RTP straight to
+// the connection's write stream: no copy, no pool, no allocation per
+// packet on this side.
+type sendTrack struct {
+	// static after construction
+	kind     webrtc.RTPCodecType
+	mime     string
+	id       string
+	streamID string
+
+	bound     atomic.Pointer[sendBinding]
+	keyframe  atomic.Bool  // a PLI or FIR asked for a key frame
+	plis      atomic.Int64 // keyframe requests received
+	firstSent atomic.Int64 // Unix ns of the first packet written; 0: none
+	sent      atomic.Int64 // packets written in the measuring window
+}
+
+type sendBinding struct {
+	ssrc   uint32
+	pt     uint8
+	writer webrtc.TrackLocalWriter
+}
+
+var _ webrtc.TrackLocal = (*sendTrack)(nil)
+
+func newSendTrack(kind webrtc.RTPCodecType, streamID string) *sendTrack {
+	mime := webrtc.MimeTypeOpus
+	if kind == webrtc.RTPCodecTypeVideo {
+		mime = webrtc.MimeTypeVP8
+	}
+	return &sendTrack{kind: kind, mime: mime, id: kind.String(), streamID: streamID}
+}
+
+// Bind implements webrtc.TrackLocal.
+func (s *sendTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	for _, c := range ctx.CodecParameters() {
+		if strings.EqualFold(c.MimeType, s.mime) {
+			s.bound.Store(&sendBinding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), writer: ctx.WriteStream()})
+			return c, nil
+		}
+	}
+	return webrtc.RTPCodecParameters{}, fmt.Errorf("the server does not accept %s", s.mime)
+}
+
+// Unbind implements webrtc.TrackLocal.
+func (s *sendTrack) Unbind(webrtc.TrackLocalContext) error {
+	s.bound.Store(nil)
+	return nil
+}
+
+// ID implements webrtc.TrackLocal.
+func (s *sendTrack) ID() string { return s.id }
+
+// RID implements webrtc.TrackLocal.
+func (s *sendTrack) RID() string { return "" }
+
+// StreamID implements webrtc.TrackLocal.
+func (s *sendTrack) StreamID() string { return s.streamID }
+
+// Kind implements webrtc.TrackLocal.
+func (s *sendTrack) Kind() webrtc.RTPCodecType { return s.kind }
+
+// write sends one packet; it reports whether it went out (before the
+// connection's DTLS handshake ended, pion drops packets silently).
+func (s *sendTrack) write(hdr *rtp.Header, payload []byte, measuring *atomic.Int32) bool {
+	b := s.bound.Load()
+	if b == nil {
+		return false
+	}
+	hdr.SSRC, hdr.PayloadType = b.ssrc, b.pt
+	n, err := b.writer.WriteRTP(hdr, payload)
+	if err != nil || n == 0 {
+		return false
+	}
+	if s.firstSent.Load() == 0 {
+		s.firstSent.CompareAndSwap(0, time.Now().UnixNano())
+	}
+	if measuring.Load() == phaseMeasure {
+		s.sent.Add(1)
+	}
+	return true
+}
+
+// readRTCP reads the sender's RTCP until the connection closes and turns
+// keyframe requests (PLI, FIR) into a flag the video loop picks up.
+func (s *sendTrack) readRTCP(sender *webrtc.RTPSender) {
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := sender.Read(buf)
+		if err != nil {
+			return
+		}
+		if s.kind != webrtc.RTPCodecTypeVideo {
+			continue
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				s.plis.Add(1)
+				s.keyframe.Store(true)
+			}
+		}
+	}
+}
+
+// sendAudio writes an Opus-shaped packet every 20 ms until ctx ends.
+func (s *sendTrack) sendAudio(ctx context.Context, phase *atomic.Int32) {
+	hdr := rtp.Header{Version: 2, SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32()}
+	payload := make([]byte, audioPayload)
+	for i := range payload {
+		payload[i] = byte(rand.Uint32())
+	}
+	tick := time.NewTicker(audioInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		binary.BigEndian.PutUint64(payload, uint64(time.Now().UnixNano()))
+		if s.write(&hdr, payload, phase) {
+			hdr.SequenceNumber++
+		}
+		hdr.Timestamp += audioClock * uint32(audioInterval/time.Millisecond) / 1000
+	}
+}
+
+// videoShape is how a bitrate becomes frames and packets.
+type videoShape struct {
+	fps             int
+	packetsPerFrame int
+	payload         int // bytes per packet
+}
+
+func shapeVideo(kbps int) videoShape {
+	fps := 30
+	if kbps < 300 {
+		fps = 15
+	}
+	perFrame := kbps * 1000 / 8 / fps
+	n := (perFrame + maxVideoPayload - 1) / maxVideoPayload
+	n = max(n, 1)
+	return videoShape{fps: fps, packetsPerFrame: n, payload: max(perFrame/n, 24)}
+}
+
+// VP8 frame headers (RFC 6386 section 9.1): a key frame has P = 0, a
+// start code and the dimensions (640×360); an inter frame has P = 1.
+var (
+	vp8KeyHeader   = [10]byte{0x10, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0x68, 0x01}
+	vp8InterHeader = [3]byte{0x11, 0x00, 0x00}
+)
+
+// sendVideo writes VP8-shaped frames at the shape's rate until ctx ends: a
+// key frame every few seconds and after each keyframe request, every
+// frame's packets back to back, the last one with the marker bit.
+func (s *sendTrack) sendVideo(ctx context.Context, shape videoShape, phase *atomic.Int32) {
+	hdr := rtp.Header{Version: 2, SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32()}
+	payload := make([]byte, shape.payload)
+	for i := range payload {
+		payload[i] = byte(rand.Uint32())
+	}
+	keyEvery := int(keyframeInterval.Seconds() * float64(shape.fps))
+	tick := time.NewTicker(time.Second / time.Duration(shape.fps))
+	defer tick.Stop()
+	for frame := 0; ; frame++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		key := s.keyframe.Swap(false) || frame%keyEvery == 0
+		for i := range shape.packetsPerFrame {
+			off := 1
+			if i == 0 {
+				payload[0] = 0x10 // S = 1, partition 0: starts the frame
+				if key {
+					off += copy(payload[1:], vp8KeyHeader[:])
+				} else {
+					off += copy(payload[1:], vp8InterHeader[:])
+				}
+			} else {
+				payload[0] = 0x00
+			}
+			binary.BigEndian.PutUint64(payload[off:], uint64(time.Now().UnixNano()))
+			hdr.Marker = i == shape.packetsPerFrame-1
+			if s.write(&hdr, payload, phase) {
+				hdr.SequenceNumber++
+			} else if i == 0 && key {
+				s.keyframe.Store(true) // not sent: try again next frame
+			}
+		}
+		hdr.Timestamp += uint32(videoClock / shape.fps)
+	}
+}

@@ -1,0 +1,520 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/hearth-meet/hearth/signaling/client"
+	"github.com/hearth-meet/hearth/signaling/protocol"
+)
+
+// Phases of a run, as the bots see them.
+const (
+	phaseJoin    int32 = iota // joining and warming up: nothing is counted
+	phaseMeasure              // the measuring window
+	phaseDone                 // after the window
+)
+
+// closeTimeout bounds the teardown: closing the bots and waiting for
+// their read loops.
+const closeTimeout = 15 * time.Second
+
+// maxNotes caps the messages kept from the bots' connections.
+const maxNotes = 50
+
+// load is one run.
+type load struct {
+	// static after construction
+	cfg   config
+	rooms []roomRef
+	log   io.Writer
+	bots  []*bot
+	shape videoShape
+	// ready[r] is closed once room r's facilitator bot set the room up
+	// (or failed to: then roomErr[r] says why).
+	ready   []chan struct{}
+	roomErr []error
+
+	phase atomic.Int32
+
+	mu           sync.Mutex // guards everything below
+	tracksClosed bool       // no more read loops may start
+	rxWG         sync.WaitGroup
+	tracks       []*rxTrack // of ended read loops
+	notes        []string   // errors the server or the client reported
+	droppedNotes int
+}
+
+func newLoad(cfg config, rooms []roomRef, log io.Writer) *load {
+	l := &load{cfg: cfg, rooms: rooms, log: log, shape: shapeVideo(cfg.VideoBitrate),
+		ready: make([]chan struct{}, len(rooms)), roomErr: make([]error, len(rooms))}
+	for r := range rooms {
+		l.ready[r] = make(chan struct{})
+	}
+	// Interleave the rooms, so that they fill up together; each room's
+	// facilitator comes first.
+	for i := range cfg.Participants {
+		for r := range rooms {
+			k := len(l.bots)
+			b := &bot{
+				index: k, room: r, name: fmt.Sprintf("Bot %d-%d", r+1, i+1),
+				url:   wsURL(cfg.URLs[k%len(cfg.URLs)]),
+				audio: i < cfg.AudioPublishers, video: i < cfg.VideoPublishers,
+				facilitator: i == 0 && rooms[r].FacilitatorKey != "",
+			}
+			if b.facilitator {
+				b.setup = make(chan client.Message, 64)
+			}
+			l.bots = append(l.bots, b)
+		}
+	}
+	return l
+}
+
+// run joins the bots, measures, tears everything down and returns the
+// report. The error tells what went wrong; the report, when not nil, is
+// worth printing all the same.
+func (l *load) run(ctx context.Context) (*Report, error) {
+	cfg := l.cfg
+	start := time.Now()
+	end := start.Add(cfg.Duration)
+	var sampler *procSampler
+	if cfg.ServerPID > 0 {
+		var err error
+		if sampler, err = startSampler(cfg.ServerPID); err != nil {
+			return nil, fmt.Errorf("--server-pid: %w", err)
+		}
+	}
+	fmt.Fprintf(l.log, "hearth-load: %d bots in %d room(s), joining over %v\n", len(l.bots), len(l.rooms), cfg.RampUp)
+
+	sendCtx, stopSending := context.WithCancel(context.Background())
+	defer stopSending()
+	var senders, joins sync.WaitGroup
+	for i, b := range l.bots {
+		at := start.Add(time.Duration(int64(cfg.RampUp) * int64(i) / int64(len(l.bots))))
+		joins.Go(func() {
+			if !sleepUntil(ctx, at) {
+				b.err = fmt.Errorf("not started: %w", context.Cause(ctx))
+				return
+			}
+			l.join(ctx, b, end)
+			if b.err != nil {
+				return
+			}
+			if b.audioTx != nil {
+				senders.Go(func() { b.audioTx.sendAudio(sendCtx, &l.phase) })
+			}
+			if b.videoTx != nil {
+				senders.Go(func() { b.videoTx.sendVideo(sendCtx, l.shape, &l.phase) })
+			}
+		})
+	}
+	joins.Wait()
+
+	var errs []error
+	var lastJoin time.Time
+	joined := 0
+	for _, b := range l.bots {
+		if b.err != nil {
+			errs = append(errs, fmt.Errorf("%s (room %d) failed to join: %w", b.name, b.room+1, b.err))
+			continue
+		}
+		joined++
+		if b.readyAt.After(lastJoin) {
+			lastJoin = b.readyAt
+		}
+	}
+	fmt.Fprintf(l.log, "hearth-load: %d of %d bots joined in %v\n", joined, len(l.bots), lastJoin.Sub(start).Round(time.Millisecond))
+
+	var w window
+	windowStart := lastJoin.Add(cfg.Warmup)
+	switch {
+	case joined == 0:
+		errs = append(errs, errors.New("no bot joined; nothing was measured"))
+	case end.Sub(windowStart) < minWindow:
+		errs = append(errs, fmt.Errorf("the joins took %v: no measuring window of %v is left after the %v warmup; raise --duration",
+			lastJoin.Sub(start).Round(time.Millisecond), minWindow, cfg.Warmup))
+	default:
+		if err := l.measure(ctx, windowStart, end, sampler, &w); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	l.phase.Store(phaseDone)
+	for _, b := range l.bots {
+		if b.p == nil {
+			continue
+		}
+		select {
+		case <-b.p.Done():
+			errs = append(errs, fmt.Errorf("%s lost its connection to the server during the run", b.name))
+		default:
+		}
+	}
+
+	stopSending()
+	senders.Wait()
+	if err := l.closeAll(); err != nil {
+		errs = append(errs, err)
+	}
+	if sampler != nil {
+		sampler.stop()
+	}
+	rep := l.report(start, w, sampler)
+	if rep.Tracks.Missing > 0 {
+		errs = append(errs, fmt.Errorf("%d track(s) never reached the bot that should have received them (see the report's errors)", rep.Tracks.Missing))
+	}
+	for _, e := range errs {
+		rep.Errors = append(rep.Errors, e.Error())
+	}
+	for i, m := range rep.missing {
+		if i == maxNotes {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("... and %d more missing tracks", len(rep.missing)-maxNotes))
+			break
+		}
+		rep.Errors = append(rep.Errors, m)
+	}
+	l.mu.Lock()
+	rep.Errors = append(rep.Errors, l.notes...)
+	if l.droppedNotes > 0 {
+		rep.Errors = append(rep.Errors, fmt.Sprintf("... and %d more messages like these", l.droppedNotes))
+	}
+	l.mu.Unlock()
+	if ctx.Err() != nil {
+		errs = append(errs, fmt.Errorf("run cut short: %w", context.Cause(ctx)))
+	}
+	return rep, errors.Join(errs...)
+}
+
+// window is what is read at the edges of the measuring window.
+type window struct {
+	start, end         time.Time
+	server0, server1   procSample
+	serverErr          error
+	self0, self1       time.Duration
+	measured, complete bool
+}
+
+// measure waits for the window, opens it, waits until end and closes it.
+func (l *load) measure(ctx context.Context, from, end time.Time, sampler *procSampler, w *window) error {
+	if !sleepUntil(ctx, from) {
+		return nil
+	}
+	if sampler != nil {
+		w.server0, w.serverErr = readProc(l.cfg.ServerPID)
+	}
+	w.self0, _ = selfUsage()
+	w.start = time.Now()
+	l.phase.Store(phaseMeasure)
+	w.measured = true
+	fmt.Fprintf(l.log, "hearth-load: measuring for %v\n", end.Sub(w.start).Round(time.Millisecond))
+	w.complete = sleepUntil(ctx, end)
+	l.phase.Store(phaseDone)
+	w.end = time.Now()
+	w.self1, _ = selfUsage()
+	if sampler != nil && w.serverErr == nil {
+		w.server1, w.serverErr = readProc(l.cfg.ServerPID)
+	}
+	if w.serverErr != nil {
+		return fmt.Errorf("server process %d: %w", l.cfg.ServerPID, w.serverErr)
+	}
+	return nil
+}
+
+// join joins b, adds its tracks and publishes them, all before the
+// earlier of the join timeout and the end of the run. A room's
+// facilitator bot sets the room up first; the others wait for it.
+func (l *load) join(ctx context.Context, b *bot, end time.Time) {
+	room := l.rooms[b.room]
+	if b.facilitator {
+		defer close(l.ready[b.room])
+	} else if room.FacilitatorKey != "" {
+		select {
+		case <-l.ready[b.room]:
+			if err := l.roomErr[b.room]; err != nil {
+				b.err = fmt.Errorf("the room was not set up: %w", err)
+				return
+			}
+		case <-ctx.Done():
+			b.err = context.Cause(ctx)
+			return
+		}
+	}
+	deadline := time.Now().Add(l.cfg.JoinTimeout)
+	if end.Before(deadline) {
+		deadline = end
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	muted, camera := !b.audio, b.video
+	j := protocol.Join{Room: room.ID, Name: b.name, Muted: &muted, Camera: &camera}
+	if b.facilitator {
+		j.FacilitatorKey = room.FacilitatorKey
+	}
+	b.dialStart = time.Now()
+	p, err := client.Join(ctx, b.url, j,
+		client.MediaParams{
+			LoopbackOnly:   l.cfg.LoopbackOnly,
+			NoInterceptors: true,
+			OnTrack:        func(publisher string, t *webrtc.TrackRemote) { l.receive(b, publisher, t) },
+			OnMessage:      func(m client.Message) { l.onMessage(b, m) },
+		})
+	if err != nil {
+		b.err = err
+		return
+	}
+	b.welcomeAt = time.Now()
+	b.p, b.id = p, p.ID()
+	if p.Welcome.Self.Status == statusWaiting {
+		b.err = errors.New("put in the waiting room: give the facilitator link (--room-link http://host/r/<id>#f=<key>) or turn the room's waiting room off")
+		return
+	}
+	if b.facilitator {
+		if err := l.setUpRoom(ctx, b); err != nil {
+			l.roomErr[b.room] = err
+			b.err = err
+			return
+		}
+	}
+	for _, tx := range []struct {
+		on   bool
+		kind webrtc.RTPCodecType
+		dst  **sendTrack
+	}{{b.audio, webrtc.RTPCodecTypeAudio, &b.audioTx}, {b.video, webrtc.RTPCodecTypeVideo, &b.videoTx}} {
+		if !tx.on {
+			continue
+		}
+		t := newSendTrack(tx.kind, b.id)
+		sender, err := p.AddSendTrack(t)
+		if err != nil {
+			b.err = err
+			return
+		}
+		go t.readRTCP(sender)
+		*tx.dst = t
+	}
+	if b.audio || b.video {
+		if err := p.Publish(ctx); err != nil {
+			b.err = fmt.Errorf("publish: %w", err)
+			return
+		}
+	}
+	b.readyAt = time.Now()
+}
+
+// statusWaiting is a participant's status in the waiting room.
+const statusWaiting = "waiting"
+
+// roomSettings is the room's state in an event of kind room.
+type roomSettings struct {
+	WaitingRoom *bool `json:"waitingRoom"`
+	MuteOnEntry *bool `json:"muteOnEntry"`
+}
+
+// setUpRoom, run by a room's facilitator bot, turns the room's waiting
+// room and mute-on-entry off, so that the other bots are admitted and
+// heard at once, and waits until the server confirms it. A server that
+// does not know moderation has neither: then there is nothing to do.
+func (l *load) setUpRoom(ctx context.Context, b *bot) error {
+	off := false
+	err := b.p.Conn.Send(ctx, map[string]any{"type": "moderate", "id": "hearth-load-settings", "action": "settings",
+		"settings": roomSettings{WaitingRoom: &off, MuteOnEntry: &off}})
+	if err != nil {
+		return fmt.Errorf("send room settings: %w", err)
+	}
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
+	for {
+		select {
+		case m := <-b.setup:
+			switch m.Type {
+			case protocol.TypeError:
+				var e protocol.Error
+				if m.Decode(&e) != nil {
+					continue
+				}
+				if e.Code == protocol.CodeUnknownType {
+					return nil // no moderation on this server
+				}
+				return fmt.Errorf("room settings refused: %s: %s", e.Code, e.Message)
+			case protocol.TypeEvent:
+				var ev struct {
+					Kind string        `json:"kind"`
+					Room *roomSettings `json:"room"`
+				}
+				if m.Decode(&ev) == nil && ev.Kind == "room" && ev.Room != nil &&
+					ev.Room.WaitingRoom != nil && !*ev.Room.WaitingRoom && ev.Room.MuteOnEntry != nil && !*ev.Room.MuteOnEntry {
+					return nil
+				}
+			}
+		case <-timeout.C:
+			fmt.Fprintf(l.log, "hearth-load: %s: no confirmation of the room settings; going on\n", b.name)
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("room settings: %w", context.Cause(ctx))
+		}
+	}
+}
+
+// receive is the read loop of one track b receives.
+func (l *load) receive(b *bot, publisher string, t *webrtc.TrackRemote) {
+	l.mu.Lock()
+	if l.tracksClosed {
+		l.mu.Unlock()
+		return
+	}
+	l.rxWG.Add(1)
+	l.mu.Unlock()
+	defer l.rxWG.Done()
+	rx := &rxTrack{bot: b, publisher: publisher, kind: t.Kind().String()}
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := t.Read(buf)
+		if err != nil {
+			break
+		}
+		rx.onPacket(buf[:n], time.Now().UnixNano(), l.phase.Load() == phaseMeasure)
+	}
+	l.mu.Lock()
+	l.tracks = append(l.tracks, rx)
+	l.mu.Unlock()
+}
+
+// onMessage keeps the errors the server sends a bot, and the client's own,
+// and passes events and errors to a facilitator bot's room setup.
+func (l *load) onMessage(b *bot, m client.Message) {
+	if b.setup != nil && (m.Type == protocol.TypeEvent || m.Type == protocol.TypeError) {
+		select {
+		case b.setup <- m:
+		default: // setup is over, or not listening yet: drop
+		}
+	}
+	var note string
+	switch m.Type {
+	case "client_error":
+		note = fmt.Sprintf("%s: client: %s", b.name, m.Raw)
+	case protocol.TypeError:
+		var e protocol.Error
+		if m.Decode(&e) == nil {
+			note = fmt.Sprintf("%s: server error %s: %s", b.name, e.Code, e.Message)
+		}
+	case protocol.TypeBye:
+		note = fmt.Sprintf("%s: server said bye: %s", b.name, m.Raw)
+	}
+	if note == "" {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.notes) < maxNotes {
+		l.notes = append(l.notes, note)
+	} else {
+		l.droppedNotes++
+	}
+}
+
+// closeAll closes every bot and waits for the read loops to end.
+func (l *load) closeAll() error {
+	l.mu.Lock()
+	l.tracksClosed = true
+	l.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		var wg sync.WaitGroup
+		for _, b := range l.bots {
+			if b.p != nil {
+				wg.Go(b.p.Close)
+			}
+		}
+		wg.Wait()
+		l.rxWG.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(closeTimeout):
+		return fmt.Errorf("the bots did not close within %v", closeTimeout)
+	}
+}
+
+// sleepUntil waits until t; it reports false if ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// procSampler samples a process's memory every 250 ms and keeps the peak.
+type procSampler struct {
+	// static after construction
+	pid  int
+	quit chan struct{}
+	done chan struct{}
+
+	// Written by the sampling goroutine, read after done is closed.
+	first   procSample
+	last    procSample
+	peakRSS uint64
+	samples int
+	err     error
+}
+
+const sampleInterval = 250 * time.Millisecond
+
+func startSampler(pid int) (*procSampler, error) {
+	first, err := readProc(pid)
+	if err != nil {
+		return nil, err
+	}
+	s := &procSampler{pid: pid, quit: make(chan struct{}), done: make(chan struct{}),
+		first: first, last: first, peakRSS: first.RSS, samples: 1}
+	go s.loop()
+	return s, nil
+}
+
+func (s *procSampler) loop() {
+	defer close(s.done)
+	tick := time.NewTicker(sampleInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-tick.C:
+		}
+		p, err := readProc(s.pid)
+		if err != nil {
+			s.err = err
+			return
+		}
+		s.last = p
+		s.peakRSS = max(s.peakRSS, p.RSS)
+		s.samples++
+	}
+}
+
+// stop ends the sampling; the fields may be read afterwards.
+func (s *procSampler) stop() {
+	select {
+	case <-s.quit:
+	default:
+		close(s.quit)
+	}
+	<-s.done
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/hearth-meet/hearth/signaling/signalingtest"
+)
+
+// Four bots in one room of an in-process server, all publishing audio and
+// the first also video, for 10 s: every bot gets every track of the three
+// others, loss stays under 1 %, and every bot has a join time.
+func TestLoadAgainstTestServer(t *testing.T) {
+	srv := signalingtest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	args := []string{"--url", srv.URL, "--admin-token", signalingtest.AdminToken,
+		"--rooms", "1", "--participants", "4", "--video-publishers", "1",
+		"--duration", "10s", "--server-pid", strconv.Itoa(os.Getpid()), "--json"}
+	err := run(ctx, args, &stdout, &stderr)
+	t.Logf("stderr:\n%s", stderr.String())
+	if err != nil {
+		t.Fatalf("run: %v\nreport: %s", err, stdout.String())
+	}
+	var rep Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, stdout.String())
+	}
+	var summary bytes.Buffer
+	writeSummary(&summary, &rep)
+	t.Logf("report:\n%s", summary.String())
+
+	if rep.Joined != 4 || len(rep.Errors) != 0 {
+		t.Errorf("joined %d of 4, errors %q", rep.Joined, rep.Errors)
+	}
+	if rep.MediaJoinMs.N != 4 || rep.SignalingJoinMs.N != 4 {
+		t.Errorf("join times for %d (media) and %d (signaling) bots, want 4", rep.MediaJoinMs.N, rep.SignalingJoinMs.N)
+	}
+	if rep.WindowS < 3 {
+		t.Errorf("measured over %.1f s only", rep.WindowS)
+	}
+	// Every bot receives the audio of the three others, and the video of
+	// Bot 1-1 unless it is Bot 1-1.
+	received := map[string]int64{}
+	for _, tr := range rep.PerTrack {
+		received[tr.Receiver+"<"+tr.Publisher+"/"+tr.Kind] += tr.Received
+	}
+	const wantTracks = 4*3 + 3
+	if rep.Tracks.Expected != wantTracks || rep.Tracks.Receiving != wantTracks || rep.Tracks.Missing != 0 {
+		t.Errorf("tracks %+v, want %d expected and receiving", rep.Tracks, wantTracks)
+	}
+	for rx := 1; rx <= 4; rx++ {
+		for tx := 1; tx <= 4; tx++ {
+			if rx == tx {
+				continue
+			}
+			kinds := []string{"audio"}
+			if tx == 1 {
+				kinds = append(kinds, "video")
+			}
+			for _, kind := range kinds {
+				key := fmt.Sprintf("Bot 1-%d<Bot 1-%d/%s", rx, tx, kind)
+				if received[key] == 0 {
+					t.Errorf("%s: no packets in the window", key)
+				}
+			}
+		}
+	}
+	for _, f := range []struct {
+		name string
+		f    Flow
+	}{{"audio", rep.Audio}, {"video", rep.VideoFlow}, {"total", rep.Total}} {
+		if f.f.Received == 0 || f.f.LossPct >= 1 {
+			t.Errorf("%s: received %d, loss %.3f %%; want packets and loss < 1 %%", f.name, f.f.Received, f.f.LossPct)
+		}
+		if f.f.LatencyMs.N == 0 {
+			t.Errorf("%s: no latency measured", f.name)
+		}
+	}
+	// 12 audio tracks at 50 packets/s and 3 video tracks.
+	if pps := rep.Audio.PacketsPerS; pps < 12*50*0.9 || pps > 12*50*1.1 {
+		t.Errorf("audio: %.0f packets/s, want about %d", pps, 12*50)
+	}
+	if rep.Server == nil || rep.Server.CPUSeconds <= 0 || rep.Server.PacketsPerCPUSecond <= 0 || rep.Server.RSSPeakMiB <= 0 {
+		t.Errorf("server stats %+v, want CPU time and memory", rep.Server)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--admin-token is required"},
+		{[]string{"--admin-token=x", "--duration=2h"}, "--duration"},
+		{[]string{"--admin-token=x", "--duration=3s"}, "no measuring window"},
+		{[]string{"--admin-token=x", "--participants=3", "--video-publishers=4"}, "--video-publishers"},
+		{[]string{"--room-link=http://h/x/y"}, "not a room link"},
+		{[]string{"--room-link=http://h/r/abc", "--rooms=2"}, "--room-link gives one room"},
+		{[]string{"--admin-token=x", "--url=ftp://h"}, "--url"},
+	} {
+		_, err := parseConfig(tc.args, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want one about %s", tc.args, err, tc.want)
+		}
+	}
+	c, err := parseConfig([]string{"--room-link=http://127.0.0.1:9/r/abc#f=k"}, io.Discard)
+	if err != nil || c.room != (roomRef{ID: "abc", FacilitatorKey: "k"}) || c.URLs[0] != "http://127.0.0.1:9" || c.Rooms != 1 || c.AudioPublishers != 4 {
+		t.Errorf("room link config %+v, %v", c, err)
+	}
+	if got := wsURL("https://example.org"); got != "wss://example.org/ws" {
+		t.Errorf("wsURL: %s", got)
+	}
+}
+
+// The receiver side: sequence numbers that wrap, a lost packet, and the
+// send time behind a VP8 descriptor and key frame header.
+func TestRxTrackAccounting(t *testing.T) {
+	rx := &rxTrack{kind: "video"}
+	now := time.Now().UnixNano()
+	payload := make([]byte, 40)
+	for i, seq := range []uint16{65533, 65534, 65535, 1, 2} { // 0 is lost
+		payload[0] = 0x10
+		off := 1 + copy(payload[1:], vp8KeyHeader[:])
+		if i%2 == 1 {
+			payload[0] = 0x00 // not the start of a frame
+			off = 1
+		}
+		binary.BigEndian.PutUint64(payload[off:], uint64(now-int64(2*time.Millisecond)))
+		pkt, err := (&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, PayloadType: 96}, Payload: payload}).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rx.onPacket(pkt, now, true)
+	}
+	if rx.expected() != 6 || rx.received != 5 || lossPct(rx.expected(), rx.received) < 16 {
+		t.Errorf("expected %d, received %d", rx.expected(), rx.received)
+	}
+	if rx.stamped != 5 {
+		t.Fatalf("%d packets with a send time, want 5", rx.stamped)
+	}
+	if q := rx.latency.quantile(0.5); q < 1.9 || q > 2.1 {
+		t.Errorf("latency p50 %.3f ms, want 2", q)
+	}
+	var h histogram
+	for i := range 1000 {
+		h.add(time.Duration(i) * time.Millisecond)
+	}
+	if p99 := h.quantile(0.99); p99 < 960 || p99 > 1020 {
+		t.Errorf("p99 of 0..999 ms: %.1f", p99)
+	}
+	if s := shapeVideo(500); s.fps != 30 || s.packetsPerFrame != 2 || s.payload < 1000 {
+		t.Errorf("500 kbit/s shape %+v", s)
+	}
+}

@@ -1,0 +1,269 @@
+// Command hearth-load is a load generator for the Hearth server: it joins
+// rooms with bots built on the Go protocol client (signaling/client, real
+// pion peer connections), makes some of them publish synthetic Opus and
+// VP8 RTP, lets every bot receive everything the SFU forwards, and reports
+// join times, loss, added latency, jitter and, given the server's process
+// id, the server's CPU time and memory. It stops by itself after
+// --duration and exits non-zero when a bot failed to join or never got a
+// track it should have received.
+//
+// Usage:
+//
+//	hearth-load [flags]
+//
+// Flags:
+//
+//	--url URLS              server base URL(s), comma-separated (default
+//	                        http://127.0.0.1:8080); bots are spread
+//	                        round-robin across them, rooms are created
+//	                        through the first, so several URLs need servers
+//	                        that share their rooms
+//	--admin-token TOKEN     bearer token of the admin API, to create the
+//	                        rooms with POST /api/rooms; required unless
+//	                        --room-link is given
+//	--room-link LINK        use this existing room instead of creating
+//	                        rooms; then --rooms is 1. Give the facilitator
+//	                        link (http://host/r/<room-id>#f=<key>) unless
+//	                        the room's waiting room is already off
+//	--rooms N               rooms to create (default 1)
+//	--participants N        bots per room (default 4)
+//	--audio-publishers N    bots per room that publish audio (default: all)
+//	--video-publishers N    bots per room that publish video (default 0);
+//	                        the first bots of a room publish
+//	--video-bitrate KBPS    bitrate of each video track (default 500)
+//	--duration D            whole run, joins included (default 30s, at most 1h)
+//	--ramp-up D             spread the joins over this time (default 2s)
+//	--warmup D              time after the last join that is not measured
+//	                        (default 2s)
+//	--join-timeout D        longest one bot may take to join and publish
+//	                        (default 20s)
+//	--server-pid PID        sample the server's CPU time and memory from
+//	                        /proc/PID every 250 ms
+//	--json                  print the report as JSON instead of a summary
+//	--loopback-only         ICE over loopback only (default true)
+//
+// Rooms: the first bot of each room joins as its facilitator (with the
+// key from the admin API's facilitator link, or from --room-link) and
+// turns the waiting room and mute-on-entry off before the other bots join;
+// it stays, so the room never locks itself. With several --url servers,
+// the SFU forwards media only between participants on the same server, so
+// a bot expects tracks only from the publishers of its room on its own
+// server.
+//
+// What is measured: media join time runs from the WebSocket dial to the
+// first RTP packet the bot receives (or from the first packet sent by any
+// other publisher of the room, if that came later). Everything else is
+// measured over a window that opens --warmup after the last bot joined
+// and closes when --duration has passed since the start: per received
+// track, packets expected (from the first to the highest sequence number
+// seen in the window; the SFU keeps them contiguous), received and lost;
+// added latency (every payload starts with the 8-byte send time in Unix
+// nanoseconds, after the VP8 descriptor and frame header for video);
+// RFC 3550 interarrival jitter from those send times; and with
+// --server-pid the server's CPU-seconds in the window, its peak RSS, and
+// forwarded packets per server CPU-second (packets received by all bots
+// in the window divided by the server's CPU-seconds).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hearth-load:", err)
+		os.Exit(1)
+	}
+}
+
+// Limits on the flags, to keep every run bounded.
+const (
+	maxDuration     = time.Hour
+	maxBots         = 2000
+	maxVideoBitrate = 20000
+	minWindow       = time.Second
+)
+
+// config holds the parsed flags.
+type config struct {
+	// URLs are the servers' HTTP base URLs, without a trailing slash.
+	URLs            []string
+	AdminToken      string
+	RoomLink        string
+	Rooms           int
+	Participants    int
+	AudioPublishers int
+	VideoPublishers int
+	VideoBitrate    int // kbit/s per video track
+	Duration        time.Duration
+	RampUp          time.Duration
+	Warmup          time.Duration
+	JoinTimeout     time.Duration
+	ServerPID       int
+	JSON            bool
+	LoopbackOnly    bool
+	// room is the room of RoomLink.
+	room roomRef
+}
+
+func parseConfig(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("hearth-load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: hearth-load [flags]\n\nJoins bots to Hearth rooms, makes them publish synthetic Opus/VP8 RTP,\nmeasures what they receive, prints a report and stops after --duration.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	urls := fs.String("url", "http://127.0.0.1:8080", "server base URL(s), comma-separated; bots are spread round-robin across them (rooms are created through the first)")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "admin API bearer token, to create rooms with POST /api/rooms; required unless --room-link is given")
+	fs.StringVar(&c.RoomLink, "room-link", "", "use this existing room instead of creating rooms (then --rooms is 1); give the facilitator link http://host/r/<room-id>#f=<key> unless the room's waiting room is off")
+	fs.IntVar(&c.Rooms, "rooms", 1, "rooms to create")
+	fs.IntVar(&c.Participants, "participants", 4, "bots per room")
+	fs.IntVar(&c.AudioPublishers, "audio-publishers", -1, "bots per room that publish audio (-1: all)")
+	fs.IntVar(&c.VideoPublishers, "video-publishers", 0, "bots per room that publish video (the first bots of each room)")
+	fs.IntVar(&c.VideoBitrate, "video-bitrate", 500, "bitrate of each video track in kbit/s")
+	fs.DurationVar(&c.Duration, "duration", 30*time.Second, "length of the whole run, joins included (at most 1h)")
+	fs.DurationVar(&c.RampUp, "ramp-up", 2*time.Second, "spread the joins over this time")
+	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "time after the last join that is not measured")
+	fs.DurationVar(&c.JoinTimeout, "join-timeout", 20*time.Second, "longest time one bot may take to join and publish")
+	fs.IntVar(&c.ServerPID, "server-pid", 0, "process id of the server: sample its CPU time and memory from /proc every 250 ms")
+	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON instead of the human summary")
+	fs.BoolVar(&c.LoopbackOnly, "loopback-only", true, "gather and accept only loopback ICE candidates")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	if c.RoomLink != "" {
+		base, id, err := parseRoomLink(c.RoomLink)
+		if err != nil {
+			return c, err
+		}
+		c.room = roomRef{ID: id, FacilitatorKey: facilitatorKey(c.RoomLink)}
+		if !set["url"] {
+			*urls = base
+		}
+		if set["rooms"] && c.Rooms != 1 {
+			return c, errors.New("--room-link gives one room; leave out --rooms or set it to 1")
+		}
+		c.Rooms = 1
+	}
+	for _, u := range strings.Split(*urls, ",") {
+		u = strings.TrimRight(strings.TrimSpace(u), "/")
+		if u == "" {
+			continue
+		}
+		pu, err := url.Parse(u)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return c, fmt.Errorf("--url: %q is not an http(s) base URL", u)
+		}
+		c.URLs = append(c.URLs, u)
+	}
+	if len(c.URLs) == 0 {
+		return c, errors.New("--url: give at least one server URL")
+	}
+	if c.AudioPublishers < 0 {
+		c.AudioPublishers = c.Participants
+	}
+	switch {
+	case c.Rooms < 1:
+		return c, errors.New("--rooms must be at least 1")
+	case c.Participants < 1:
+		return c, errors.New("--participants must be at least 1")
+	case c.Rooms*c.Participants > maxBots:
+		return c, fmt.Errorf("--rooms × --participants is %d; at most %d bots", c.Rooms*c.Participants, maxBots)
+	case c.AudioPublishers > c.Participants:
+		return c, errors.New("--audio-publishers cannot exceed --participants")
+	case c.VideoPublishers < 0 || c.VideoPublishers > c.Participants:
+		return c, errors.New("--video-publishers must be between 0 and --participants")
+	case c.VideoBitrate < 30 || c.VideoBitrate > maxVideoBitrate:
+		return c, fmt.Errorf("--video-bitrate must be between 30 and %d kbit/s", maxVideoBitrate)
+	case c.Duration <= 0 || c.Duration > maxDuration:
+		return c, fmt.Errorf("--duration must be above 0 and at most %v", maxDuration)
+	case c.RampUp < 0 || c.Warmup < 0:
+		return c, errors.New("--ramp-up and --warmup cannot be negative")
+	case c.RampUp+c.Warmup+minWindow > c.Duration:
+		return c, fmt.Errorf("--duration %v leaves no measuring window after --ramp-up %v and --warmup %v", c.Duration, c.RampUp, c.Warmup)
+	case c.JoinTimeout <= 0:
+		return c, errors.New("--join-timeout must be above 0")
+	case c.ServerPID < 0:
+		return c, errors.New("--server-pid must be a process id")
+	case c.RoomLink == "" && c.AdminToken == "":
+		return c, errors.New("--admin-token is required to create rooms (or give --room-link)")
+	}
+	return c, nil
+}
+
+// parseRoomLink splits a member link into the server's base URL and the
+// room id.
+func parseRoomLink(link string) (base, id string, err error) {
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", "", fmt.Errorf("--room-link: %q is not an http(s) link", link)
+	}
+	rest, ok := strings.CutPrefix(u.Path, "/r/")
+	if !ok || rest == "" || strings.Contains(rest, "/") {
+		return "", "", fmt.Errorf("--room-link: %q is not a room link (http://host/r/<room-id>)", link)
+	}
+	return u.Scheme + "://" + u.Host, rest, nil
+}
+
+// wsURL turns a server base URL into its signaling endpoint.
+func wsURL(base string) string {
+	if rest, ok := strings.CutPrefix(base, "https://"); ok {
+		return "wss://" + rest + "/ws"
+	}
+	return "ws://" + strings.TrimPrefix(base, "http://") + "/ws"
+}
+
+// run parses args, runs the load and writes the report to stdout. It
+// returns an error when the run could not be done or when bots failed to
+// join or to receive a track; the report is printed either way once the
+// bots ran.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, stderr)
+	if err != nil {
+		return err
+	}
+	// Every step below has its own bound; this one catches anything else.
+	ctx, cancel := context.WithTimeout(ctx, cfg.Duration+cfg.JoinTimeout+time.Minute)
+	defer cancel()
+
+	rooms := []roomRef{cfg.room}
+	if cfg.RoomLink == "" {
+		if rooms, err = createRooms(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	rep, runErr := newLoad(cfg, rooms, stderr).run(ctx)
+	if rep != nil {
+		if cfg.JSON {
+			if err := writeJSON(stdout, rep); err != nil {
+				return err
+			}
+		} else {
+			writeSummary(stdout, rep)
+		}
+	}
+	return runErr
+}

@@ -1,0 +1,476 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Report is the outcome of a run; --json prints it as it is.
+type Report struct {
+	Servers                []string   `json:"servers"`
+	Rooms                  int        `json:"rooms"`
+	ParticipantsPerRoom    int        `json:"participantsPerRoom"`
+	AudioPublishersPerRoom int        `json:"audioPublishersPerRoom"`
+	VideoPublishersPerRoom int        `json:"videoPublishersPerRoom"`
+	VideoBitrateKbps       int        `json:"videoBitrateKbps"`
+	Video                  VideoShape `json:"videoShape"`
+	DurationS              float64    `json:"durationS"`
+	RampUpS                float64    `json:"rampUpS"`
+	WarmupS                float64    `json:"warmupS"`
+
+	Bots   int `json:"bots"`
+	Joined int `json:"joined"`
+	// Errors lists everything that went wrong; empty in a clean run.
+	Errors []string `json:"errors"`
+	// WindowS is the length of the measuring window; 0 if none.
+	WindowS float64 `json:"windowS"`
+
+	// SignalingJoinMs: WebSocket dial to welcome.
+	SignalingJoinMs Quantiles `json:"signalingJoinMs"`
+	// PublishedMs: WebSocket dial to the publish connection negotiated.
+	PublishedMs Quantiles `json:"publishedMs"`
+	// MediaJoinMs: WebSocket dial (or the first packet sent by another
+	// publisher of the room, if later) to the first RTP packet received.
+	MediaJoinMs Quantiles `json:"mediaJoinMs"`
+
+	Tracks TrackCounts `json:"tracks"`
+	// Total, Audio and VideoFlow cover the received tracks in the window.
+	Total     Flow `json:"total"`
+	Audio     Flow `json:"audio"`
+	VideoFlow Flow `json:"video"`
+	// KeyframeRequests is the PLIs and FIRs the publishers got.
+	KeyframeRequests int64 `json:"keyframeRequests"`
+
+	Server  *ServerStats `json:"server,omitempty"`
+	LoadGen LoadGenStats `json:"loadGenerator"`
+
+	PerTrack []TrackStats `json:"perTrack"`
+
+	missing []string // one line per missing track
+}
+
+// VideoShape is how the video bitrate is sent.
+type VideoShape struct {
+	FPS             int `json:"fps"`
+	PacketsPerFrame int `json:"packetsPerFrame"`
+	PayloadBytes    int `json:"payloadBytes"`
+}
+
+// Quantiles summarise a set of values.
+type Quantiles struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// TrackCounts counts received tracks against the ones the bots should get.
+type TrackCounts struct {
+	// Expected: for every bot, every track of every other bot of its room
+	// that publishes.
+	Expected int `json:"expected"`
+	// Receiving: of those, the ones that brought at least one packet.
+	Receiving int `json:"receiving"`
+	// Missing: expected and never received.
+	Missing int `json:"missing"`
+	// Late: first packet only after the window opened.
+	Late int `json:"late"`
+	// Foreign: received from someone who is not one of this run's bots.
+	Foreign int `json:"foreign"`
+}
+
+// Flow is what a set of tracks brought in the window.
+type Flow struct {
+	Tracks int `json:"tracks"`
+	// Sent is the packets the publishers of these tracks sent (once per
+	// publisher, however many receive them).
+	Sent     int64   `json:"sent"`
+	Expected int64   `json:"expected"`
+	Received int64   `json:"received"`
+	Lost     int64   `json:"lost"`
+	LossPct  float64 `json:"lossPct"`
+	// WorstTrackLossPct is the highest loss of one track.
+	WorstTrackLossPct float64 `json:"worstTrackLossPct"`
+	PacketsPerS       float64 `json:"packetsPerS"`
+	Mbps              float64 `json:"mbps"`
+	// LatencyMs is the added latency, send to receipt, over all packets.
+	LatencyMs Quantiles `json:"latencyMs"`
+	// JitterMs: RFC 3550 interarrival jitter at the end of the window,
+	// mean and max over the tracks.
+	JitterMeanMs float64 `json:"jitterMeanMs"`
+	JitterMaxMs  float64 `json:"jitterMaxMs"`
+}
+
+// TrackStats is one received track.
+type TrackStats struct {
+	Receiver  string  `json:"receiver"`
+	Publisher string  `json:"publisher"`
+	Kind      string  `json:"kind"`
+	Sent      int64   `json:"sent"`
+	Expected  int64   `json:"expected"`
+	Received  int64   `json:"received"`
+	LossPct   float64 `json:"lossPct"`
+	P50Ms     float64 `json:"p50Ms"`
+	P99Ms     float64 `json:"p99Ms"`
+	JitterMs  float64 `json:"jitterMs"`
+	Late      bool    `json:"late,omitempty"`
+}
+
+// ServerStats is what --server-pid measured.
+type ServerStats struct {
+	PID        int     `json:"pid"`
+	CPUSeconds float64 `json:"cpuSeconds"`
+	// CPUPercent is of one core, over the window.
+	CPUPercent float64 `json:"cpuPercent"`
+	// PacketsPerCPUSecond: packets received by all bots in the window per
+	// server CPU-second.
+	PacketsPerCPUSecond float64 `json:"packetsPerCpuSecond"`
+	// CPUSecondsPerMillionPackets is the inverse, scaled.
+	CPUSecondsPerMillionPackets float64 `json:"cpuSecondsPerMillionPackets"`
+	RSSStartMiB                 float64 `json:"rssStartMiB"`
+	// RSSPeakMiB is the highest RSS sampled during the run.
+	RSSPeakMiB float64 `json:"rssPeakMiB"`
+	// HWMMiB is the kernel's peak RSS of the process's whole life.
+	HWMMiB float64 `json:"hwmMiB"`
+	// MiBPerParticipant is (peak - start) / joined bots.
+	MiBPerParticipant float64 `json:"mibPerParticipant"`
+	Samples           int     `json:"samples"`
+}
+
+// LoadGenStats is the load generator's own cost.
+type LoadGenStats struct {
+	CPUSeconds float64 `json:"cpuSeconds"`
+	CPUPercent float64 `json:"cpuPercent"`
+	MaxRSSMiB  float64 `json:"maxRssMiB"`
+}
+
+const mib = 1 << 20
+
+type trackKey struct{ receiver, publisher, kind string }
+
+// report builds the report from the bots and the ended read loops.
+func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
+	cfg := l.cfg
+	r := &Report{
+		Servers: cfg.URLs, Rooms: len(l.rooms), ParticipantsPerRoom: cfg.Participants,
+		AudioPublishersPerRoom: cfg.AudioPublishers, VideoPublishersPerRoom: cfg.VideoPublishers,
+		VideoBitrateKbps: cfg.VideoBitrate,
+		Video:            VideoShape{FPS: l.shape.fps, PacketsPerFrame: l.shape.packetsPerFrame, PayloadBytes: l.shape.payload},
+		DurationS:        cfg.Duration.Seconds(), RampUpS: cfg.RampUp.Seconds(), WarmupS: cfg.Warmup.Seconds(),
+		Bots: len(l.bots), Errors: []string{}, PerTrack: []TrackStats{},
+	}
+	if w.measured {
+		r.WindowS = w.end.Sub(w.start).Seconds()
+	}
+	byID := map[string]*bot{}
+	var welcome, published []float64
+	for _, b := range l.bots {
+		if b.err != nil || b.p == nil {
+			continue
+		}
+		r.Joined++
+		byID[b.id] = b
+		welcome = append(welcome, ms(b.welcomeAt.Sub(b.dialStart)))
+		published = append(published, ms(b.readyAt.Sub(b.dialStart)))
+		for _, t := range []*sendTrack{b.audioTx, b.videoTx} {
+			if t != nil {
+				r.KeyframeRequests += t.plis.Load()
+			}
+		}
+	}
+	r.SignalingJoinMs = quantiles(welcome)
+	r.PublishedMs = quantiles(published)
+
+	l.mu.Lock()
+	tracks := slices.Clone(l.tracks)
+	l.mu.Unlock()
+
+	// Media join: the first packet a bot received, from its dial or from
+	// the first packet another publisher of its room sent, whichever came
+	// later.
+	firstRecv := map[*bot]int64{}
+	got := map[trackKey]bool{}
+	for _, t := range tracks {
+		if t.firstAt == 0 {
+			continue
+		}
+		if f, ok := firstRecv[t.bot]; !ok || t.firstAt < f {
+			firstRecv[t.bot] = t.firstAt
+		}
+		got[trackKey{t.bot.id, t.publisher, t.kind}] = true
+	}
+	firstSent := make([]int64, len(l.rooms)) // per room, the earliest
+	for _, b := range byID {
+		for _, t := range []*sendTrack{b.audioTx, b.videoTx} {
+			if t == nil {
+				continue
+			}
+			if f := t.firstSent.Load(); f != 0 && (firstSent[b.room] == 0 || f < firstSent[b.room]) {
+				firstSent[b.room] = f
+			}
+		}
+	}
+	var mediaJoin []float64
+	for _, b := range l.bots {
+		f, ok := firstRecv[b]
+		if !ok || b.err != nil {
+			continue
+		}
+		from := max(b.dialStart.UnixNano(), firstSent[b.room])
+		mediaJoin = append(mediaJoin, float64(f-from)/1e6)
+	}
+	r.MediaJoinMs = quantiles(mediaJoin)
+
+	// Tracks expected against tracks received.
+	for _, rx := range byID {
+		for _, tx := range byID {
+			// The SFU forwards only between peers on the same server.
+			if rx == tx || rx.room != tx.room || rx.url != tx.url {
+				continue
+			}
+			for _, k := range []struct {
+				on   bool
+				kind string
+			}{{tx.audio, "audio"}, {tx.video, "video"}} {
+				if !k.on {
+					continue
+				}
+				r.Tracks.Expected++
+				if got[trackKey{rx.id, tx.id, k.kind}] {
+					r.Tracks.Receiving++
+				} else {
+					r.Tracks.Missing++
+					r.missing = append(r.missing, fmt.Sprintf("%s never received %s from %s", rx.name, k.kind, tx.name))
+				}
+			}
+		}
+	}
+	slices.Sort(r.missing)
+
+	// Flows over the window.
+	flows := map[string]*flowAcc{"audio": {}, "video": {}}
+	for _, t := range tracks {
+		pub := byID[t.publisher]
+		if pub == nil {
+			r.Tracks.Foreign++
+		}
+		late := w.measured && t.firstAt > w.start.UnixNano()
+		if late {
+			r.Tracks.Late++
+		}
+		if !t.started {
+			continue
+		}
+		f := flows[t.kind]
+		if f == nil {
+			continue
+		}
+		f.add(t)
+		var sent int64
+		if pub != nil {
+			if tx := pub.sendTrackOf(t.kind); tx != nil {
+				sent = tx.sent.Load()
+			}
+		}
+		ts := TrackStats{Receiver: t.bot.name, Publisher: t.publisher, Kind: t.kind, Sent: sent,
+			Expected: t.expected(), Received: t.received, LossPct: lossPct(t.expected(), t.received),
+			P50Ms: t.latency.quantile(0.5), P99Ms: t.latency.quantile(0.99), JitterMs: t.jitter / 1e6, Late: late}
+		if pub != nil {
+			ts.Publisher = pub.name
+		}
+		r.PerTrack = append(r.PerTrack, ts)
+	}
+	slices.SortFunc(r.PerTrack, func(a, b TrackStats) int {
+		return strings.Compare(a.Receiver+"\x00"+a.Publisher+a.Kind, b.Receiver+"\x00"+b.Publisher+b.Kind)
+	})
+	for _, b := range byID {
+		if b.audioTx != nil {
+			flows["audio"].sent += b.audioTx.sent.Load()
+		}
+		if b.videoTx != nil {
+			flows["video"].sent += b.videoTx.sent.Load()
+		}
+	}
+	total := &flowAcc{}
+	total.merge(flows["audio"])
+	total.merge(flows["video"])
+	r.Audio = flows["audio"].flow(r.WindowS)
+	r.VideoFlow = flows["video"].flow(r.WindowS)
+	r.Total = total.flow(r.WindowS)
+
+	// Costs.
+	if w.measured && r.WindowS > 0 {
+		cpu := (w.self1 - w.self0).Seconds()
+		r.LoadGen.CPUSeconds = cpu
+		r.LoadGen.CPUPercent = 100 * cpu / r.WindowS
+	}
+	_, maxRSS := selfUsage()
+	r.LoadGen.MaxRSSMiB = float64(maxRSS) / mib
+	if sampler != nil {
+		s := &ServerStats{PID: cfg.ServerPID, Samples: sampler.samples,
+			RSSStartMiB: float64(sampler.first.RSS) / mib, RSSPeakMiB: float64(sampler.peakRSS) / mib,
+			HWMMiB: float64(max(sampler.last.HWM, sampler.first.HWM)) / mib}
+		if r.Joined > 0 {
+			s.MiBPerParticipant = (s.RSSPeakMiB - s.RSSStartMiB) / float64(r.Joined)
+		}
+		if w.measured && w.serverErr == nil && r.WindowS > 0 {
+			s.CPUSeconds = (w.server1.CPU - w.server0.CPU).Seconds()
+			s.CPUPercent = 100 * s.CPUSeconds / r.WindowS
+			if s.CPUSeconds > 0 {
+				s.PacketsPerCPUSecond = float64(r.Total.Received) / s.CPUSeconds
+			}
+			if r.Total.Received > 0 {
+				s.CPUSecondsPerMillionPackets = s.CPUSeconds * 1e6 / float64(r.Total.Received)
+			}
+		}
+		r.Server = s
+	}
+	return r
+}
+
+// sendTrackOf returns the bot's track of the kind, or nil.
+func (b *bot) sendTrackOf(kind string) *sendTrack {
+	if kind == "video" {
+		return b.videoTx
+	}
+	return b.audioTx
+}
+
+// flowAcc adds up tracks.
+type flowAcc struct {
+	tracks             int
+	sent               int64
+	expected, received int64
+	bytes              int64
+	worst              float64
+	latency            histogram
+	jitterSum          float64
+	jitterMax          float64
+	jittered           int
+}
+
+func (f *flowAcc) add(t *rxTrack) {
+	f.tracks++
+	f.expected += t.expected()
+	f.received += t.received
+	f.bytes += t.bytes
+	f.worst = max(f.worst, lossPct(t.expected(), t.received))
+	f.latency.merge(&t.latency)
+	if t.stamped > 1 {
+		j := t.jitter / 1e6
+		f.jitterSum += j
+		f.jitterMax = max(f.jitterMax, j)
+		f.jittered++
+	}
+}
+
+func (f *flowAcc) merge(o *flowAcc) {
+	f.tracks += o.tracks
+	f.sent += o.sent
+	f.expected += o.expected
+	f.received += o.received
+	f.bytes += o.bytes
+	f.worst = max(f.worst, o.worst)
+	f.latency.merge(&o.latency)
+	f.jitterSum += o.jitterSum
+	f.jitterMax = max(f.jitterMax, o.jitterMax)
+	f.jittered += o.jittered
+}
+
+func (f *flowAcc) flow(window float64) Flow {
+	out := Flow{Tracks: f.tracks, Sent: f.sent, Expected: f.expected, Received: f.received,
+		Lost: max(f.expected-f.received, 0), LossPct: lossPct(f.expected, f.received), WorstTrackLossPct: f.worst,
+		LatencyMs: Quantiles{N: int(f.latency.total), P50: f.latency.quantile(0.5), P95: f.latency.quantile(0.95),
+			P99: f.latency.quantile(0.99), Max: float64(f.latency.max) / 1000},
+		JitterMaxMs: f.jitterMax}
+	if f.jittered > 0 {
+		out.JitterMeanMs = f.jitterSum / float64(f.jittered)
+	}
+	if window > 0 {
+		out.PacketsPerS = float64(f.received) / window
+		out.Mbps = float64(f.bytes) * 8 / window / 1e6
+	}
+	return out
+}
+
+func lossPct(expected, received int64) float64 {
+	if expected <= 0 || received >= expected {
+		return 0
+	}
+	return 100 * float64(expected-received) / float64(expected)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// quantiles of a small set of values (nearest rank).
+func quantiles(v []float64) Quantiles {
+	if len(v) == 0 {
+		return Quantiles{}
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	at := func(q float64) float64 {
+		i := int(math.Ceil(q*float64(len(s)))) - 1
+		return s[max(0, min(i, len(s)-1))]
+	}
+	return Quantiles{N: len(s), P50: at(0.5), P95: at(0.95), P99: at(0.99), Max: s[len(s)-1]}
+}
+
+func writeJSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// writeSummary prints the report for people.
+func writeSummary(w io.Writer, r *Report) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
+	p("hearth-load: %d room(s) × %d participants (%d audio, %d video publishers per room; video %d kbit/s = %d fps × %d × %d B) against %s",
+		r.Rooms, r.ParticipantsPerRoom, r.AudioPublishersPerRoom, r.VideoPublishersPerRoom,
+		r.VideoBitrateKbps, r.Video.FPS, r.Video.PacketsPerFrame, r.Video.PayloadBytes, strings.Join(r.Servers, ", "))
+	p("run %.0f s, ramp-up %.1f s, warmup %.1f s; measured over %.1f s", r.DurationS, r.RampUpS, r.WarmupS, r.WindowS)
+	p("joins: %d of %d bots", r.Joined, r.Bots)
+	p("  dial → welcome        %s", fmtQ(r.SignalingJoinMs, "ms"))
+	p("  dial → published      %s", fmtQ(r.PublishedMs, "ms"))
+	p("  dial → first RTP      %s", fmtQ(r.MediaJoinMs, "ms"))
+	p("tracks: %d expected, %d receiving, %d missing, %d first seen in the window, %d from others",
+		r.Tracks.Expected, r.Tracks.Receiving, r.Tracks.Missing, r.Tracks.Late, r.Tracks.Foreign)
+	for _, f := range []struct {
+		name string
+		f    Flow
+	}{{"audio", r.Audio}, {"video", r.VideoFlow}, {"total", r.Total}} {
+		if f.f.Tracks == 0 && f.name != "total" {
+			continue
+		}
+		p("%s: %d tracks; sent %d, received %d of %d expected, loss %.3f %% (worst track %.2f %%); %.0f packets/s, %.2f Mbit/s",
+			f.name, f.f.Tracks, f.f.Sent, f.f.Received, f.f.Expected, f.f.LossPct, f.f.WorstTrackLossPct, f.f.PacketsPerS, f.f.Mbps)
+		p("  added latency %s; jitter mean %.2f ms, max %.2f ms",
+			fmtQ(f.f.LatencyMs, "ms"), f.f.JitterMeanMs, f.f.JitterMaxMs)
+	}
+	p("keyframe requests received by publishers: %d", r.KeyframeRequests)
+	if s := r.Server; s != nil {
+		p("server (pid %d): %.2f CPU-s in the window (%.0f %% of one core)", s.PID, s.CPUSeconds, s.CPUPercent)
+		p("  %.0f forwarded packets per server CPU-second (%.2f CPU-s per million packets)", s.PacketsPerCPUSecond, s.CPUSecondsPerMillionPackets)
+		p("  RSS %.1f MiB at start, peak %.1f MiB (HWM %.1f MiB): %.2f MiB per participant", s.RSSStartMiB, s.RSSPeakMiB, s.HWMMiB, s.MiBPerParticipant)
+	}
+	p("load generator: %.2f CPU-s in the window (%.0f %% of one core), max RSS %.1f MiB", r.LoadGen.CPUSeconds, r.LoadGen.CPUPercent, r.LoadGen.MaxRSSMiB)
+	if len(r.Errors) > 0 {
+		p("ERRORS (%d):", len(r.Errors))
+		for _, e := range r.Errors {
+			p("  %s", e)
+		}
+	}
+}
+
+func fmtQ(q Quantiles, unit string) string {
+	if q.N == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("p50 %.1f %s, p95 %.1f, p99 %.1f, max %.1f (n=%d)", q.P50, unit, q.P95, q.P99, q.Max, q.N)
+}
