@@ -28,8 +28,14 @@ type bot struct {
 
 func newBot(t *testing.T, ctx context.Context, srv *testServer, name string) *bot {
 	t.Helper()
+	return newBotWith(t, ctx, srv, protocol.Join{Room: srv.Room.ID.String(), Name: name})
+}
+
+func newBotWith(t *testing.T, ctx context.Context, srv *testServer, j protocol.Join) *bot {
+	t.Helper()
+	name := j.Name
 	b := &bot{received: map[string]*atomic.Int64{}, bytes: map[string]*atomic.Int64{}}
-	p, err := client.Join(ctx, srv.url, protocol.Join{Room: srv.Room.ID.String(), Name: name}, client.MediaParams{
+	p, err := client.Join(ctx, srv.url, j, client.MediaParams{
 		LoopbackOnly: true,
 		OnTrack: func(publisher string, tr *webrtc.TrackRemote) {
 			key := publisher + "/" + tr.Kind().String()
