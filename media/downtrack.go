@@ -56,7 +56,7 @@ func (d *downTrack) RID() string { return "" }
 
 // StreamID implements webrtc.TrackLocal: the publisher's id, so that the
 // client knows whose stream it receives.
-func (d *downTrack) StreamID() string { return d.track.publisher.id }
+func (d *downTrack) StreamID() string { return d.track.streamID }
 
 // Kind implements webrtc.TrackLocal.
 func (d *downTrack) Kind() webrtc.RTPCodecType { return d.track.kind }

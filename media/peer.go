@@ -20,14 +20,34 @@ const (
 	Subscribe Direction = "sub"
 )
 
+// Kind says whom a peer connects: a participant's client, or another
+// instance of the server relaying a room's media.
+type Kind int
+
+// The kinds of peer.
+const (
+	// Client: a participant's browser or Go client.
+	Client Kind = iota
+	// RelayIn receives another instance's local tracks: it publishes them
+	// here, under their publishers' ids, and subscribes to nothing.
+	RelayIn
+	// RelayOut sends this instance's local tracks to another instance: it
+	// subscribes to client tracks only, never to relayed ones, so media
+	// never loops between instances.
+	RelayOut
+)
+
 // ErrClosed is returned by a closed Peer.
 var ErrClosed = errors.New("media: peer closed")
 
 // PeerParams configures a new Peer.
 type PeerParams struct {
 	// ID becomes the MediaStream id of every track the peer publishes, as
-	// subscribers see it.
+	// subscribers see it (a RelayIn peer keeps the ids the other instance
+	// gives).
 	ID string
+	// Kind is Client unless the peer is a relay between instances.
+	Kind Kind
 	// Log is the peer's logger (carrying the participant id).
 	Log *zap.Logger
 	// OnTrack is called, from a pion goroutine, for each track the peer
@@ -84,6 +104,9 @@ func (s *SFU) NewPeer(params PeerParams) (*Peer, error) {
 
 // ID is the peer's id (see PeerParams.ID).
 func (p *Peer) ID() string { return p.id }
+
+// Kind is the peer's kind.
+func (p *Peer) Kind() Kind { return p.params.Kind }
 
 func (p *Peer) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	t := newTrack(p, remote)

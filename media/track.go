@@ -22,6 +22,7 @@ type Track struct {
 	publisher *Peer
 	remote    *webrtc.TrackRemote
 	id        string
+	streamID  string // the publishing participant's id
 	kind      webrtc.RTPCodecType
 	codec     webrtc.RTPCodecCapability
 	done      chan struct{}
@@ -45,14 +46,21 @@ func newTrack(p *Peer, remote *webrtc.TrackRemote) *Track {
 		publisher: p,
 		remote:    remote,
 		id:        remote.Kind().String() + "-" + remote.ID(),
+		streamID:  p.id,
 		kind:      remote.Kind(),
 		codec:     remote.Codec().RTPCodecCapability,
 		done:      make(chan struct{}),
+	}
+	if p.params.Kind == RelayIn {
+		t.streamID = remote.StreamID()
 	}
 	t.forwarding.Store(true)
 	t.downs.Store(&[]*downTrack{})
 	return t
 }
+
+// StreamID is the id of the participant who publishes the track.
+func (t *Track) StreamID() string { return t.streamID }
 
 // ID identifies the track among its publisher's tracks.
 func (t *Track) ID() string { return t.id }

@@ -84,6 +84,14 @@ func (s *Service) Tick(ctx context.Context, id RoomID) error {
 	return err
 }
 
+// Rooms lists every room, if the store can (see Lister); otherwise nil.
+func (s *Service) Rooms(ctx context.Context) ([]RoomID, error) {
+	if l, ok := s.store.(Lister); ok {
+		return l.Rooms(ctx)
+	}
+	return nil, nil
+}
+
 // Subscribe delivers the room's later events. See Store.Subscribe.
 func (s *Service) Subscribe(id RoomID, deliver func(Event)) (cancel func()) {
 	return s.store.Subscribe(id, deliver)

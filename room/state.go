@@ -59,6 +59,9 @@ type Participant struct {
 	// Conn counts the participant's connections; a command from an older
 	// connection than the current one is refused.
 	Conn uint64 `json:"conn"`
+	// Instance is the server instance holding the participant's
+	// connection (several instances share rooms through Redis).
+	Instance string `json:"instance,omitempty"`
 	// AskedToUnmute: a facilitator asked them to unmute, which lets them
 	// even where the rules would not.
 	AskedToUnmute bool `json:"askedToUnmute,omitempty"`
@@ -258,6 +261,8 @@ type JoinRequest struct {
 	// microphone or camera that is missing now).
 	Muted  *bool
 	Camera *bool
+	// Instance is the server instance the joiner is connected to.
+	Instance string
 }
 
 // Joined is the result of a successful join.
@@ -331,6 +336,7 @@ func (s *State) Join(req JoinRequest, newID ParticipantID, newIdentity string) (
 	}
 	p.Present = true
 	p.Conn++
+	p.Instance = req.Instance
 	evs := []Event{s.participantEvent(EventJoined, p)}
 	if p.Role.Moderates() && s.AutoLocked {
 		s.AutoLocked = false
@@ -371,6 +377,31 @@ func (s *State) Expire(ids []ParticipantID) []Event {
 		}
 	}
 	return evs
+}
+
+// Instances returns the instances holding the connections of present
+// participants.
+func (s *State) Instances() map[string]bool {
+	out := map[string]bool{}
+	for _, p := range s.Participants {
+		if p.Present && p.Instance != "" {
+			out[p.Instance] = true
+		}
+	}
+	return out
+}
+
+// ExpireInstance marks as gone every participant whose connection was held
+// by instance, except those in keep (connections the instance still holds;
+// nil when the instance is dead).
+func (s *State) ExpireInstance(instance string, keep map[ParticipantID]bool) []Event {
+	var ids []ParticipantID
+	for _, p := range s.sortedParticipants() {
+		if p.Present && p.Instance == instance && !keep[p.ID] {
+			ids = append(ids, p.ID)
+		}
+	}
+	return s.Expire(ids)
 }
 
 // checkAutoLock locks the room when no facilitator is present.

@@ -2,6 +2,12 @@ package room
 
 import "context"
 
+// Lister is implemented by stores that can list their rooms (used to find
+// participants of dead instances in rooms nobody on this instance is in).
+type Lister interface {
+	Rooms(ctx context.Context) ([]RoomID, error)
+}
+
 // Store keeps the state of every room and delivers each room's events.
 // Backends: room/memory (one process) and, for several instances, Redis.
 type Store interface {

@@ -26,7 +26,8 @@ type hub struct {
 }
 
 type localRoom struct {
-	peers  map[*media.Peer]struct{}
+	members map[room.ParticipantID]int // participants connected here (sessions)
+	peers   map[*media.Peer]struct{}
 	tracks map[*media.Track]struct{}
 	timer  atomic.Bool   // a share timer runs
 	stop   chan struct{} // closed when the room has no local peer
@@ -70,26 +71,35 @@ func (h *hub) setTimer(id room.RoomID, running bool) {
 // attach adds a peer to the room and subscribes it to the room's tracks.
 func (h *hub) attach(id room.RoomID, p *media.Peer) error {
 	h.mu.Lock()
-	lr := h.local[id]
-	if lr == nil {
-		lr = &localRoom{peers: map[*media.Peer]struct{}{}, tracks: map[*media.Track]struct{}{}, stop: make(chan struct{})}
-		h.local[id] = lr
-		go h.tick(id, lr)
-	}
+	lr := h.room(id)
 	lr.peers[p] = struct{}{}
 	tracks := make([]*media.Track, 0, len(lr.tracks))
 	for t := range lr.tracks {
-		tracks = append(tracks, t)
+		if forwards(t, p) {
+			tracks = append(tracks, t)
+		}
 	}
 	h.mu.Unlock()
 	for _, t := range tracks {
-		if t.Publisher() != p {
-			if err := p.Subscribe(t); err != nil {
-				return err
-			}
+		if err := p.Subscribe(t); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// forwards reports whether track t goes to peer p: every participant gets
+// every other participant's tracks; a relay to another instance gets only
+// the tracks of this instance's own participants; a relay from another
+// instance gets nothing.
+func forwards(t *media.Track, p *media.Peer) bool {
+	switch {
+	case t.Publisher() == p || p.Kind() == media.RelayIn:
+		return false
+	case p.Kind() == media.RelayOut:
+		return t.Publisher().Kind() == media.Client
+	}
+	return true
 }
 
 // detach removes a peer from the room.
@@ -106,10 +116,63 @@ func (h *hub) detach(id room.RoomID, p *media.Peer) {
 			delete(lr.tracks, t)
 		}
 	}
-	if len(lr.peers) == 0 {
+	h.gc(id, lr)
+}
+
+// room returns the local room, creating it. h.mu must be held.
+func (h *hub) room(id room.RoomID) *localRoom {
+	lr := h.local[id]
+	if lr == nil {
+		lr = &localRoom{members: map[room.ParticipantID]int{}, peers: map[*media.Peer]struct{}{},
+			tracks: map[*media.Track]struct{}{}, stop: make(chan struct{})}
+		h.local[id] = lr
+		go h.tick(id, lr)
+	}
+	return lr
+}
+
+// gc forgets a local room nobody uses any more. h.mu must be held.
+func (h *hub) gc(id room.RoomID, lr *localRoom) {
+	if len(lr.peers) == 0 && len(lr.members) == 0 {
 		delete(h.local, id)
 		close(lr.stop)
 	}
+}
+
+// addMember records a participant's session on this instance.
+func (h *hub) addMember(id room.RoomID, p room.ParticipantID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.room(id).members[p]++
+}
+
+// removeMember forgets a participant's session.
+func (h *hub) removeMember(id room.RoomID, p room.ParticipantID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	lr := h.local[id]
+	if lr == nil {
+		return
+	}
+	if lr.members[p]--; lr.members[p] <= 0 {
+		delete(lr.members, p)
+	}
+	h.gc(id, lr)
+}
+
+// members returns, per local room, the participants connected here.
+func (h *hub) members() map[room.RoomID]map[room.ParticipantID]bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[room.RoomID]map[room.ParticipantID]bool, len(h.local))
+	for id, lr := range h.local {
+		m := make(map[room.ParticipantID]bool, len(lr.members))
+		for p := range lr.members {
+			m[p] = true
+		}
+		out[id] = m
+	}
+	return out
 }
 
 // publish adds a new track to the room and subscribes every other peer of
@@ -124,7 +187,7 @@ func (h *hub) publish(id room.RoomID, t *media.Track) {
 	lr.tracks[t] = struct{}{}
 	peers := make([]*media.Peer, 0, len(lr.peers))
 	for p := range lr.peers {
-		if p != t.Publisher() {
+		if forwards(t, p) {
 			peers = append(peers, p)
 		}
 	}

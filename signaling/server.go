@@ -57,6 +57,9 @@ type Params struct {
 	// OriginPatterns are the hosts, besides the server's own, allowed to
 	// open the WebSocket from a browser (see websocket.AcceptOptions).
 	OriginPatterns []string
+	// Cluster, when set, connects this instance to the others sharing its
+	// rooms (media relays, presence of dead instances).
+	Cluster Cluster
 }
 
 // Server serves the signaling WebSocket. Create it with NewServer.
@@ -67,8 +70,10 @@ type Server struct {
 	log    *zap.Logger
 	limits Limits
 	origin []string
-	hub    *hub
-	ctx    context.Context // canceled by Shutdown
+	hub     *hub
+	cluster Cluster // nil for a single instance
+	relays  *relays
+	ctx     context.Context // canceled by Shutdown
 	cancel context.CancelFunc
 
 	wg sync.WaitGroup // running sessions
@@ -78,10 +83,23 @@ type Server struct {
 func NewServer(p Params) *Server {
 	p.Limits.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
+	s := &Server{
 		rooms: p.Rooms, sfu: p.SFU, log: p.Log, limits: p.Limits, origin: p.OriginPatterns,
-		hub: newHub(p.Rooms, p.Log), ctx: ctx, cancel: cancel,
+		hub: newHub(p.Rooms, p.Log), cluster: p.Cluster, ctx: ctx, cancel: cancel,
 	}
+	s.relays = newRelays(s)
+	if s.cluster != nil {
+		go s.runCluster()
+	}
+	return s
+}
+
+// instance is this instance's id, or "" for a single instance.
+func (s *Server) instance() string {
+	if s.cluster == nil {
+		return ""
+	}
+	return s.cluster.Instance()
 }
 
 // ServeHTTP upgrades the request to a WebSocket and runs a session on it
@@ -106,6 +124,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // close status 1001), and waits for them to end or ctx to expire.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.cancel()
+	s.relays.closeAll()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {

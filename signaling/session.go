@@ -44,6 +44,7 @@ type session struct {
 	awaitingAnswer bool // a subscribe offer was sent and not yet answered
 	renegotiate    bool // another offer is needed once it is
 	leftOnPurpose  bool // the client sent leave
+	relay          bool // the connection is a media relay from another instance
 
 	// selfMu guards forwardingSelf, the muted/camera state that gates the
 	// participant's tracks; read by the SFU's track callback.
@@ -222,6 +223,14 @@ func (s *session) handle(f frame) bool {
 		s.handleJoin(trimmed, env.ID)
 		return false
 	}
+	if env.Type == protocol.TypeRelay {
+		s.handleRelay(trimmed, env.ID)
+		return false
+	}
+	if s.relay && env.Type != protocol.TypeAnswer && env.Type != protocol.TypeCandidate {
+		s.sendError(protocol.CodeNotAllowed, "a relay only answers offers", env.ID)
+		return false
+	}
 	switch env.Type {
 	case protocol.TypeOffer, protocol.TypeAnswer, protocol.TypeCandidate, protocol.TypeSetSelf, protocol.TypeLeave,
 		protocol.TypeRaiseHand, protocol.TypeLowerHand, protocol.TypeRename, protocol.TypeChat, protocol.TypeModerate:
@@ -347,7 +356,8 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 	// Subscribe before joining, so that no event after the snapshot is missed.
 	unsubscribe := s.srv.rooms.Subscribe(roomID, s.deliver)
 	j, err := s.srv.rooms.Join(ctx, roomID, room.JoinRequest{
-		Name: m.Name, FacilitatorKey: m.FacilitatorKey, Identity: m.Identity, Muted: m.Muted, Camera: m.Camera})
+		Name: m.Name, FacilitatorKey: m.FacilitatorKey, Identity: m.Identity, Muted: m.Muted, Camera: m.Camera,
+		Instance: s.srv.instance()})
 	if err != nil {
 		unsubscribe()
 		code, msg := wireError(err)
@@ -355,6 +365,7 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 		return
 	}
 	s.joined, s.roomID, s.self, s.seq, s.unsubscribe = true, roomID, j.Self, j.Snapshot.Seq, unsubscribe
+	s.srv.hub.addMember(roomID, j.Self.ID)
 	s.setForwardingSelf(j.Self)
 	s.log = s.srv.log.With(zap.Stringer("room", roomID), zap.Stringer("participant", j.Self.ID))
 	w := snapshot(j.Snapshot, j.Self)
@@ -366,6 +377,41 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 		s.startMedia()
 		s.srv.hub.setTimer(roomID, j.Snapshot.Timer != nil)
 	}
+}
+
+// handleRelay starts a relay session: another instance asks for this
+// instance's local tracks of a room (docs/scaling.md).
+func (s *session) handleRelay(data []byte, re json.RawMessage) {
+	if s.joined {
+		s.sendError(protocol.CodeAlreadyJoined, "this connection has already joined", re)
+		return
+	}
+	var m protocol.Relay
+	if !s.decode(data, &m, re) {
+		return
+	}
+	if !s.srv.secretOK(m.Secret) {
+		s.sendError(protocol.CodeForbidden, "relay not accepted", re)
+		return
+	}
+	roomID, err := room.ParseRoomID(m.Room)
+	if err != nil {
+		s.sendError(protocol.CodeRoomNotFound, "no such room", re)
+		return
+	}
+	s.joined, s.relay, s.roomID, s.unsubscribe = true, true, roomID, func() {}
+	s.log = s.srv.log.With(zap.Stringer("room", roomID), zap.String("relay_to", m.Instance))
+	peer, err := s.srv.sfu.NewPeer(media.PeerParams{ID: "relay:" + m.Instance, Kind: media.RelayOut,
+		Log: s.log, OnNegotiationNeeded: s.needNegotiation})
+	if err != nil {
+		s.sendError(protocol.CodeInternal, "media is not available", re)
+		return
+	}
+	s.peer = peer
+	if err := s.srv.hub.attach(roomID, peer); err != nil {
+		s.log.Warn("relay subscribe", zap.Error(err))
+	}
+	s.log.Debug("relay started")
 }
 
 // startMedia creates the participant's peer and wires it to the room's
@@ -625,6 +671,10 @@ func (s *session) cleanup() {
 		s.srv.hub.detach(s.roomID, s.peer)
 		s.peer.Close()
 	}
+	if s.relay {
+		return
+	}
+	s.srv.hub.removeMember(s.roomID, s.self.ID)
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	if err := s.srv.rooms.Leave(ctx, s.roomID, s.actor(), s.leftOnPurpose); err != nil && !errors.Is(err, room.ErrNotFound) {

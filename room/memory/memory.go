@@ -87,6 +87,17 @@ func (s *Store) Update(_ context.Context, id room.RoomID, fn func(*room.State) (
 	return evs, nil
 }
 
+// Rooms implements room.Lister.
+func (s *Store) Rooms(context.Context) ([]room.RoomID, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]room.RoomID, 0, len(s.rooms))
+	for id := range s.rooms {
+		out = append(out, id)
+	}
+	return out, nil
+}
+
 // Delete implements room.Store.
 func (s *Store) Delete(_ context.Context, id room.RoomID) error {
 	s.mu.Lock()

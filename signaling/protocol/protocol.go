@@ -27,9 +27,12 @@ const (
 	TypeModerate  = "moderate"
 	TypeWelcome   = "welcome"
 	TypeSnapshot  = "snapshot"
-	TypeEvent     = "event"
-	TypeError     = "error"
-	TypeBye       = "bye"
+	// TypeRelay opens a media relay from another instance of the server
+	// (docs/scaling.md); it is not for clients.
+	TypeRelay = "relay"
+	TypeEvent = "event"
+	TypeError = "error"
+	TypeBye   = "bye"
 )
 
 // Connection names, the "pc" field of SDP and candidate messages.
@@ -87,6 +90,16 @@ type Join struct {
 	Identity       string `json:"identity,omitempty"`
 	Muted          *bool  `json:"muted,omitempty"`
 	Camera         *bool  `json:"camera,omitempty"`
+}
+
+// Relay is the first message of a relay connection from another instance:
+// it asks for this instance's local tracks of Room.
+type Relay struct {
+	Type     string `json:"type"`
+	V        int    `json:"v"`
+	Room     string `json:"room"`
+	Secret   string `json:"secret"`
+	Instance string `json:"instance"`
 }
 
 // SDP is an offer or an answer (RFC 8829).
