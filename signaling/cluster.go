@@ -266,25 +266,10 @@ func (j *janitor) tick(fullScan bool) {
 	for inst := range others {
 		list = append(list, inst)
 	}
-	alive, ok := s.cluster.Alive(ctx, list)
-	if !ok {
-		j.healthySince = time.Time{}
-		return
-	}
-	if j.healthySince.IsZero() {
-		j.healthySince = time.Now()
-	}
-	if time.Since(j.healthySince) < healthyGrace {
-		return
-	}
+	// Participants present here in the shared state but without a
+	// connection here (a leave lost while the state was unreachable):
+	// this instance knows its own connections, so no grace is needed.
 	for id, st := range states {
-		for inst := range st.Instances() {
-			if inst != self && !alive[inst] {
-				j.expire(ctx, id, inst, nil)
-			}
-		}
-		// Participants present here in the shared state but without a
-		// connection here (a leave lost while the state was unreachable).
 		var lost bool
 		for _, p := range st.Participants {
 			if p.Present && p.Instance == self && !members[id][p.ID] {
@@ -305,6 +290,25 @@ func (j *janitor) tick(fullScan bool) {
 				}
 			}
 			j.expire(ctx, id, self, keep)
+		}
+	}
+
+	alive, ok := s.cluster.Alive(ctx, list)
+	if !ok {
+		j.healthySince = time.Time{}
+		return
+	}
+	if j.healthySince.IsZero() {
+		j.healthySince = time.Now()
+	}
+	if time.Since(j.healthySince) < healthyGrace {
+		return // let the other instances heartbeat again first
+	}
+	for id, st := range states {
+		for inst := range st.Instances() {
+			if inst != self && !alive[inst] {
+				j.expire(ctx, id, inst, nil)
+			}
 		}
 	}
 }

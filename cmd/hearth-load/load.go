@@ -181,9 +181,9 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 		rep.Errors = append(rep.Errors, m)
 	}
 	l.mu.Lock()
-	rep.Errors = append(rep.Errors, l.notes...)
+	rep.Warnings = append(rep.Warnings, l.notes...)
 	if l.droppedNotes > 0 {
-		rep.Errors = append(rep.Errors, fmt.Sprintf("... and %d more messages like these", l.droppedNotes))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("... and %d more messages like these", l.droppedNotes))
 	}
 	l.mu.Unlock()
 	if ctx.Err() != nil {
@@ -198,6 +198,8 @@ type window struct {
 	server0, server1   procSample
 	serverErr          error
 	self0, self1       time.Duration
+	host0, host1       hostCPU
+	hostErr            error
 	measured, complete bool
 }
 
@@ -210,6 +212,7 @@ func (l *load) measure(ctx context.Context, from, end time.Time, sampler *procSa
 		w.server0, w.serverErr = readProc(l.cfg.ServerPID)
 	}
 	w.self0, _ = selfUsage()
+	w.host0, w.hostErr = readHostCPU()
 	w.start = time.Now()
 	l.phase.Store(phaseMeasure)
 	w.measured = true
@@ -218,6 +221,9 @@ func (l *load) measure(ctx context.Context, from, end time.Time, sampler *procSa
 	l.phase.Store(phaseDone)
 	w.end = time.Now()
 	w.self1, _ = selfUsage()
+	if w.hostErr == nil {
+		w.host1, w.hostErr = readHostCPU()
+	}
 	if sampler != nil && w.serverErr == nil {
 		w.server1, w.serverErr = readProc(l.cfg.ServerPID)
 	}
@@ -394,6 +400,9 @@ func (l *load) onMessage(b *bot, m client.Message) {
 		case b.setup <- m:
 		default: // setup is over, or not listening yet: drop
 		}
+	}
+	if l.phase.Load() == phaseDone {
+		return // teardown: closing connections fail their last messages
 	}
 	var note string
 	switch m.Type {

@@ -42,8 +42,8 @@ func TestLoadAgainstTestServer(t *testing.T) {
 	writeSummary(&summary, &rep)
 	t.Logf("report:\n%s", summary.String())
 
-	if rep.Joined != 4 || len(rep.Errors) != 0 {
-		t.Errorf("joined %d of 4, errors %q", rep.Joined, rep.Errors)
+	if rep.Joined != 4 || len(rep.Errors) != 0 || len(rep.Warnings) != 0 {
+		t.Errorf("joined %d of 4, errors %q, warnings %q", rep.Joined, rep.Errors, rep.Warnings)
 	}
 	if rep.MediaJoinMs.N != 4 || rep.SignalingJoinMs.N != 4 {
 		t.Errorf("join times for %d (media) and %d (signaling) bots, want 4", rep.MediaJoinMs.N, rep.SignalingJoinMs.N)

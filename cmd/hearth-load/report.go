@@ -25,8 +25,12 @@ type Report struct {
 
 	Bots   int `json:"bots"`
 	Joined int `json:"joined"`
-	// Errors lists everything that went wrong; empty in a clean run.
+	// Errors lists what went wrong (the exit status is then non-zero):
+	// failed joins, lost connections, tracks never received.
 	Errors []string `json:"errors"`
+	// Warnings are the errors the server sent the bots and the client's
+	// own (e.g. a subscribe offer it could not answer).
+	Warnings []string `json:"warnings"`
 	// WindowS is the length of the measuring window; 0 if none.
 	WindowS float64 `json:"windowS"`
 
@@ -48,6 +52,7 @@ type Report struct {
 
 	Server  *ServerStats `json:"server,omitempty"`
 	LoadGen LoadGenStats `json:"loadGenerator"`
+	Host    *HostStats   `json:"host,omitempty"`
 
 	PerTrack []TrackStats `json:"perTrack"`
 
@@ -150,6 +155,16 @@ type LoadGenStats struct {
 	MaxRSSMiB  float64 `json:"maxRssMiB"`
 }
 
+// HostStats is the whole machine's CPU use in the window, to tell whether
+// something else competed with the server and the load generator.
+type HostStats struct {
+	Cores int `json:"cores"`
+	// BusyCores is the average number of busy cores.
+	BusyCores float64 `json:"busyCores"`
+	// OtherCores is BusyCores minus the server and the load generator.
+	OtherCores float64 `json:"otherCores"`
+}
+
 const mib = 1 << 20
 
 type trackKey struct{ receiver, publisher, kind string }
@@ -163,7 +178,7 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 		VideoBitrateKbps: cfg.VideoBitrate,
 		Video:            VideoShape{FPS: l.shape.fps, PacketsPerFrame: l.shape.packetsPerFrame, PayloadBytes: l.shape.payload},
 		DurationS:        cfg.Duration.Seconds(), RampUpS: cfg.RampUp.Seconds(), WarmupS: cfg.Warmup.Seconds(),
-		Bots: len(l.bots), Errors: []string{}, PerTrack: []TrackStats{},
+		Bots: len(l.bots), Errors: []string{}, Warnings: []string{}, PerTrack: []TrackStats{},
 	}
 	if w.measured {
 		r.WindowS = w.end.Sub(w.start).Seconds()
@@ -310,6 +325,12 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 		r.LoadGen.CPUSeconds = cpu
 		r.LoadGen.CPUPercent = 100 * cpu / r.WindowS
 	}
+	if w.measured && w.hostErr == nil && w.host1.total > w.host0.total {
+		h := &HostStats{Cores: w.host1.cores}
+		h.BusyCores = float64(h.Cores) * float64(w.host1.busy-w.host0.busy) / float64(w.host1.total-w.host0.total)
+		h.OtherCores = h.BusyCores - r.LoadGen.CPUPercent/100
+		r.Host = h
+	}
 	_, maxRSS := selfUsage()
 	r.LoadGen.MaxRSSMiB = float64(maxRSS) / mib
 	if sampler != nil {
@@ -330,6 +351,12 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 			}
 		}
 		r.Server = s
+		if r.Host != nil {
+			r.Host.OtherCores -= s.CPUPercent / 100
+		}
+	}
+	if r.Host != nil {
+		r.Host.OtherCores = max(r.Host.OtherCores, 0)
 	}
 	return r
 }
@@ -460,6 +487,15 @@ func writeSummary(w io.Writer, r *Report) {
 		p("  RSS %.1f MiB at start, peak %.1f MiB (HWM %.1f MiB): %.2f MiB per participant", s.RSSStartMiB, s.RSSPeakMiB, s.HWMMiB, s.MiBPerParticipant)
 	}
 	p("load generator: %.2f CPU-s in the window (%.0f %% of one core), max RSS %.1f MiB", r.LoadGen.CPUSeconds, r.LoadGen.CPUPercent, r.LoadGen.MaxRSSMiB)
+	if h := r.Host; h != nil {
+		p("host: %.2f of %d cores busy on average, %.2f of them by other processes", h.BusyCores, h.Cores, h.OtherCores)
+	}
+	if len(r.Warnings) > 0 {
+		p("warnings (%d):", len(r.Warnings))
+		for _, e := range r.Warnings {
+			p("  %s", e)
+		}
+	}
 	if len(r.Errors) > 0 {
 		p("ERRORS (%d):", len(r.Errors))
 		for _, e := range r.Errors {

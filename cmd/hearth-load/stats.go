@@ -291,6 +291,44 @@ func readProc(pid int) (procSample, error) {
 	return s, nil
 }
 
+// hostCPU is the machine's CPU time from /proc/stat: busy and total, in
+// clock ticks, summed over all cores.
+type hostCPU struct {
+	busy, total uint64
+	cores       int
+}
+
+// readHostCPU reads the first line of /proc/stat ("cpu user nice system
+// idle iowait irq softirq steal ...") and counts the per-core lines.
+func readHostCPU() (hostCPU, error) {
+	var h hostCPU
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return h, err
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 || !strings.HasPrefix(f[0], "cpu") {
+			continue
+		}
+		if f[0] != "cpu" {
+			h.cores++
+			continue
+		}
+		for i, v := range f[1:min(len(f), 9)] { // up to steal; guest time is in user already
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return h, fmt.Errorf("/proc/stat: unexpected format")
+			}
+			h.total += n
+			if i != 3 && i != 4 { // idle, iowait
+				h.busy += n
+			}
+		}
+	}
+	return h, nil
+}
+
 // selfUsage returns this process's CPU time and peak RSS.
 func selfUsage() (cpu time.Duration, maxRSS uint64) {
 	var ru syscall.Rusage

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -22,6 +23,8 @@ type config struct {
 	LogLevel        string
 	BatchSize       int
 	AdminToken      string
+	RedisURL        string
+	InstanceURL     string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -71,6 +74,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn, error (HEARTH_LOG_LEVEL)")
 	fs.IntVar(&c.BatchSize, "batch-size", batch, "UDP packets sent per sendmmsg batch; 1 turns batching off (HEARTH_BATCH_SIZE)")
 	fs.StringVar(&c.AdminToken, "admin-token", env("admin-token", ""), "bearer token for the operators' API (POST /api/rooms); empty turns the API off (HEARTH_ADMIN_TOKEN)")
+	fs.StringVar(&c.RedisURL, "redis-url", env("redis-url", ""), "redis://host:6379/0 to share rooms with other instances; empty keeps rooms in memory (HEARTH_REDIS_URL)")
+	fs.StringVar(&c.InstanceURL, "instance-url", env("instance-url", ""), "where other instances reach this one's signaling endpoint for media relays, e.g. ws://10.0.0.5:8080/ws (HEARTH_INSTANCE_URL; default from --addr)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -81,6 +86,25 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return c, fmt.Errorf("--log-format must be json or console, not %q", c.LogFormat)
 	}
 	return c, nil
+}
+
+// instanceURL is where other instances reach this one: --instance-url, or
+// one made from the listening address (the host name when it listens on
+// every interface).
+func (c config) instanceURL(listen net.Addr) string {
+	if c.InstanceURL != "" {
+		return c.InstanceURL
+	}
+	host, port, err := net.SplitHostPort(listen.String())
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	return "ws://" + net.JoinHostPort(host, port) + "/ws"
 }
 
 func (c config) publicIPs() []string {

@@ -23,7 +23,6 @@ import (
 
 	"github.com/hearth-meet/hearth/media"
 	"github.com/hearth-meet/hearth/room"
-	"github.com/hearth-meet/hearth/room/memory"
 	"github.com/hearth-meet/hearth/signaling"
 	"github.com/hearth-meet/hearth/web"
 )
@@ -65,20 +64,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer func() { _ = sfu.Close() }()
 
-	rooms := room.NewService(memory.New(), nil)
-	sig := signaling.NewServer(signaling.Params{Rooms: rooms, SFU: sfu, Log: log.Named("signaling")})
-
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	defer func() { _ = ln.Close() }()
+
+	st, err := newState(ctx, cfg, ln.Addr(), log)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	rooms := room.NewService(st.store, nil)
+	sig := signaling.NewServer(signaling.Params{Rooms: rooms, SFU: sfu, Log: log.Named("signaling"), Cluster: st.cluster})
+
 	base := cfg.baseURL(ln.Addr())
 
 	// Rooms created through the operators' API get the safe defaults
 	// (waiting room, muted on entry); the demo room lets everyone in.
 	demo, err := rooms.Create(ctx, "Demo meeting", room.DemoSettings())
 	if err != nil {
-		_ = ln.Close()
 		return err
 	}
 	fmt.Fprintf(stdout, "member link: %s/r/%s\n", base, demo.ID)
@@ -86,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	srv := &http.Server{
 		Handler: routes(sig, web.Handler(), signaling.AdminHandler(signaling.AdminParams{
-			Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base})),
+			Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base}), st.ready),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          zap.NewStdLog(log.Named("http")),
 	}
@@ -119,7 +124,7 @@ func portOf(a net.Addr) int {
 	return 0
 }
 
-func routes(sig, client, admin http.Handler) http.Handler {
+func routes(sig, client, admin http.Handler, ready func(context.Context) error) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", admin)
 	mux.Handle("GET /ws", sig)
@@ -128,7 +133,11 @@ func routes(sig, client, admin http.Handler) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := ready(r.Context()); err != nil {
+			http.Error(w, "not ready: room state unreachable", http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintln(w, "ready")
 	})
 	return mux
