@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hearth-meet/hearth/room"
 	"github.com/hearth-meet/hearth/room/memory"
@@ -31,24 +33,68 @@ func (r *recorder) events() []room.Event {
 	return append([]room.Event(nil), r.evs...)
 }
 
-func newService(t *testing.T) (*room.Service, room.Created) {
+// clock is a settable clock for Service.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.UnixMilli(t0)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// newService returns a Service over a memory store with a settable clock,
+// and a room with settings where people come straight in.
+func newService(t *testing.T) (*room.Service, room.Created, *clock) {
 	t.Helper()
-	svc := room.NewService(memory.New())
-	c, err := svc.Create(context.Background(), "Tuesday group")
+	clk := newClock()
+	svc := room.NewService(memory.New(), clk.Now)
+	c, err := svc.Create(context.Background(), "Tuesday group", room.DemoSettings())
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	return svc, c
+	return svc, c, clk
 }
+
+// Commands bound to their arguments, for Service.Apply.
+
+func setSelfCmd(a room.Actor, u room.SelfUpdate) room.Command {
+	return func(st *room.State, _ int64) ([]room.Event, error) { return st.SetSelf(a, u) }
+}
+
+func modCmd(a room.Actor, c room.ModCommand) room.Command {
+	return func(st *room.State, now int64) ([]room.Event, error) { return st.Moderate(a, c, now) }
+}
+
+func chatCmd(a room.Actor, to, text string) room.Command {
+	return func(st *room.State, now int64) ([]room.Event, error) { return st.SendChat(a, to, text, now) }
+}
+
+func selfActor(j room.Joined) room.Actor { return room.Actor{ID: j.Self.ID, Conn: j.Self.Conn} }
 
 func TestServiceCreate(t *testing.T) {
 	ctx := context.Background()
-	svc := room.NewService(memory.New())
+	svc := room.NewService(memory.New(), nil)
 	ids := map[room.RoomID]bool{}
 	keys := map[string]bool{}
 	for i := range 50 {
 		name := fmt.Sprintf("group %d", i)
-		c, err := svc.Create(ctx, name)
+		settings := room.DefaultSettings()
+		if i%2 == 1 {
+			settings = room.DemoSettings()
+			settings.Mode, settings.ShareSeconds = room.ModeModerated, 120+i
+		}
+		c, err := svc.Create(ctx, name, settings)
 		if err != nil {
 			t.Fatalf("Create %d: %v", i, err)
 		}
@@ -73,6 +119,9 @@ func TestServiceCreate(t *testing.T) {
 		if st.ID != c.ID || st.Name != name || st.Seq != 0 || len(st.Participants) != 0 || len(st.Identities) != 0 {
 			t.Errorf("new room state = %s", dump(t, st))
 		}
+		if st.Settings != settings || !st.ChatOpen || st.Locked || st.AutoLocked || st.Suspended {
+			t.Errorf("new room info = %+v, want settings %+v, chat open, unlocked", st.Info, settings)
+		}
 		if st.FacilitatorKeyHash != sha256Hex(c.FacilitatorKey) {
 			t.Errorf("stored key hash %q is not the hash of the returned key", st.FacilitatorKeyHash)
 		}
@@ -95,20 +144,21 @@ func TestNewSecret(t *testing.T) {
 
 func TestServiceJoinLeaveSetSelf(t *testing.T) {
 	ctx := context.Background()
-	svc, c := newService(t)
+	svc, c, _ := newService(t)
 
 	fran, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "Fran", FacilitatorKey: c.FacilitatorKey})
 	if err != nil {
 		t.Fatalf("facilitator join: %v", err)
 	}
-	if fran.Self.Role != room.RoleFacilitator || fran.Self.Conn != 1 || !fran.Self.Present || fran.Seq != 1 || fran.RoomName != "Tuesday group" {
+	if fran.Self.Role != room.RoleFacilitator || fran.Self.Conn != 1 || !fran.Self.Present || fran.Snapshot.Seq != 1 || fran.Snapshot.Name != "Tuesday group" {
 		t.Errorf("facilitator Joined = %+v", fran)
 	}
 	alice, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "  Alice "})
 	if err != nil {
 		t.Fatalf("member join: %v", err)
 	}
-	if alice.Self.Role != room.RoleMember || alice.Self.Name != "Alice" || alice.Seq != 2 || len(alice.Present) != 2 {
+	if alice.Self.Role != room.RoleMember || alice.Self.Status != room.StatusAdmitted || alice.Self.Name != "Alice" ||
+		alice.Snapshot.Seq != 2 || len(alice.Snapshot.Present()) != 2 {
 		t.Errorf("member Joined = %+v", alice)
 	}
 	if alice.Self.ID == fran.Self.ID || alice.Identity == fran.Identity || alice.Identity == "" {
@@ -134,7 +184,7 @@ func TestServiceJoinLeaveSetSelf(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
-			if j.Identity != "" || j.Seq != 0 {
+			if j.Identity != "" || j.Snapshot != nil {
 				t.Errorf("Joined = %+v, want zero", j)
 			}
 			after, err := svc.Snapshot(ctx, c.ID)
@@ -145,11 +195,11 @@ func TestServiceJoinLeaveSetSelf(t *testing.T) {
 		})
 	}
 
-	if err := svc.SetSelf(ctx, c.ID, alice.Self.ID, room.SelfUpdate{Muted: ptr(true), Camera: ptr(false)}); err != nil {
+	if _, err := svc.Apply(ctx, c.ID, setSelfCmd(selfActor(alice), room.SelfUpdate{Muted: ptr(true), Camera: ptr(false)})); err != nil {
 		t.Fatalf("SetSelf: %v", err)
 	}
-	if err := svc.SetSelf(ctx, c.ID, alice.Self.ID, room.SelfUpdate{Muted: ptr(true)}); err != nil {
-		t.Fatalf("SetSelf without change: %v", err)
+	if evs, err := svc.Apply(ctx, c.ID, setSelfCmd(selfActor(alice), room.SelfUpdate{Muted: ptr(true)})); err != nil || len(evs) != 0 {
+		t.Fatalf("SetSelf without change: %v, %v", describe(evs), err)
 	}
 	st, err := svc.Snapshot(ctx, c.ID)
 	if err != nil {
@@ -159,13 +209,13 @@ func TestServiceJoinLeaveSetSelf(t *testing.T) {
 		t.Errorf("after SetSelf: %+v, seq %d; want muted, camera off, seq 3", *p, st.Seq)
 	}
 
-	if err := svc.Leave(ctx, c.ID, alice.Self.ID, alice.Self.Conn); err != nil {
+	if err := svc.Leave(ctx, c.ID, selfActor(alice), true); err != nil {
 		t.Fatalf("Leave: %v", err)
 	}
-	if err := svc.Leave(ctx, c.ID, alice.Self.ID, alice.Self.Conn); err != nil {
+	if err := svc.Leave(ctx, c.ID, selfActor(alice), true); err != nil {
 		t.Fatalf("second Leave: %v", err)
 	}
-	if err := svc.SetSelf(ctx, c.ID, alice.Self.ID, room.SelfUpdate{Muted: ptr(false)}); !errors.Is(err, room.ErrNotPresent) {
+	if _, err := svc.Apply(ctx, c.ID, setSelfCmd(selfActor(alice), room.SelfUpdate{Muted: ptr(false)})); !errors.Is(err, room.ErrNotPresent) {
 		t.Errorf("SetSelf after leaving: %v, want ErrNotPresent", err)
 	}
 	st, err = svc.Snapshot(ctx, c.ID)
@@ -181,11 +231,11 @@ func TestServiceJoinLeaveSetSelf(t *testing.T) {
 	if err != nil {
 		t.Fatalf("comeback: %v", err)
 	}
-	if back.Self.ID != alice.Self.ID || back.Self.Name != "Alice" || back.Self.Conn != 2 || !back.Self.Muted || back.Identity != alice.Identity || back.Seq != 5 {
+	if back.Self.ID != alice.Self.ID || back.Self.Name != "Alice" || back.Self.Conn != 2 || !back.Self.Muted || back.Identity != alice.Identity || back.Snapshot.Seq != 5 {
 		t.Errorf("comeback Joined = %+v", back)
 	}
 	// The old connection's Leave is ignored.
-	if err := svc.Leave(ctx, c.ID, alice.Self.ID, 1); err != nil {
+	if err := svc.Leave(ctx, c.ID, selfActor(alice), false); err != nil {
 		t.Fatal(err)
 	}
 	st, err = svc.Snapshot(ctx, c.ID)
@@ -198,6 +248,7 @@ func TestServiceJoinLeaveSetSelf(t *testing.T) {
 
 	// The snapshot is a copy.
 	st.Participants[alice.Self.ID].Name = "changed"
+	back.Snapshot.Participants[alice.Self.ID].Name = "changed too"
 	st2, err := svc.Snapshot(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -207,9 +258,136 @@ func TestServiceJoinLeaveSetSelf(t *testing.T) {
 	}
 }
 
+func TestServiceWaitingRoomByDefault(t *testing.T) {
+	ctx := context.Background()
+	svc := room.NewService(memory.New(), nil)
+	c, err := svc.Create(ctx, "Tuesday group", room.DefaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fran, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "Fran", FacilitatorKey: c.FacilitatorKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "Alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alice.Self.Status != room.StatusWaiting || !alice.Self.Muted || alice.Self.MutedBy != room.MutedBySelf {
+		t.Errorf("member in a default room = %+v, want waiting and muted", alice.Self)
+	}
+	if _, err := svc.Apply(ctx, c.ID, modCmd(selfActor(fran), room.ModCommand{Action: room.ActAdmit, Target: alice.Self.ID})); err != nil {
+		t.Fatalf("admit: %v", err)
+	}
+	st, err := svc.Snapshot(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Participants[alice.Self.ID].Status != room.StatusAdmitted {
+		t.Errorf("after admit: %+v", st.Participants[alice.Self.ID])
+	}
+	// A member's moderate command is refused and changes nothing.
+	if _, err := svc.Apply(ctx, c.ID, modCmd(selfActor(alice), room.ModCommand{Action: room.ActLock})); !errors.Is(err, room.ErrNotAllowed) {
+		t.Errorf("member lock: %v, want ErrNotAllowed", err)
+	}
+	st2, err := svc.Snapshot(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertUnchanged(t, st, st2)
+}
+
+func TestServiceClock(t *testing.T) {
+	ctx := context.Background()
+	svc, c, clk := newService(t)
+	var rec recorder
+	defer svc.Subscribe(c.ID, rec.deliver)()
+	fran, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "Fran", FacilitatorKey: c.FacilitatorKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "Bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Commands get the service's clock.
+	evs, err := svc.Apply(ctx, c.ID, chatCmd(selfActor(bob), room.ChatToRoom, "hi"))
+	if err != nil || len(evs) != 1 || evs[0].Chat.At != t0 {
+		t.Fatalf("chat = %+v, %v; want one message at %d", evs, err, t0)
+	}
+	if _, err := svc.Apply(ctx, c.ID, modCmd(selfActor(fran), room.ModCommand{Action: room.ActLetSpeak, Target: bob.Self.ID})); err != nil {
+		t.Fatal(err)
+	}
+	evs, err = svc.Apply(ctx, c.ID, modCmd(selfActor(fran), room.ModCommand{Action: room.ActStartTimer, Seconds: 60, AutoMute: ptr(true)}))
+	if err != nil || len(evs) != 1 || evs[0].Info.Timer == nil || evs[0].Info.Timer.EndsAt != t0+60_000 {
+		t.Fatalf("start_timer = %+v, %v; want a timer ending at %d", evs, err, t0+60_000)
+	}
+	from := len(rec.events())
+
+	// Ticks before the warning do nothing; the warning comes once; the end
+	// mutes Bob and takes the floor back.
+	steps := []struct {
+		advance time.Duration
+		want    []string
+	}{
+		{10 * time.Second, nil},
+		{20 * time.Second, []string{"timer_warning:Bob"}},
+		{0, nil},
+		{10 * time.Second, nil},
+		{20 * time.Second, []string{"timer_ended:Bob", "updated:Bob", "room"}},
+		{time.Minute, nil},
+	}
+	for i, step := range steps {
+		clk.advance(step.advance)
+		if err := svc.Tick(ctx, c.ID); err != nil {
+			t.Fatalf("tick %d: %v", i, err)
+		}
+		got := rec.events()[from:]
+		from += len(got)
+		if d := describe(got); fmt.Sprint(d) != fmt.Sprint(append([]string{}, step.want...)) {
+			t.Errorf("tick %d (+%v): delivered %v, want %v", i, step.advance, d, step.want)
+		}
+		if i == 1 && (len(got) != 1 || got[0].SecondsLeft != 30) {
+			t.Errorf("warning = %+v, want 30 seconds left", got)
+		}
+	}
+	st, err := svc.Snapshot(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := st.Participants[bob.Self.ID]; st.Timer != nil || st.Speaker != (room.ParticipantID{}) || !p.Muted || p.MutedBy != room.MutedByFacilitator {
+		t.Errorf("after the timer: timer %+v speaker %v Bob %+v", st.Timer, st.Speaker, *p)
+	}
+	for i, ev := range rec.events() {
+		if ev.Seq != uint64(i+1) {
+			t.Errorf("delivered event %d has seq %d", i, ev.Seq)
+		}
+	}
+}
+
+func TestServiceDefaultClock(t *testing.T) {
+	ctx := context.Background()
+	svc := room.NewService(memory.New(), nil)
+	c, err := svc.Create(ctx, "Tuesday group", room.DemoSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "Bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().UnixMilli()
+	evs, err := svc.Apply(ctx, c.ID, chatCmd(selfActor(bob), "", "hi"))
+	end := time.Now().UnixMilli()
+	if err != nil || len(evs) != 1 || evs[0].Chat.At < start || evs[0].Chat.At > end || evs[0].Chat.To != room.ChatToRoom {
+		t.Errorf("chat with the default clock = %+v, %v; want at in [%d, %d]", evs, err, start, end)
+	}
+}
+
 func TestServiceUnknownRoom(t *testing.T) {
 	ctx := context.Background()
-	svc, c := newService(t)
+	svc, c, _ := newService(t)
 	j, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "Alice"})
 	if err != nil {
 		t.Fatal(err)
@@ -229,8 +407,16 @@ func TestServiceUnknownRoom(t *testing.T) {
 			return err
 		}},
 		{"Join to the zero id", func() error { _, err := svc.Join(ctx, room.RoomID{}, room.JoinRequest{Name: "Alice"}); return err }},
-		{"Leave", func() error { return svc.Leave(ctx, unknown, j.Self.ID, 1) }},
-		{"SetSelf", func() error { return svc.SetSelf(ctx, unknown, j.Self.ID, room.SelfUpdate{Muted: ptr(true)}) }},
+		{"Leave", func() error { return svc.Leave(ctx, unknown, selfActor(j), true) }},
+		{"Apply SetSelf", func() error {
+			_, err := svc.Apply(ctx, unknown, setSelfCmd(selfActor(j), room.SelfUpdate{Muted: ptr(true)}))
+			return err
+		}},
+		{"Apply moderate", func() error {
+			_, err := svc.Apply(ctx, unknown, modCmd(selfActor(j), room.ModCommand{Action: room.ActLock}))
+			return err
+		}},
+		{"Tick", func() error { return svc.Tick(ctx, unknown) }},
 		{"Snapshot", func() error { _, err := svc.Snapshot(ctx, unknown); return err }},
 	}
 	for _, tt := range tests {
@@ -249,20 +435,65 @@ func TestServiceUnknownRoom(t *testing.T) {
 	})
 }
 
+func TestServiceApplyRefusedPublishesNothing(t *testing.T) {
+	ctx := context.Background()
+	svc, c, _ := newService(t)
+	fran, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "Fran", FacilitatorKey: c.FacilitatorKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "Bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec recorder
+	defer svc.Subscribe(c.ID, rec.deliver)()
+	before, err := svc.Snapshot(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := []struct {
+		name    string
+		cmd     room.Command
+		wantErr error
+	}{
+		{"member moderates", modCmd(selfActor(bob), room.ModCommand{Action: room.ActMuteAll}), room.ErrNotAllowed},
+		{"bad timer", modCmd(selfActor(fran), room.ModCommand{Action: room.ActStartTimer, Seconds: 5}), room.ErrBadCommand},
+		{"empty chat", chatCmd(selfActor(bob), room.ChatToRoom, "  "), room.ErrBadCommand},
+		{"stale connection", setSelfCmd(room.Actor{ID: bob.Self.ID, Conn: 9}, room.SelfUpdate{Muted: ptr(true)}), room.ErrNotPresent},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			evs, err := svc.Apply(ctx, c.ID, tt.cmd)
+			if !errors.Is(err, tt.wantErr) || evs != nil {
+				t.Errorf("Apply = %v, %v; want no events, %v", describe(evs), err, tt.wantErr)
+			}
+		})
+	}
+	after, err := svc.Snapshot(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertUnchanged(t, before, after)
+	if d := rec.events(); len(d) != 0 {
+		t.Errorf("refused commands published %v", describe(d))
+	}
+}
+
 func TestServiceSubscribeOrderUnderConcurrency(t *testing.T) {
 	const (
 		workers = 20
 		toggles = 50
 	)
 	ctx := context.Background()
-	svc, c := newService(t)
-	ids := make([]room.ParticipantID, workers)
-	for i := range ids {
+	svc, c, _ := newService(t)
+	actors := make([]room.Actor, workers)
+	for i := range actors {
 		j, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: fmt.Sprintf("P%d", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids[i] = j.Self.ID
+		actors[i] = selfActor(j)
 	}
 	st, err := svc.Snapshot(ctx, c.ID)
 	if err != nil {
@@ -279,7 +510,7 @@ func TestServiceSubscribeOrderUnderConcurrency(t *testing.T) {
 
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
-	for w, id := range ids {
+	for w, a := range actors {
 		wg.Go(func() {
 			for i := range toggles {
 				muted := i%2 == 0
@@ -287,7 +518,7 @@ func TestServiceSubscribeOrderUnderConcurrency(t *testing.T) {
 				if w%2 == 1 {
 					u = room.SelfUpdate{Camera: ptr(!muted)}
 				}
-				if err := svc.SetSelf(ctx, c.ID, id, u); err != nil {
+				if _, err := svc.Apply(ctx, c.ID, setSelfCmd(a, u)); err != nil {
 					errs <- fmt.Errorf("worker %d toggle %d: %w", w, i, err)
 					return
 				}
@@ -322,9 +553,9 @@ func TestServiceSubscribeOrderUnderConcurrency(t *testing.T) {
 			t.Errorf("event %d: participant %v toggle %d has muted %v camera %v", i, ev.Participant.ID, n, ev.Participant.Muted, ev.Participant.Camera)
 		}
 	}
-	for _, id := range ids {
-		if perParticipant[id] != toggles {
-			t.Errorf("participant %v: %d events, want %d", id, perParticipant[id], toggles)
+	for _, a := range actors {
+		if perParticipant[a.ID] != toggles {
+			t.Errorf("participant %v: %d events, want %d", a.ID, perParticipant[a.ID], toggles)
 		}
 	}
 	evs2 := rec2.events()
@@ -332,13 +563,13 @@ func TestServiceSubscribeOrderUnderConcurrency(t *testing.T) {
 		t.Fatalf("second subscriber got %d events, first %d", len(evs2), len(evs))
 	}
 	for i := range evs {
-		if evs[i] != evs2[i] {
+		if !reflect.DeepEqual(evs[i], evs2[i]) {
 			t.Fatalf("subscribers differ at %d: %+v vs %+v", i, evs[i], evs2[i])
 		}
 	}
 	earlyEvs := early.events()
 	for i, ev := range earlyEvs {
-		if ev != evs[i] {
+		if !reflect.DeepEqual(ev, evs[i]) {
 			t.Fatalf("cancelled subscriber's event %d = %+v, want a prefix of the stream (%+v)", i, ev, evs[i])
 		}
 	}
@@ -353,7 +584,7 @@ func TestServiceSubscribeOrderUnderConcurrency(t *testing.T) {
 	// Cancel stops delivery to that subscriber only.
 	cancel()
 	cancel() // a second cancel is harmless
-	if err := svc.SetSelf(ctx, c.ID, ids[0], room.SelfUpdate{Muted: ptr(true)}); err != nil {
+	if _, err := svc.Apply(ctx, c.ID, setSelfCmd(actors[0], room.SelfUpdate{Muted: ptr(true)})); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "Late"}); err != nil {
@@ -372,12 +603,12 @@ func TestServiceSubscribeOrderUnderConcurrency(t *testing.T) {
 
 func TestServiceSubscribeOnlyOwnRoom(t *testing.T) {
 	ctx := context.Background()
-	svc := room.NewService(memory.New())
-	a, err := svc.Create(ctx, "A")
+	svc := room.NewService(memory.New(), nil)
+	a, err := svc.Create(ctx, "A", room.DefaultSettings())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := svc.Create(ctx, "B")
+	b, err := svc.Create(ctx, "B", room.DemoSettings())
 	if err != nil {
 		t.Fatal(err)
 	}

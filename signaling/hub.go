@@ -28,9 +28,9 @@ type hub struct {
 type localRoom struct {
 	members map[room.ParticipantID]int // participants connected here (sessions)
 	peers   map[*media.Peer]struct{}
-	tracks map[*media.Track]struct{}
-	timer  atomic.Bool   // a share timer runs
-	stop   chan struct{} // closed when the room has no local peer
+	tracks  map[*media.Track]struct{}
+	timer   atomic.Bool   // a share timer runs
+	stop    chan struct{} // closed when the room has no local peer
 }
 
 func newHub(rooms *room.Service, log *zap.Logger) *hub {

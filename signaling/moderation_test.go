@@ -161,4 +161,3 @@ func newFacilitatorBot(t *testing.T, ctx context.Context, srv *testServer) *bot 
 	t.Helper()
 	return newBotWith(t, ctx, srv, protocol.Join{Room: srv.Room.ID.String(), Name: "Facilitator", FacilitatorKey: srv.Room.FacilitatorKey})
 }
-

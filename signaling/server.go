@@ -65,16 +65,16 @@ type Params struct {
 // Server serves the signaling WebSocket. Create it with NewServer.
 type Server struct {
 	// static after construction
-	rooms  *room.Service
-	sfu    *media.SFU
-	log    *zap.Logger
-	limits Limits
-	origin []string
+	rooms   *room.Service
+	sfu     *media.SFU
+	log     *zap.Logger
+	limits  Limits
+	origin  []string
 	hub     *hub
 	cluster Cluster // nil for a single instance
 	relays  *relays
 	ctx     context.Context // canceled by Shutdown
-	cancel context.CancelFunc
+	cancel  context.CancelFunc
 
 	wg sync.WaitGroup // running sessions
 }

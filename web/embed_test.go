@@ -131,3 +131,103 @@ func TestPageHasNoInlineCode(t *testing.T) {
 		}
 	}
 }
+
+// Names and chat are shown on the page only: nothing in the client writes
+// to the console (where a shared computer or a screen recording could keep
+// them), and nothing uses localStorage (which outlives the tab).
+func TestClientDoesNotLogOrPersist(t *testing.T) {
+	for _, name := range []string{"index.html", "ui.js", "protocol.js"} {
+		src, err := files.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, banned := range []string{"console.", "localStorage", "indexedDB", "document.cookie"} {
+			if strings.Contains(string(src), banned) {
+				t.Errorf("%s mentions %q", name, banned)
+			}
+		}
+	}
+	// sessionStorage holds only the identity token and the own name.
+	ui, _ := files.ReadFile("ui.js")
+	if n := strings.Count(string(ui), "sessionStorage."); n != 3 {
+		t.Errorf("ui.js uses sessionStorage %d times, want 3 (load, store, remove)", n)
+	}
+	for _, m := range regexp.MustCompile(`\bstore\(([^,)]*)`).FindAllSubmatch(ui, -1) {
+		if key := string(m[1]); key != "IDENTITY_KEY" && key != "NAME_KEY" && key != "key" {
+			t.Errorf("ui.js stores %q; only the identity token and the own name belong in storage", key)
+		}
+	}
+}
+
+// Tests and assistive technology find controls by name: the page's ids are
+// unique, every label points at a control, static button names are unique,
+// and the named regions the client relies on exist.
+func TestPageAccessibleNames(t *testing.T) {
+	page, err := files.ReadFile("index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(page)
+	ids := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\sid="([^"]+)"`).FindAllStringSubmatch(src, -1) {
+		if ids[m[1]] {
+			t.Errorf("duplicate id %q", m[1])
+		}
+		ids[m[1]] = true
+	}
+	for _, m := range regexp.MustCompile(`<label for="([^"]+)"`).FindAllStringSubmatch(src, -1) {
+		if !ids[m[1]] {
+			t.Errorf("label for %q has no control", m[1])
+		}
+	}
+	buttons := map[string]bool{}
+	for _, m := range regexp.MustCompile(`<button[^>]*>([^<]*)</button>`).FindAllStringSubmatch(src, -1) {
+		name := strings.Join(strings.Fields(m[1]), " ")
+		if buttons[name] {
+			t.Errorf("two buttons named %q", name)
+		}
+		buttons[name] = true
+	}
+	for _, want := range []string{
+		`aria-label="Participants"`, `aria-label="Waiting room"`, `aria-label="Raised hands"`,
+		`aria-label="Chat messages"`, `aria-label="Facilitator controls"`, `aria-label="Meeting controls"`,
+		`role="timer" aria-label="Share timer"`, `role="log"`,
+		`>Waiting for the facilitator to let you in<`, `>Chat<`, `>Chat is closed<`,
+		`>Raise hand<`, `>Rename me<`, `>Admit all<`, `>Lock room<`, `>Next speaker<`, `>Mute all<`,
+		`>Close chat<`, `>Suspend all activity<`, `>End meeting<`, `>Start share timer<`,
+		`>Speaking mode<`, `>Share minutes<`, `>Mute when time is up<`, `>Room settings<`,
+		`>Waiting room<`, `>Mute on entry<`, `>Members may rename themselves<`,
+		`>Private messages between members<`, `>Send to<`, `>Message<`, `>Send<`,
+		`>Unmute now<`, `>Not now<`, `>muted by the facilitator<`,
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("index.html lacks %s", want)
+		}
+	}
+	// The per-person names are built in ui.js.
+	ui, _ := files.ReadFile("ui.js")
+	for _, want := range []string{
+		`'Admit', [`, `'Deny', [`, `'Mute', [`, "[`Ask ${name} to unmute`]", `'Lower hand', [`,
+		"[`Let ${name} speak`]", `'End turn', [`, `'Remove', [`, `'Rename', [`, `'Promote', [`, `'Demote', [`,
+		`'Confirm remove', [`, `'Confirm end meeting'`, "` message from ", `'New name'`, "`New name for ",
+		`'Save name'`, `(private to `, `(to facilitators)`, `hand raised (`, `'co-facilitator'`,
+	} {
+		if !strings.Contains(string(ui), want) {
+			t.Errorf("ui.js lacks %s", want)
+		}
+	}
+}
+
+// Event sequence numbers may have gaps (people do not get the events they
+// may not see): the client must not treat a gap as lost state.
+func TestProtocolModuleAcceptsSeqGaps(t *testing.T) {
+	src, err := files.ReadFile("protocol.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, banned := range []string{"#resync", "seq + 1", "'reconnecting'"} {
+		if strings.Contains(string(src), banned) {
+			t.Errorf("protocol.js still has gap handling: %q", banned)
+		}
+	}
+}

@@ -84,8 +84,9 @@
  * - "removed"          {participantId: string, self: boolean}
  * - "denied"           {participantId: string, self: boolean}
  * - "ended"            {}  the meeting ended (a bye "ended" follows)
- * - "selfmedia"        {forcedMute: boolean, forcedCameraOff: boolean}  the server turned the
- *                      local microphone or camera off; the tracks now follow it
+ * - "selfmedia"        {forcedMute: boolean, forcedCameraOff: boolean, mutedByFacilitator: boolean}
+ *                      the server turned the local microphone or camera off (the tracks now
+ *                      follow it), or its state just became "muted by a facilitator"
  * - "refused"          {what: 'unmute'|'camera', code: string, message: string}  a set_self was refused;
  *                      the microphone stays muted (or the camera off)
  * - "streamadded"      {participantId: string, stream: MediaStream, track: MediaStreamTrack}
@@ -591,9 +592,12 @@ export class HearthSession extends EventTarget {
         const p = normalize(msg.participant);
         this.#participants.set(p.id, p);
         if (p.id === this.#selfId) {
+          const before = this.#serverSelf;
           this.#serverSelf = { ...p };
           const admittedNow = wasWaiting && p.status !== 'waiting';
-          const fix = this.#applyServerSelf(p, admittedNow);
+          const byFacilitator = p.muted && p.mutedBy === 'facilitator';
+          const newlyByFacilitator = !!before && byFacilitator && !(before.muted && before.mutedBy === 'facilitator');
+          const fix = this.#applyServerSelf(p, admittedNow, newlyByFacilitator);
           if (Object.keys(fix).length > 0) this.#updateSelf(fix);
           else this.#emitParticipants();
           if (admittedNow) this.#onAdmitted();
@@ -671,9 +675,10 @@ export class HearthSession extends EventTarget {
    * server has not echoed yet is not undone by older events.
    * @param {Participant} me  the server's view
    * @param {boolean} full
+   * @param {boolean} [newlyByFacilitator] the server's state just became "muted by a facilitator"
    * @returns {Partial<Participant>} corrections to send (a missing device)
    */
-  #applyServerSelf(me, full) {
+  #applyServerSelf(me, full, newlyByFacilitator = false) {
     /** @type {Partial<Participant>} */
     const fix = {};
     const now = Date.now();
@@ -712,7 +717,9 @@ export class HearthSession extends EventTarget {
       this.#cameraOn = false;
       if (me.camera) fix.camera = false;
     }
-    if (forcedMute || forcedCameraOff) this.#emit('selfmedia', { forcedMute, forcedCameraOff });
+    if (forcedMute || forcedCameraOff || newlyByFacilitator) {
+      this.#emit('selfmedia', { forcedMute, forcedCameraOff, mutedByFacilitator: newlyByFacilitator });
+    }
     return fix;
   }
 

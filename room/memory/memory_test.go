@@ -143,11 +143,12 @@ func TestUpdate(t *testing.T) {
 		aliceID = id
 	}
 	evs, err = s.Update(ctx, st.ID, func(s *room.State) ([]room.Event, error) {
-		e1, err := s.SetSelf(aliceID, room.SelfUpdate{Muted: ptr(true)})
+		alice := room.Actor{ID: aliceID, Conn: 1}
+		e1, err := s.SetSelf(alice, room.SelfUpdate{Camera: ptr(false)})
 		if err != nil {
 			return nil, err
 		}
-		e2, err := s.Leave(aliceID, 1)
+		e2, err := s.Leave(alice, true)
 		return append(e1, e2...), err
 	})
 	if err != nil {
@@ -157,7 +158,7 @@ func TestUpdate(t *testing.T) {
 		t.Fatalf("events = %+v, want 2", evs)
 	}
 	d := rec.events()
-	if len(d) != 3 || d[1] != evs[0] || d[2] != evs[1] || d[1].Seq != 2 || d[2].Seq != 3 {
+	if len(d) != 3 || !reflect.DeepEqual(d[1:], evs) || d[1].Seq != 2 || d[2].Seq != 3 {
 		t.Errorf("delivered %+v", d)
 	}
 
@@ -201,7 +202,7 @@ func TestUpdateErrorLeavesStateUnchanged(t *testing.T) {
 			return evs, err
 		}, room.ErrBadName},
 		{"domain error: not present", func(s *room.State) ([]room.Event, error) {
-			return s.SetSelf(room.NewParticipantID(), room.SelfUpdate{Muted: ptr(true)})
+			return s.SetSelf(room.Actor{ID: room.NewParticipantID(), Conn: 1}, room.SelfUpdate{Muted: ptr(true)})
 		}, room.ErrNotPresent},
 		{"wrapped error", func(s *room.State) ([]room.Event, error) {
 			return nil, fmt.Errorf("wrapped: %w", errBoom)

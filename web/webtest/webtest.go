@@ -240,3 +240,9 @@ func (p *Page) Flowing(interval time.Duration) (audio, video int) {
 	}
 	return audio, video
 }
+
+// Reload reloads the page (its sessionStorage stays, as in a browser).
+func (p *Page) Reload() {
+	p.t.Helper()
+	p.Run(chromedp.Reload())
+}
