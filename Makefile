@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 .PHONY: test deps vet run bench
 
 test: deps vet
-	HEARTH_REQUIRE_BROWSER=1 $(GO) test -race -count=1 -timeout 12m ./...
+	HEARTH_REQUIRE_BROWSER=1 HEARTH_REQUIRE_REDIS=1 $(GO) test -race -count=1 -timeout 12m ./...
 
 deps:
 	@missing=""; \

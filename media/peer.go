@@ -90,8 +90,12 @@ func (s *SFU) NewPeer(params PeerParams) (*Peer, error) {
 		downs:   map[*Track]*downTrack{},
 		pending: map[Direction][]webrtc.ICECandidateInit{},
 	}
+	pubAPI := s.pubAPI
+	if params.Kind == RelayIn {
+		pubAPI = s.relayAPI
+	}
 	var err error
-	if p.pub, err = s.pubAPI.NewPeerConnection(webrtc.Configuration{}); err != nil {
+	if p.pub, err = pubAPI.NewPeerConnection(webrtc.Configuration{}); err != nil {
 		return nil, fmt.Errorf("media: publish connection: %w", err)
 	}
 	if p.sub, err = s.subAPI.NewPeerConnection(webrtc.Configuration{}); err != nil {

@@ -22,6 +22,11 @@ type SFU struct {
 	mux    ice.UDPMux
 	pubAPI *webrtc.API // publish peer connections: receive, send feedback
 	subAPI *webrtc.API // subscribe peer connections: send, answer NACKs
+	// relayAPI receives relays from other instances. It does not use the
+	// shared media port: a relay between two instances in each direction
+	// would otherwise have the same address pair on both sides, which the
+	// port's demultiplexer cannot tell apart.
+	relayAPI *webrtc.API
 
 	stats Stats
 }
@@ -63,8 +68,10 @@ func New(cfg Config, log *zap.Logger) (*SFU, error) {
 	}
 	s.mux = ice.NewMultiUDPMuxDefault(muxes...)
 
-	if s.pubAPI, err = s.newAPI(loggers, true); err == nil {
-		s.subAPI, err = s.newAPI(loggers, false)
+	if s.pubAPI, err = s.newAPI(loggers, true, true); err == nil {
+		if s.subAPI, err = s.newAPI(loggers, false, true); err == nil {
+			s.relayAPI, err = s.newAPI(loggers, true, false)
+		}
 	}
 	if err != nil {
 		_ = s.Close()
@@ -111,7 +118,7 @@ func listenIPs(cfg Config) ([]net.IP, error) {
 // newAPI builds a pion API. Only Opus and VP8 are offered, so every
 // publisher's codec is one every subscriber decodes: the SFU never
 // transcodes.
-func (s *SFU) newAPI(loggers *pionLoggers, publish bool) (*webrtc.API, error) {
+func (s *SFU) newAPI(loggers *pionLoggers, publish, muxed bool) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	if err := registerCodecs(me); err != nil {
 		return nil, err
@@ -131,7 +138,9 @@ func (s *SFU) newAPI(loggers *pionLoggers, publish bool) (*webrtc.API, error) {
 		}
 	}
 	se := webrtc.SettingEngine{LoggerFactory: loggers}
-	se.SetICEUDPMux(s.mux)
+	if muxed {
+		se.SetICEUDPMux(s.mux)
+	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	if s.cfg.LoopbackOnly {
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})

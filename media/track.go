@@ -45,14 +45,15 @@ func newTrack(p *Peer, remote *webrtc.TrackRemote) *Track {
 		sfu:       p.sfu,
 		publisher: p,
 		remote:    remote,
-		id:        remote.Kind().String() + "-" + remote.ID(),
+		id:        p.id + "-" + remote.Kind().String() + "-" + remote.ID(),
 		streamID:  p.id,
 		kind:      remote.Kind(),
 		codec:     remote.Codec().RTPCodecCapability,
 		done:      make(chan struct{}),
 	}
 	if p.params.Kind == RelayIn {
-		t.streamID = remote.StreamID()
+		// Ids as the instance of origin made them.
+		t.streamID, t.id = remote.StreamID(), remote.ID()
 	}
 	t.forwarding.Store(true)
 	t.downs.Store(&[]*downTrack{})

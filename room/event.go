@@ -51,7 +51,7 @@ type Event struct {
 	// Participant is the participant's state after the change, or the
 	// target of the event.
 	Participant Participant     `json:"participant"`
-	Hands       []ParticipantID `json:"hands,omitempty"`
+	Hands       []ParticipantID `json:"hands"`
 	Info        *Info           `json:"info,omitempty"`
 	Chat        *ChatMessage    `json:"chat,omitempty"`
 	MessageID   string          `json:"messageId,omitempty"`

@@ -3,27 +3,18 @@ package signaling_test
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pion/rtp"
-	"github.com/pion/webrtc/v4"
-
 	"github.com/hearth-meet/hearth/signaling/client"
 	"github.com/hearth-meet/hearth/signaling/protocol"
+	"github.com/hearth-meet/hearth/signaling/signalingtest"
 )
 
-// bot is a pion participant that publishes synthetic Opus and VP8 RTP
-// and counts the packets it receives per publisher and kind.
+// bot adapts signalingtest.Bot to the tests' older names.
 type bot struct {
-	p        *client.Participant
-	audio    *webrtc.TrackLocalStaticRTP
-	video    *webrtc.TrackLocalStaticRTP
-	mu       sync.Mutex
-	received map[string]*atomic.Int64 // "<publisher>/<kind>" -> packets
-	bytes    map[string]*atomic.Int64
+	*signalingtest.Bot
+	p *client.Participant
 }
 
 func newBot(t *testing.T, ctx context.Context, srv *testServer, name string) *bot {
@@ -33,93 +24,17 @@ func newBot(t *testing.T, ctx context.Context, srv *testServer, name string) *bo
 
 func newBotWith(t *testing.T, ctx context.Context, srv *testServer, j protocol.Join) *bot {
 	t.Helper()
-	name := j.Name
-	b := &bot{received: map[string]*atomic.Int64{}, bytes: map[string]*atomic.Int64{}}
-	p, err := client.Join(ctx, srv.url, j, client.MediaParams{
-		LoopbackOnly: true,
-		OnTrack: func(publisher string, tr *webrtc.TrackRemote) {
-			key := publisher + "/" + tr.Kind().String()
-			n, nb := b.counter(key)
-			buf := make([]byte, 1500)
-			for {
-				k, _, err := tr.Read(buf)
-				if err != nil {
-					return
-				}
-				n.Add(1)
-				nb.Add(int64(k))
-			}
-		},
-	})
-	if err != nil {
-		t.Fatalf("join %s: %v", name, err)
-	}
-	t.Cleanup(p.Close)
-	b.p = p
-	b.audio, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "bot")
-	b.video, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "bot")
-	if err := p.Publish(ctx, b.audio, b.video); err != nil {
-		t.Fatalf("publish %s: %v", name, err)
-	}
-	return b
+	b := signalingtest.NewBot(t, ctx, srv.url, j)
+	return &bot{Bot: b, p: b.P}
 }
 
-func (b *bot) counter(key string) (*atomic.Int64, *atomic.Int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.received[key] == nil {
-		b.received[key] = &atomic.Int64{}
-		b.bytes[key] = &atomic.Int64{}
-	}
-	return b.received[key], b.bytes[key]
-}
-
-func (b *bot) count(publisher, kind string) int64 {
-	n, _ := b.counter(publisher + "/" + kind)
-	return n.Load()
-}
-
-func (b *bot) countBytes(publisher, kind string) int64 {
-	_, nb := b.counter(publisher + "/" + kind)
-	return nb.Load()
-}
-
-// send publishes 20 ms of audio and a video packet every tick until ctx ends.
-func (b *bot) send(ctx context.Context) {
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	payload := make([]byte, 120)
-	var seq uint16
-	var ts uint32
-	for i := 0; ; i++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		seq++
-		ts += 960
-		_ = b.audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, PayloadType: 111}, Payload: payload})
-		// A VP8 payload descriptor (S=1, partition 0) then filler; every
-		// 50th packet is marked as a keyframe start.
-		vp8 := make([]byte, 600)
-		vp8[0] = 0x10
-		if i%50 != 0 {
-			vp8[1] = 0x01 // inter frame
-		}
-		_ = b.video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts * 90 / 48, PayloadType: 96, Marker: true}, Payload: vp8})
-	}
-}
+func (b *bot) count(publisher, kind string) int64      { return b.Packets(publisher, kind) }
+func (b *bot) countBytes(publisher, kind string) int64 { return b.Bytes(publisher, kind) }
+func (b *bot) send(ctx context.Context)                { b.Send(ctx) }
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	signalingtest.WaitFor(t, timeout, what, cond)
 }
 
 // Three pion participants publish audio and video through the SFU; each

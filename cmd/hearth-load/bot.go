@@ -160,6 +160,31 @@ func (s *sendTrack) readRTCP(sender *webrtc.RTPSender) {
 	}
 }
 
+// maxCatchUp is the most packets (audio) or frames (video) a sender sends
+// at once to catch up after its goroutine was not scheduled in time; a
+// longer backlog is skipped.
+const maxCatchUp = 5
+
+// pacer tells how many packets or frames are due: one per interval since
+// the start, so that a late wake-up is caught up rather than lost (a
+// time.Ticker drops the ticks of a busy receiver).
+type pacer struct {
+	start    time.Time
+	interval time.Duration
+	done     int64
+}
+
+// due returns how many to send now.
+func (p *pacer) due(now time.Time) int {
+	n := int64(now.Sub(p.start)/p.interval) + 1 - p.done
+	if n > maxCatchUp {
+		p.done += n - maxCatchUp // skip the backlog
+		n = maxCatchUp
+	}
+	p.done += max(n, 0)
+	return int(max(n, 0))
+}
+
 // sendAudio writes an Opus-shaped packet every 20 ms until ctx ends.
 func (s *sendTrack) sendAudio(ctx context.Context, phase *atomic.Int32) {
 	hdr := rtp.Header{Version: 2, SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32()}
@@ -169,17 +194,20 @@ func (s *sendTrack) sendAudio(ctx context.Context, phase *atomic.Int32) {
 	}
 	tick := time.NewTicker(audioInterval)
 	defer tick.Stop()
+	pace := pacer{start: time.Now(), interval: audioInterval}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case now := <-tick.C:
+			for range pace.due(now) {
+				binary.BigEndian.PutUint64(payload, uint64(time.Now().UnixNano()))
+				if s.write(&hdr, payload, phase) {
+					hdr.SequenceNumber++
+				}
+				hdr.Timestamp += audioClock * uint32(audioInterval/time.Millisecond) / 1000
+			}
 		}
-		binary.BigEndian.PutUint64(payload, uint64(time.Now().UnixNano()))
-		if s.write(&hdr, payload, phase) {
-			hdr.SequenceNumber++
-		}
-		hdr.Timestamp += audioClock * uint32(audioInterval/time.Millisecond) / 1000
 	}
 }
 
@@ -218,35 +246,47 @@ func (s *sendTrack) sendVideo(ctx context.Context, shape videoShape, phase *atom
 		payload[i] = byte(rand.Uint32())
 	}
 	keyEvery := int(keyframeInterval.Seconds() * float64(shape.fps))
-	tick := time.NewTicker(time.Second / time.Duration(shape.fps))
+	interval := time.Second / time.Duration(shape.fps)
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	for frame := 0; ; frame++ {
+	pace := pacer{start: time.Now(), interval: interval}
+	frame := 0
+	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case now := <-tick.C:
+			for range pace.due(now) {
+				s.sendFrame(&hdr, payload, shape, frame%keyEvery == 0, phase)
+				hdr.Timestamp += uint32(videoClock / shape.fps)
+				frame++
+			}
 		}
-		key := s.keyframe.Swap(false) || frame%keyEvery == 0
-		for i := range shape.packetsPerFrame {
-			off := 1
-			if i == 0 {
-				payload[0] = 0x10 // S = 1, partition 0: starts the frame
-				if key {
-					off += copy(payload[1:], vp8KeyHeader[:])
-				} else {
-					off += copy(payload[1:], vp8InterHeader[:])
-				}
+	}
+}
+
+// sendFrame sends one frame's packets back to back; key asks for a key
+// frame, as does a pending keyframe request.
+func (s *sendTrack) sendFrame(hdr *rtp.Header, payload []byte, shape videoShape, key bool, phase *atomic.Int32) {
+	key = s.keyframe.Swap(false) || key
+	for i := range shape.packetsPerFrame {
+		off := 1
+		if i == 0 {
+			payload[0] = 0x10 // S = 1, partition 0: starts the frame
+			if key {
+				off += copy(payload[1:], vp8KeyHeader[:])
 			} else {
-				payload[0] = 0x00
+				off += copy(payload[1:], vp8InterHeader[:])
 			}
-			binary.BigEndian.PutUint64(payload[off:], uint64(time.Now().UnixNano()))
-			hdr.Marker = i == shape.packetsPerFrame-1
-			if s.write(&hdr, payload, phase) {
-				hdr.SequenceNumber++
-			} else if i == 0 && key {
-				s.keyframe.Store(true) // not sent: try again next frame
-			}
+		} else {
+			payload[0] = 0x00
 		}
-		hdr.Timestamp += uint32(videoClock / shape.fps)
+		binary.BigEndian.PutUint64(payload[off:], uint64(time.Now().UnixNano()))
+		hdr.Marker = i == shape.packetsPerFrame-1
+		if s.write(hdr, payload, phase) {
+			hdr.SequenceNumber++
+		} else if i == 0 && key {
+			s.keyframe.Store(true) // not sent: try again next frame
+		}
 	}
 }

@@ -54,6 +54,7 @@ type Report struct {
 	LoadGen LoadGenStats `json:"loadGenerator"`
 	Host    *HostStats   `json:"host,omitempty"`
 
+	PerBot   []BotStats   `json:"perBot"`
 	PerTrack []TrackStats `json:"perTrack"`
 
 	missing []string // one line per missing track
@@ -127,6 +128,17 @@ type TrackStats struct {
 	Late      bool    `json:"late,omitempty"`
 }
 
+// BotStats is one bot that joined and received media.
+type BotStats struct {
+	Name        string  `json:"name"`
+	ID          string  `json:"id"`
+	Server      string  `json:"server"`
+	Facilitator bool    `json:"facilitator,omitempty"`
+	WelcomeMs   float64 `json:"welcomeMs"`
+	PublishedMs float64 `json:"publishedMs"`
+	MediaJoinMs float64 `json:"mediaJoinMs"`
+}
+
 // ServerStats is what --server-pid measured.
 type ServerStats struct {
 	PID        int     `json:"pid"`
@@ -178,7 +190,7 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 		VideoBitrateKbps: cfg.VideoBitrate,
 		Video:            VideoShape{FPS: l.shape.fps, PacketsPerFrame: l.shape.packetsPerFrame, PayloadBytes: l.shape.payload},
 		DurationS:        cfg.Duration.Seconds(), RampUpS: cfg.RampUp.Seconds(), WarmupS: cfg.Warmup.Seconds(),
-		Bots: len(l.bots), Errors: []string{}, Warnings: []string{}, PerTrack: []TrackStats{},
+		Bots: len(l.bots), Errors: []string{}, Warnings: []string{}, PerBot: []BotStats{}, PerTrack: []TrackStats{},
 	}
 	if w.measured {
 		r.WindowS = w.end.Sub(w.start).Seconds()
@@ -220,15 +232,24 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 		}
 		got[trackKey{t.bot.id, t.publisher, t.kind}] = true
 	}
-	firstSent := make([]int64, len(l.rooms)) // per room, the earliest
+	// The earliest first packet of each publisher, per room.
+	type sent struct {
+		b  *bot
+		at int64
+	}
+	firstSent := make([][]sent, len(l.rooms))
 	for _, b := range byID {
+		var at int64
 		for _, t := range []*sendTrack{b.audioTx, b.videoTx} {
 			if t == nil {
 				continue
 			}
-			if f := t.firstSent.Load(); f != 0 && (firstSent[b.room] == 0 || f < firstSent[b.room]) {
-				firstSent[b.room] = f
+			if f := t.firstSent.Load(); f != 0 && (at == 0 || f < at) {
+				at = f
 			}
+		}
+		if at != 0 {
+			firstSent[b.room] = append(firstSent[b.room], sent{b, at})
 		}
 	}
 	var mediaJoin []float64
@@ -237,8 +258,17 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 		if !ok || b.err != nil {
 			continue
 		}
-		from := max(b.dialStart.UnixNano(), firstSent[b.room])
+		var other int64 // the first packet sent by another publisher
+		for _, s := range firstSent[b.room] {
+			if s.b != b && s.b.url == b.url && (other == 0 || s.at < other) {
+				other = s.at
+			}
+		}
+		from := max(b.dialStart.UnixNano(), other)
 		mediaJoin = append(mediaJoin, float64(f-from)/1e6)
+		r.PerBot = append(r.PerBot, BotStats{Name: b.name, ID: b.id, Server: b.url, Facilitator: b.facilitator,
+			WelcomeMs: ms(b.welcomeAt.Sub(b.dialStart)), PublishedMs: ms(b.readyAt.Sub(b.dialStart)),
+			MediaJoinMs: float64(f-from) / 1e6})
 	}
 	r.MediaJoinMs = quantiles(mediaJoin)
 

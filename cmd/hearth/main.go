@@ -19,8 +19,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
-
+	
 	"github.com/hearth-meet/hearth/media"
 	"github.com/hearth-meet/hearth/room"
 	"github.com/hearth-meet/hearth/signaling"
@@ -141,18 +140,4 @@ func routes(sig, client, admin http.Handler, ready func(context.Context) error) 
 		fmt.Fprintln(w, "ready")
 	})
 	return mux
-}
-
-func newLogger(cfg config, w io.Writer) (*zap.Logger, error) {
-	level, err := zapcore.ParseLevel(cfg.LogLevel)
-	if err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	var enc zapcore.Encoder
-	if cfg.LogFormat == "console" {
-		enc = zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())
-	} else {
-		enc = zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
-	}
-	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), level)), nil
 }

@@ -31,6 +31,9 @@ func newState(ctx context.Context, cfg config, listen net.Addr, log *zap.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("--redis-url: %w", err)
 	}
+	// go-redis logs dial failures itself, through a package-level logger;
+	// send them through ours, which removes addresses.
+	redis.SetLogger(redisLogger{log: log.Named("redis")})
 	client := redis.NewClient(opts)
 	store, err := redisstore.New(ctx, redisstore.Params{Client: client, Log: log.Named("redis")})
 	if err != nil {

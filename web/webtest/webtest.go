@@ -246,3 +246,22 @@ func (p *Page) Reload() {
 	p.t.Helper()
 	p.Run(chromedp.Reload())
 }
+
+// ReceivingBytes samples the page's inbound statistics twice, interval
+// apart, and returns how many audio and video tracks received more bytes
+// in between (whether or not the page can decode them).
+func (p *Page) ReceivingBytes(interval time.Duration) (audio, video int) {
+	p.t.Helper()
+	a := p.InboundStats()
+	time.Sleep(interval)
+	for k, s := range p.InboundStats() {
+		if before, ok := a[k]; ok && s.Bytes > before.Bytes {
+			if s.Kind == "audio" {
+				audio++
+			} else {
+				video++
+			}
+		}
+	}
+	return audio, video
+}

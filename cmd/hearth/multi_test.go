@@ -1,0 +1,377 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hearth-meet/hearth/room/redisstore/redistest"
+	"github.com/hearth-meet/hearth/signaling/client"
+	"github.com/hearth-meet/hearth/signaling/protocol"
+	"github.com/hearth-meet/hearth/signaling/signalingtest"
+	"github.com/hearth-meet/hearth/web/webtest"
+)
+
+// instance is a hearth process started by a test.
+type instance struct {
+	cmd  *exec.Cmd
+	addr string // 127.0.0.1:port
+	logs *lockedBuffer
+	done chan struct{}
+}
+
+func (in *instance) ws() string   { return "ws://" + in.addr + "/ws" }
+func (in *instance) http() string { return "http://" + in.addr }
+
+// buildHearth compiles the server once for the test run.
+func buildHearth(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "hearth")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func startInstance(t *testing.T, bin, redisAddr string) *instance {
+	t.Helper()
+	port := freeTCPPort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	in := &instance{addr: addr, logs: &lockedBuffer{}, done: make(chan struct{})}
+	in.cmd = exec.Command(bin, "--addr", addr, "--ice-udp-port", "0", "--ice-loopback-only",
+		"--redis-url", "redis://"+redisAddr+"/0", "--admin-token", "tok", "--log-level", "debug",
+		"--instance-url", "ws://"+addr+"/ws")
+	in.cmd.Stderr = in.logs
+	stdout, _ := in.cmd.StdoutPipe()
+	if err := in.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = in.cmd.Wait(); close(in.done) }()
+	t.Cleanup(func() {
+		if t.Failed() && os.Getenv("HEARTH_TEST_LOGS") != "" {
+			t.Logf("logs of %s:\n%s", addr, in.logs)
+		}
+		_ = in.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-in.done:
+		case <-time.After(10 * time.Second):
+			_ = in.cmd.Process.Kill()
+		}
+	})
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "facilitator link: ") {
+			break
+		}
+	}
+	go func() { _, _ = bufio.NewReader(stdout).WriteTo(io_discard{}) }()
+	signalingtest.WaitFor(t, 10*time.Second, "instance ready", func() bool {
+		r, err := http.Get(in.http() + "/readyz")
+		if err != nil {
+			return false
+		}
+		r.Body.Close()
+		return r.StatusCode == 200
+	})
+	return in
+}
+
+type io_discard struct{}
+
+func (io_discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// lastHands returns the hand queue of the last hands event a bot got.
+func lastHands(b *signalingtest.Bot) []string {
+	var hands []string
+	for _, m := range b.Messages() {
+		var ev protocol.Event
+		if m.Type == protocol.TypeEvent && m.Decode(&ev) == nil && ev.Kind == "hands" {
+			hands = ev.Hands
+		}
+	}
+	return hands
+}
+
+// Three hearth processes share a room through a real redis-server: media
+// crosses instances, hands and mutes are the same everywhere, 50
+// concurrent hands keep one order, a killed instance's members come back
+// through another with their state, and a Redis outage stops neither media
+// nor the instances.
+func TestMultiInstance(t *testing.T) {
+	rs := redistest.Start(t)
+	bin := buildHearth(t)
+	ins := []*instance{startInstance(t, bin, rs.Addr()), startInstance(t, bin, rs.Addr()), startInstance(t, bin, rs.Addr())}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	// A room made on instance 1.
+	req, _ := http.NewRequest(http.MethodPost, ins[0].http()+"/api/rooms", strings.NewReader(`{"name":"Shared group"}`))
+	req.Header.Set("Authorization", "Bearer tok")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct{ ID, FacilitatorLink string }
+	_ = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	key := created.FacilitatorLink[strings.Index(created.FacilitatorLink, "#f=")+3:]
+
+	// The facilitator on instance 1 lets people straight in.
+	fac := signalingtest.NewBot(t, ctx, ins[0].ws(), protocol.Join{Room: created.ID, Name: "Facil", FacilitatorKey: key})
+	no := false
+	if err := fac.P.Conn.Send(ctx, protocol.Moderate{Type: protocol.TypeModerate, Action: "settings",
+		Settings: &protocol.Settings{WaitingRoom: &no, MuteOnEntry: &no}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	m2 := signalingtest.NewBot(t, ctx, ins[1].ws(), protocol.Join{Room: created.ID, Name: "Memb2"})
+	m3 := signalingtest.NewBot(t, ctx, ins[2].ws(), protocol.Join{Room: created.ID, Name: "Memb3"})
+	bots := []*signalingtest.Bot{fac, m2, m3}
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	for _, b := range bots {
+		go b.Send(sendCtx)
+	}
+
+	// A real browser on instance 3.
+	browser := webtest.NewBrowser(t)
+	page := browser.NewPage(t, ins[2].http()+"/r/"+created.ID)
+	page.WaitVisible(webtest.Labelled("Your name"))
+	page.Type("Your name", "Browsie")
+	page.Click("Join")
+	page.WaitVisible(webtest.Button("Leave"))
+
+	// Audio and video cross instances in every direction.
+	for _, rx := range bots {
+		for _, tx := range bots {
+			if rx == tx {
+				continue
+			}
+			for _, kind := range []string{"audio", "video"} {
+				signalingtest.WaitFor(t, 20*time.Second, fmt.Sprintf("%s from %s", kind, tx.ID()), func() bool {
+					return rx.Packets(tx.ID(), kind) > 0
+				})
+			}
+		}
+	}
+	var browserID string
+	signalingtest.WaitFor(t, 20*time.Second, "the browser's media at the bots", func() bool {
+		for _, m := range fac.Messages() {
+			var ev protocol.Event
+			if m.Decode(&ev) == nil && ev.Participant != nil && ev.Participant.Name == "Browsie" {
+				browserID = ev.Participant.ID
+			}
+		}
+		return browserID != "" && fac.Packets(browserID, "video") > 0 && m2.Packets(browserID, "audio") > 0
+	})
+	if !page.WaitFor(20*time.Second, `document.querySelectorAll('video[data-participant-id]').length >= 3`) {
+		t.Fatal("the browser does not show the three others")
+	}
+	for start := time.Now(); ; {
+		a, v := page.ReceivingBytes(time.Second)
+		if a >= 3 && v >= 3 {
+			break
+		}
+		if time.Since(start) > 15*time.Second {
+			var dbg any
+			page.Eval(`(async () => { const out = []; for (const pc of window.__hearthPCs) { const st = await pc.getStats(); st.forEach(s => { if (s.type === 'inbound-rtp') out.push([s.kind, s.trackIdentifier, s.bytesReceived, s.packetsReceived]); }); out.push(pc.getTransceivers().map(t => [t.mid, t.direction, t.currentDirection, t.receiver.track.kind])); } return out; })()`, &dbg)
+			t.Logf("browser stats: %v; ids fac=%s m2=%s m3=%s", dbg, fac.ID(), m2.ID(), m3.ID())
+			t.Fatalf("the browser on instance 3 receives %d audio and %d video tracks, want 3 and 3", a, v)
+		}
+	}
+
+	// A hand raised on instance 3 is seen on instances 1 and 2.
+	if err := m3.P.Conn.Send(ctx, protocol.RaiseHand{Type: protocol.TypeRaiseHand}); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []*signalingtest.Bot{fac, m2} {
+		signalingtest.WaitFor(t, 5*time.Second, "the hand raised on instance 3", func() bool {
+			return slices.Contains(lastHands(b), m3.ID())
+		})
+	}
+
+	// The facilitator's mute on instance 1 stops member 2's audio for everyone.
+	if err := fac.P.Conn.Send(ctx, protocol.Moderate{Type: protocol.TypeModerate, Action: "mute", Target: m2.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m2.P.Conn.Send(ctx, protocol.RaiseHand{Type: protocol.TypeRaiseHand}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	before := []int64{fac.Bytes(m2.ID(), "audio"), m3.Bytes(m2.ID(), "audio")}
+	time.Sleep(1500 * time.Millisecond)
+	for i, b := range []*signalingtest.Bot{fac, m3} {
+		if got := b.Bytes(m2.ID(), "audio") - before[i]; got != 0 {
+			t.Errorf("after the mute, %s received %d bytes of member 2's audio, want 0", b.ID(), got)
+		}
+	}
+	if fac.Packets(m2.ID(), "video") == 0 {
+		t.Error("member 2's video stopped too")
+	}
+
+	// 50 hands raised at once across the instances: one order everywhere.
+	var wg sync.WaitGroup
+	raisers := make([]*client.Conn, 50)
+	for i := range raisers {
+		c, err := client.DialConn(ctx, ins[i%3].ws())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.CloseNow() })
+		if _, err := c.Join(ctx, protocol.Join{Room: created.ID, Name: fmt.Sprintf("Hand%02d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		raisers[i] = c
+		go func() { // drain
+			for {
+				if _, err := c.Recv(ctx); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	for _, c := range raisers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.Send(ctx, protocol.RaiseHand{Type: protocol.TypeRaiseHand})
+		}()
+	}
+	wg.Wait()
+	for _, b := range bots {
+		signalingtest.WaitFor(t, 15*time.Second, "52 hands", func() bool { return len(lastHands(b)) == 52 })
+	}
+	order := lastHands(fac)
+	for _, b := range bots[1:] {
+		if got := lastHands(b); !slices.Equal(got, order) {
+			t.Errorf("hand order differs between instances:\n%v\n%v", order, got)
+		}
+	}
+	m2Pos := slices.Index(order, m2.ID())
+
+	// Kill instance 2: member 2 comes back through instance 3 with role,
+	// hand position and mute intact; the others' media never stops.
+	fac3, m3fac := fac.Packets(m3.ID(), "audio"), m3.Packets(fac.ID(), "audio")
+	killed := time.Now()
+	_ = ins[1].cmd.Process.Signal(syscall.SIGKILL)
+	<-ins[1].done
+	var back protocol.Welcome
+	for {
+		c, err := client.DialConn(ctx, ins[2].ws())
+		if err == nil {
+			back, err = c.Join(ctx, protocol.Join{Room: created.ID, Name: "Memb2", Identity: m2.P.Welcome.Identity})
+			_ = c.CloseNow()
+		}
+		if err == nil {
+			break
+		}
+		if time.Since(killed) > 10*time.Second {
+			t.Fatalf("member 2 not back within 10 s: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("member 2 back through instance 3 %v after the kill", time.Since(killed).Round(time.Millisecond))
+	if back.Self.ID != m2.ID() || back.Self.Role != "member" || !back.Self.Muted || back.Self.MutedBy != "facilitator" {
+		t.Errorf("member 2 came back as %+v, want the same id, member, muted by the facilitator", back.Self)
+	}
+	if got := slices.Index(back.Hands, m2.ID()); got != m2Pos {
+		t.Errorf("member 2's hand is at %d after failover, was %d", got, m2Pos)
+	}
+	if fac.Packets(m3.ID(), "audio") <= fac3 || m3.Packets(fac.ID(), "audio") <= m3fac {
+		t.Error("media between instances 1 and 3 stopped while instance 2 died")
+	}
+	// The raisers that were on instance 2 are cleaned from presence.
+	// (16 of the 50 raisers, and member 2's old connection, which came
+	// back: 16 left events at least.)
+	signalingtest.WaitFor(t, 20*time.Second, "presence of instance 2's members to be cleaned", func() bool {
+		return countLeft(fac) >= 16
+	})
+
+	// Redis stops for 15 s: media goes on, no instance exits, joins are
+	// refused clearly; afterwards state reconciles by itself.
+	rs.Stop()
+	stopped := time.Now()
+	c, err := client.DialConn(ctx, ins[0].ws())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Join(ctx, protocol.Join{Room: created.ID, Name: "Latecomer"})
+	_ = c.CloseNow()
+	if perr, ok := err.(*protocol.Error); !ok || perr.Code != protocol.CodeUnavailable {
+		t.Errorf("a join while Redis is down: %v, want error unavailable", err)
+	}
+	for time.Since(stopped) < 15*time.Second {
+		f, m := fac.Packets(m3.ID(), "audio"), m3.Packets(fac.ID(), "video")
+		time.Sleep(time.Second)
+		if fac.Packets(m3.ID(), "audio") <= f || m3.Packets(fac.ID(), "video") <= m {
+			t.Fatal("media between instances stopped while Redis was down")
+		}
+	}
+	for i, in := range []*instance{ins[0], ins[2]} {
+		select {
+		case <-in.done:
+			t.Fatalf("instance %d exited while Redis was down:\n%s", i, in.logs)
+		default:
+		}
+	}
+	rs.Start()
+	restarted := time.Now()
+	if err := m3.P.Conn.Send(ctx, protocol.RaiseHand{Type: protocol.TypeLowerHand}); err != nil {
+		t.Fatal(err)
+	}
+	signalingtest.WaitFor(t, 10*time.Second, "a hand lowered after Redis returned to reach instance 1", func() bool {
+		if slices.Contains(lastHands(fac), m3.ID()) {
+			// The first try may have failed while the client reconnected.
+			_ = m3.P.Conn.Send(ctx, protocol.RaiseHand{Type: protocol.TypeLowerHand})
+			time.Sleep(200 * time.Millisecond)
+			return false
+		}
+		return true
+	})
+	t.Logf("state reconciled %v after Redis returned", time.Since(restarted).Round(time.Millisecond))
+
+	for i, in := range ins {
+		logs := in.logs.String()
+		for _, secret := range []string{"Facil", "Memb2", "Memb3", "Browsie", "Hand0", "127.0.0.1"} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("instance %d logged %q", i+1, secret)
+			}
+		}
+	}
+}
+
+// countLeft counts the left events a bot received.
+func countLeft(b *signalingtest.Bot) int {
+	n := 0
+	for _, m := range b.Messages() {
+		var ev protocol.Event
+		if m.Type == protocol.TypeEvent && m.Decode(&ev) == nil && ev.Kind == "left" {
+			n++
+		}
+	}
+	return n
+}
+

@@ -1,0 +1,137 @@
+package signalingtest
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/hearth-meet/hearth/signaling/client"
+	"github.com/hearth-meet/hearth/signaling/protocol"
+)
+
+// Bot is a pion participant for tests: it publishes synthetic Opus and VP8
+// RTP (Send) and counts the packets and bytes it receives per publisher
+// and kind.
+type Bot struct {
+	P     *client.Participant
+	audio *webrtc.TrackLocalStaticRTP
+	video *webrtc.TrackLocalStaticRTP
+
+	mu       sync.Mutex
+	received map[string]*counter // "<publisher>/<kind>"
+	messages []client.Message
+}
+
+type counter struct{ packets, bytes atomic.Int64 }
+
+// NewBot joins wsURL with j, publishes an audio and a video track, and
+// closes when the test ends.
+func NewBot(t testing.TB, ctx context.Context, wsURL string, j protocol.Join) *Bot {
+	t.Helper()
+	b := &Bot{received: map[string]*counter{}}
+	p, err := client.Join(ctx, wsURL, j, client.MediaParams{
+		LoopbackOnly: true,
+		OnTrack: func(publisher string, tr *webrtc.TrackRemote) {
+			c := b.counter(publisher + "/" + tr.Kind().String())
+			buf := make([]byte, 1500)
+			for {
+				k, _, err := tr.Read(buf)
+				if err != nil {
+					return
+				}
+				c.packets.Add(1)
+				c.bytes.Add(int64(k))
+			}
+		},
+		OnMessage: func(m client.Message) {
+			b.mu.Lock()
+			b.messages = append(b.messages, m)
+			b.mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatalf("join %s: %v", j.Name, err)
+	}
+	t.Cleanup(p.Close)
+	b.P = p
+	b.audio, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "bot")
+	b.video, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "bot")
+	if err := p.Publish(ctx, b.audio, b.video); err != nil {
+		t.Fatalf("publish %s: %v", j.Name, err)
+	}
+	return b
+}
+
+// ID is the bot's participant id.
+func (b *Bot) ID() string { return b.P.ID() }
+
+func (b *Bot) counter(key string) *counter {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.received[key] == nil {
+		b.received[key] = &counter{}
+	}
+	return b.received[key]
+}
+
+// Packets is how many packets of kind ("audio" or "video") arrived from publisher.
+func (b *Bot) Packets(publisher, kind string) int64 {
+	return b.counter(publisher + "/" + kind).packets.Load()
+}
+
+// Bytes is how many bytes of kind arrived from publisher.
+func (b *Bot) Bytes(publisher, kind string) int64 {
+	return b.counter(publisher + "/" + kind).bytes.Load()
+}
+
+// Messages returns the non-SDP messages received so far.
+func (b *Bot) Messages() []client.Message {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]client.Message(nil), b.messages...)
+}
+
+// Send publishes 20 ms of audio and a video packet every 20 ms until ctx
+// ends, whatever the server says (a client that ignores a mute).
+func (b *Bot) Send(ctx context.Context) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	payload := make([]byte, 120)
+	vp8 := make([]byte, 600)
+	var seq uint16
+	var ts uint32
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		seq++
+		ts += 960
+		_ = b.audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, PayloadType: 111}, Payload: payload})
+		// A VP8 payload descriptor (S=1, partition 0); every 50th packet
+		// is marked as a keyframe.
+		vp8[0], vp8[1] = 0x10, 0x01
+		if i%50 == 0 {
+			vp8[1] = 0x00
+		}
+		_ = b.video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts * 90 / 48, PayloadType: 96, Marker: true}, Payload: vp8})
+	}
+}
+
+// WaitFor polls cond every 20 ms until it holds or timeout passes.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
