@@ -1043,7 +1043,9 @@ func busyState(t *testing.T) (s *room.State, fran, bob room.Joined) {
 	mustRun(t, s, func(s *room.State) ([]room.Event, error) { return s.RaiseHand(act(s, bob.Self.ID)) })
 	mustMod(t, s, act(s, fran.Self.ID), room.ModCommand{Action: room.ActLetSpeak, Target: carol.Self.ID})
 	mustMod(t, s, act(s, fran.Self.ID), room.ModCommand{Action: room.ActStartTimer, Seconds: 60})
-	mustRun(t, s, func(s *room.State) ([]room.Event, error) { return s.SendChat(act(s, bob.Self.ID), room.ChatToRoom, "hello", t0) })
+	mustRun(t, s, func(s *room.State) ([]room.Event, error) {
+		return s.SendChat(act(s, bob.Self.ID), room.ChatToRoom, "hello", t0)
+	})
 	mustMod(t, s, act(s, fran.Self.ID), room.ModCommand{Action: room.ActLock})
 	// Carol's connection drops: she keeps the floor and her timer.
 	wantEvents(t, leave(t, s, act(s, carol.Self.ID), false), "left:Carol")

@@ -285,6 +285,16 @@ function sameSentence(a, b) {
 }
 
 /**
+ * The server's message as it is, ending with a full stop.
+ * @param {string} text
+ * @returns {string}
+ */
+function asSentence(text) {
+  const t = text.trim();
+  return t === '' || /[.!?…]$/.test(t) ? t : `${t}.`;
+}
+
+/**
  * @param {string} id
  * @returns {string} the participant's name, or "" when unknown
  */
@@ -709,7 +719,8 @@ function startSession(name) {
       session = null;
       const refusal = JOIN_REFUSALS[code];
       if (refusal) {
-        const detail = [sameSentence(message, refusal.title) ? '' : message, refusal.extra].filter(Boolean).join(' ');
+        const own = sameSentence(message, refusal.title) ? '' : asSentence(message);
+        const detail = [own, refusal.extra].filter(Boolean).join(' ');
         endMeeting(refusal.title, detail, refusal.button);
         return;
       }

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	
+
 	"github.com/hearth-meet/hearth/media"
 	"github.com/hearth-meet/hearth/room"
 	"github.com/hearth-meet/hearth/signaling"

@@ -374,4 +374,3 @@ func countLeft(b *signalingtest.Bot) int {
 	}
 	return n
 }
-
