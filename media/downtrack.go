@@ -94,6 +94,8 @@ func (d *downTrack) rtcpLoop() {
 			switch pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				d.track.RequestKeyframe()
+			case *rtcp.TransportLayerNack:
+				d.track.sfu.stats.NACKs.Add(1)
 			}
 		}
 	}

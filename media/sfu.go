@@ -38,6 +38,7 @@ type Stats struct {
 	BytesForwarded   atomic.Uint64
 	PacketsMuted     atomic.Uint64 // read but not forwarded: the track was off
 	KeyframeRequests atomic.Uint64 // PLI/FIR sent to publishers
+	NACKs            atomic.Uint64 // NACK packets received from subscribers
 	Tracks           atomic.Int64  // published tracks now
 }
 

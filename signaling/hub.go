@@ -160,6 +160,20 @@ func (h *hub) removeMember(id room.RoomID, p room.ParticipantID) {
 	h.gc(id, lr)
 }
 
+// counts returns how many rooms have participants here, and how many
+// participants are connected here.
+func (h *hub) counts() (rooms, participants int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, lr := range h.local {
+		if len(lr.members) > 0 {
+			rooms++
+			participants += len(lr.members)
+		}
+	}
+	return rooms, participants
+}
+
 // members returns, per local room, the participants connected here.
 func (h *hub) members() map[room.RoomID]map[room.ParticipantID]bool {
 	h.mu.Lock()

@@ -94,6 +94,10 @@ func NewServer(p Params) *Server {
 	return s
 }
 
+// Counts returns how many rooms have participants on this instance, and
+// how many participants are connected to it.
+func (s *Server) Counts() (rooms, participants int) { return s.hub.counts() }
+
 // instance is this instance's id, or "" for a single instance.
 func (s *Server) instance() string {
 	if s.cluster == nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +68,28 @@ func TestBrowserMeeting(t *testing.T) {
 		audio, video := p.Flowing(2 * time.Second)
 		if audio < 1 || video < 1 {
 			t.Errorf("after Marisol left, %s's page has %d audio and %d video tracks flowing, want 1 and 1", names[i], audio, video)
+		}
+	}
+
+	// /metrics shows the load, and nobody's name.
+	resp, err := http.Get("http://" + ts.addr.String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	metrics := string(body)
+	for _, want := range []string{"hearth_participants 2", "hearth_rooms 1", "hearth_forwarded_packets_total "} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics has no %q", want)
+		}
+	}
+	if strings.Contains(metrics, "hearth_forwarded_packets_total 0\n") {
+		t.Error("/metrics counts no forwarded packets")
+	}
+	for _, name := range names {
+		if strings.Contains(metrics, name) {
+			t.Errorf("/metrics names %s", name)
 		}
 	}
 

@@ -18,6 +18,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
 	"github.com/hearth-meet/hearth/media"
@@ -88,9 +91,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintf(stdout, "member link: %s/r/%s\n", base, demo.ID)
 	fmt.Fprintf(stdout, "facilitator link: %s/r/%s#f=%s\n", base, demo.ID, demo.FacilitatorKey)
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(newCollector(sfu, sig), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &http.Server{
 		Handler: routes(sig, web.Handler(), signaling.AdminHandler(signaling.AdminParams{
-			Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base}), st.ready),
+			Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base}), st.ready,
+			promhttp.HandlerFor(reg, promhttp.HandlerOpts{})),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          zap.NewStdLog(log.Named("http")),
 	}
@@ -123,8 +129,9 @@ func portOf(a net.Addr) int {
 	return 0
 }
 
-func routes(sig, client, admin http.Handler, ready func(context.Context) error) http.Handler {
+func routes(sig, client, admin http.Handler, ready func(context.Context) error, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
 	mux.Handle("/api/", admin)
 	mux.Handle("GET /ws", sig)
 	mux.Handle("GET /r/{room}", client)

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hearth-meet/hearth/media"
+	"github.com/hearth-meet/hearth/signaling"
+)
+
+// collector exposes the server's load on /metrics. It reads the SFU's and
+// the signaling server's counters when scraped, so the packet path pays
+// nothing for it. Labels never name people or rooms.
+type collector struct {
+	sfu *media.SFU
+	sig *signaling.Server
+
+	rooms, participants, tracks                *prometheus.Desc
+	packets, bytes, muted, keyframeReqs, nacks *prometheus.Desc
+}
+
+func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
+	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc("hearth_"+name, help, nil, nil) }
+	return &collector{
+		sfu: sfu, sig: sig,
+		rooms:        d("rooms", "Rooms with participants connected to this instance."),
+		participants: d("participants", "Participants connected to this instance (waiting room included)."),
+		tracks:       d("tracks", "Tracks published to this instance (relayed ones included)."),
+		packets:      d("forwarded_packets_total", "RTP packets forwarded to subscribers."),
+		bytes:        d("forwarded_bytes_total", "RTP payload bytes forwarded to subscribers."),
+		muted:        d("muted_packets_dropped_total", "RTP packets read and dropped because their track was muted or its camera off."),
+		keyframeReqs: d("pli_sent_total", "Keyframe requests (PLI) sent to publishers."),
+		nacks:        d("nacks_received_total", "NACK packets received from subscribers."),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	st := c.sfu.Stats()
+	rooms, participants := c.sig.Counts()
+	gauge := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
+	counter := func(d *prometheus.Desc, v uint64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
+	}
+	gauge(c.rooms, float64(rooms))
+	gauge(c.participants, float64(participants))
+	gauge(c.tracks, float64(st.Tracks.Load()))
+	counter(c.packets, st.PacketsForwarded.Load())
+	counter(c.bytes, st.BytesForwarded.Load())
+	counter(c.muted, st.PacketsMuted.Load())
+	counter(c.keyframeReqs, st.KeyframeRequests.Load())
+	counter(c.nacks, st.NACKs.Load())
+}
