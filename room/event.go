@@ -113,7 +113,7 @@ func (e *Event) VisibleTo(viewer Participant) bool {
 	}
 	mod := viewer.Role.Moderates()
 	switch e.Kind {
-	case EventJoined, EventUpdated, EventLeft:
+	case EventJoined, EventUpdated, EventLeft, EventRemoved:
 		return self || mod || e.Participant.Status == StatusAdmitted
 	case EventDenied, EventAskUnmute:
 		return self || mod

@@ -52,6 +52,15 @@ func targeted(action string) bool {
 	return false
 }
 
+// needsPresence reports whether the action's target must be connected.
+func needsPresence(action string) bool {
+	switch action {
+	case ActAdmit, ActDeny, ActLetSpeak, ActAskUnmute, ActPromote:
+		return true
+	}
+	return false
+}
+
 // onFacilitatorOnly reports whether only a facilitator may aim the action
 // at a facilitator.
 func onFacilitatorOnly(action string) bool {
@@ -104,7 +113,9 @@ func (s *State) Moderate(a Actor, c ModCommand, now int64) ([]Event, error) {
 	var target *Participant
 	if targeted(c.Action) {
 		target = s.Participants[c.Target]
-		if target == nil || target.Removed || (!target.Present && c.Action != ActLowerHand && c.Action != ActEndTurn) {
+		// Someone whose connection dropped can still be removed, muted or
+		// renamed, so that they do not come back as they were.
+		if target == nil || target.Removed || (!target.Present && needsPresence(c.Action)) {
 			return nil, badCommand("no such participant")
 		}
 		if target.Role == RoleFacilitator && actor.Role != RoleFacilitator && onFacilitatorOnly(c.Action) {

@@ -638,3 +638,54 @@ func TestServiceSubscribeOnlyOwnRoom(t *testing.T) {
 		t.Errorf("room B event = %+v", evB[0])
 	}
 }
+
+// notLister hides every method but the Store's.
+type notLister struct{ room.Store }
+
+func TestServiceRooms(t *testing.T) {
+	ctx := context.Background()
+	svc := room.NewService(memory.New(), nil)
+	if ids, err := svc.Rooms(ctx); err != nil || len(ids) != 0 {
+		t.Errorf("Rooms of an empty store = %v, %v", ids, err)
+	}
+	want := map[room.RoomID]bool{}
+	for i := range 3 {
+		c, err := svc.Create(ctx, fmt.Sprintf("group %d", i), room.DefaultSettings())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[c.ID] = true
+	}
+	ids, err := svc.Rooms(ctx)
+	if err != nil || len(ids) != len(want) {
+		t.Fatalf("Rooms = %v, %v; want %d rooms", ids, err, len(want))
+	}
+	for _, id := range ids {
+		if !want[id] {
+			t.Errorf("Rooms lists %v, which was not created", id)
+		}
+	}
+	// A store that cannot list: no rooms, no error.
+	svc = room.NewService(notLister{memory.New()}, nil)
+	if _, err := svc.Create(ctx, "group", room.DefaultSettings()); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := svc.Rooms(ctx); ids != nil || err != nil {
+		t.Errorf("Rooms without a Lister = %v, %v; want nil, nil", ids, err)
+	}
+}
+
+// failingStore refuses to create rooms.
+type failingStore struct{ room.Store }
+
+var errStoreDown = errors.New("store down")
+
+func (failingStore) Create(context.Context, *room.State) error { return errStoreDown }
+
+func TestServiceCreateFails(t *testing.T) {
+	svc := room.NewService(failingStore{memory.New()}, nil)
+	c, err := svc.Create(context.Background(), "group", room.DefaultSettings())
+	if !errors.Is(err, errStoreDown) || c != (room.Created{}) {
+		t.Errorf("Create = %+v, %v; want zero, the store's error", c, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -1286,5 +1287,103 @@ func TestJoinMediaState(t *testing.T) {
 				t.Errorf("MutedBy = %q, want %q", j.Self.MutedBy, wantBy)
 			}
 		})
+	}
+}
+
+func TestInstances(t *testing.T) {
+	s := newDemoState()
+	c := &cast{s: s, ids: map[string]room.ParticipantID{}, identity: map[string]string{}}
+	joinVia := func(name, key, instance string) {
+		t.Helper()
+		j, evs, err := join(t, s, room.JoinRequest{Name: name, FacilitatorKey: key, Instance: instance}, "identity-"+name)
+		if err != nil {
+			t.Fatalf("join %s: %v", name, err)
+		}
+		wantEvents(t, evs, "joined:"+name)
+		if j.Self.Instance != instance {
+			t.Errorf("%s joined with instance %q, want %q", name, j.Self.Instance, instance)
+		}
+		c.ids[name], c.identity[name] = j.Self.ID, j.Identity
+	}
+	wantInstances := func(want ...string) {
+		t.Helper()
+		got := slices.Sorted(maps.Keys(s.Instances()))
+		if !slices.Equal(got, want) {
+			t.Errorf("Instances() = %v, want %v", got, want)
+		}
+	}
+	wantInstances()
+	joinVia("Fran", testKey, "i1")
+	joinVia("A", "", "i2")
+	joinVia("B", "", "i1")
+	joinVia("C", "", "i1")
+	joinVia("D", "", "") // an instance that does not say
+	wantEvents(t, leave(t, s, c.act("C"), true), "left:C")
+	wantInstances("i1", "i2")
+
+	// A reconnects through i1: A's connection is now there.
+	_, evs, err := join(t, s, room.JoinRequest{Identity: c.identity["A"], Instance: "i1"}, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantEvents(t, evs, "joined:A")
+	if s.Participants[c.id("A")].Instance != "i1" {
+		t.Errorf("A's instance = %q, want i1", s.Participants[c.id("A")].Instance)
+	}
+	wantInstances("i1")
+
+	// i1 still holds A's connection: everyone else there is expired, in id
+	// order, like a dropped connection (hands kept); the last facilitator
+	// going locks the room.
+	wantEvents(t, mustRun(t, s, func(s *room.State) ([]room.Event, error) { return s.RaiseHand(c.act("B")) }), "hands")
+	evs = mustRun(t, s, func(s *room.State) ([]room.Event, error) {
+		return s.ExpireInstance("i1", map[room.ParticipantID]bool{c.id("A"): true}), nil
+	})
+	want := []string{"left:B", "left:Fran", "room"}
+	if c.id("Fran").String() < c.id("B").String() {
+		want = []string{"left:Fran", "room", "left:B"}
+	}
+	wantEvents(t, evs, want...)
+	if !s.AutoLocked || !slices.Equal(s.Hands, []room.ParticipantID{c.id("B")}) {
+		t.Errorf("after expiry: auto-locked %v hands %v", s.AutoLocked, s.Hands)
+	}
+	if !s.Participants[c.id("A")].Present || !s.Participants[c.id("D")].Present {
+		t.Error("expiry took someone it should have kept")
+	}
+	wantEvents(t, mustRun(t, s, func(s *room.State) ([]room.Event, error) {
+		return s.ExpireInstance("i1", map[room.ParticipantID]bool{c.id("A"): true}), nil
+	}))
+	wantEvents(t, mustRun(t, s, func(s *room.State) ([]room.Event, error) { return s.ExpireInstance("i9", nil), nil }))
+	// i1 is dead: A goes too.
+	wantEvents(t, mustRun(t, s, func(s *room.State) ([]room.Event, error) { return s.ExpireInstance("i1", nil), nil }), "left:A")
+	wantInstances()
+}
+
+func TestParseIDs(t *testing.T) {
+	r := room.NewRoomID()
+	if got, err := room.ParseRoomID(r.String()); err != nil || got != r {
+		t.Errorf("ParseRoomID(%q) = %v, %v", r.String(), got, err)
+	}
+	p := room.NewParticipantID()
+	if got, err := room.ParseParticipantID(strings.ToUpper(p.String())); err != nil || got != p {
+		t.Errorf("ParseParticipantID(%q) = %v, %v", strings.ToUpper(p.String()), got, err)
+	}
+	for _, bad := range []string{"", "room", r.String() + "x", "../" + r.String()} {
+		if _, err := room.ParseRoomID(bad); err == nil {
+			t.Errorf("ParseRoomID(%q) accepted", bad)
+		}
+		if _, err := room.ParseParticipantID(bad); err == nil {
+			t.Errorf("ParseParticipantID(%q) accepted", bad)
+		}
+	}
+}
+
+func TestNoKeyNoFacilitator(t *testing.T) {
+	// A state without a key hash accepts no key, not even an empty-looking one.
+	s := (&room.State{}).Clone()
+	for _, key := range []string{"x", " ", testKey} {
+		if _, _, err := join(t, s, room.JoinRequest{Name: "Eve", FacilitatorKey: key}, "i"); !errors.Is(err, room.ErrForbidden) {
+			t.Errorf("key %q: %v, want ErrForbidden", key, err)
+		}
 	}
 }

@@ -36,7 +36,7 @@ func (in *instance) ws() string   { return "ws://" + in.addr + "/ws" }
 func (in *instance) http() string { return "http://" + in.addr }
 
 // buildHearth compiles the server once for the test run.
-func buildHearth(t *testing.T) string {
+func buildHearth(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "hearth")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
@@ -46,7 +46,7 @@ func buildHearth(t *testing.T) string {
 	return bin
 }
 
-func freeTCPPort(t *testing.T) int {
+func freeTCPPort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -56,7 +56,7 @@ func freeTCPPort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func startInstance(t *testing.T, bin, redisAddr string) *instance {
+func startInstance(t testing.TB, bin, redisAddr string) *instance {
 	t.Helper()
 	port := freeTCPPort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hearth-meet/hearth/room/redisstore/redistest"
+	"github.com/hearth-meet/hearth/signaling/client"
+	"github.com/hearth-meet/hearth/signaling/protocol"
+)
+
+// BenchmarkHandPropagation measures how long a hand raised through one
+// instance takes to reach a client of another instance (WebSocket in,
+// Redis transaction and pub/sub, WebSocket out), over b.N raises and
+// lowers; it reports p50 and p99 in milliseconds. Run it with
+//
+//	go test -run '^$' -bench HandPropagation -benchtime 200x ./cmd/hearth/
+func BenchmarkHandPropagation(b *testing.B) {
+	rs := redistest.Start(b)
+	bin := buildHearth(b)
+	in1, in2 := startInstance(b, bin, rs.Addr()), startInstance(b, bin, rs.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	req, _ := http.NewRequest(http.MethodPost, in1.http()+"/api/rooms", strings.NewReader(`{"name":"Bench"}`))
+	req.Header.Set("Authorization", "Bearer tok")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var created struct{ ID, FacilitatorLink string }
+	_ = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	key := created.FacilitatorLink[strings.Index(created.FacilitatorLink, "#f=")+3:]
+	join := func(in *instance, j protocol.Join) (*client.Conn, string) {
+		c, err := client.DialConn(ctx, in.ws())
+		if err != nil {
+			b.Fatal(err)
+		}
+		w, err := c.Join(ctx, j)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = c.CloseNow() })
+		return c, w.Self.ID
+	}
+	raiser, id := join(in1, protocol.Join{Room: created.ID, Name: "Raiser", FacilitatorKey: key})
+	watcher, _ := join(in2, protocol.Join{Room: created.ID, Name: "Watcher", FacilitatorKey: key})
+	go func() { // the raiser's own events are not measured
+		for {
+			if _, err := raiser.Recv(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	lat := make([]time.Duration, 0, b.N)
+	raised := false
+	b.ResetTimer()
+	for range b.N {
+		typ := protocol.TypeRaiseHand
+		if raised {
+			typ = protocol.TypeLowerHand
+		}
+		start := time.Now()
+		if err := raiser.Send(ctx, protocol.RaiseHand{Type: typ}); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			m, err := watcher.Recv(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ev protocol.Event
+			if m.Type == protocol.TypeEvent && m.Decode(&ev) == nil && ev.Kind == "hands" &&
+				slices.Contains(ev.Hands, id) != raised {
+				break
+			}
+		}
+		lat = append(lat, time.Since(start))
+		raised = !raised
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / 1e6 }
+	b.ReportMetric(pct(0.5), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+}
