@@ -621,6 +621,29 @@ const JOIN_REFUSALS = {
   forbidden: { title: 'This facilitator link is not valid.', extra: 'Please check the link you were given.', button: null },
 };
 
+/** Reconnection attempts since the last welcome. */
+let reconnectAttempts = 0;
+const MAX_RECONNECTS = 15;
+
+/**
+ * Tries to join again with the stored identity after the connection was
+ * lost, backing off up to 4 s between attempts (about 45 s in all).
+ * @param {string} name
+ */
+function reconnect(name) {
+  if (reconnectAttempts >= MAX_RECONNECTS) {
+    reconnectAttempts = 0;
+    endMeeting('The connection to the meeting was lost.', 'Check your internet connection, then rejoin.');
+    return;
+  }
+  const delay = Math.min(4000, 250 * 2 ** reconnectAttempts);
+  reconnectAttempts++;
+  setStatus('The connection was lost. Reconnecting…');
+  setTimeout(() => {
+    if (view === 'meeting' || view === 'waiting') startSession(name);
+  }, delay);
+}
+
 /** @param {string} name */
 function startSession(name) {
   if (session) session.close();
@@ -646,6 +669,7 @@ function startSession(name) {
     // the person out.
     if (identity) store(IDENTITY_KEY, identity);
     store(NAME_KEY, name);
+    reconnectAttempts = 0;
     if (waiting) {
       enterWaiting();
     } else {
@@ -751,8 +775,10 @@ function startSession(name) {
     const final = byeReason ? FINAL[byeReason] : undefined;
     if (final) {
       endMeeting(final[0], final[1], null);
-    } else if (byeReason === 'shutdown') {
-      endMeeting('The meeting server is shutting down.', 'The meeting has ended for now. You can try to rejoin in a moment.');
+    } else if (byeReason === 'shutdown' || !byeReason) {
+      // The server went away (or the network did): come back as the same
+      // participant, through whichever server answers the same address.
+      reconnect(name);
     } else if (byeReason === 'left') {
       endMeeting('You left the meeting.', '');
     } else if (byeReason === 'replaced') {

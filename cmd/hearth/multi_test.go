@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,17 +102,49 @@ func startInstance(t testing.TB, bin, redisAddr string) *instance {
 	return in
 }
 
+// balancer is a plain HTTP/WebSocket load balancer without sticky
+// sessions, in front of whichever instances it is given.
+type balancer struct {
+	mu       sync.Mutex
+	backends []*instance
+	next     int
+}
+
+func (lb *balancer) set(ins ...*instance) {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	lb.backends = ins
+}
+
+func (lb *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	lb.mu.Lock()
+	in := lb.backends[lb.next%len(lb.backends)]
+	lb.next++
+	lb.mu.Unlock()
+	target, _ := url.Parse(in.http())
+	httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+}
+
 type io_discard struct{}
 
 func (io_discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// lastHands returns the hand queue of the last hands event a bot got.
+// lastHands returns the hand queue as a bot last heard it (from a hands
+// event, or a snapshot after a resynchronisation).
 func lastHands(b *signalingtest.Bot) []string {
 	var hands []string
 	for _, m := range b.Messages() {
-		var ev protocol.Event
-		if m.Type == protocol.TypeEvent && m.Decode(&ev) == nil && ev.Kind == "hands" {
-			hands = ev.Hands
+		switch m.Type {
+		case protocol.TypeEvent:
+			var ev protocol.Event
+			if m.Decode(&ev) == nil && ev.Kind == "hands" {
+				hands = ev.Hands
+			}
+		case protocol.TypeSnapshot:
+			var s protocol.Welcome
+			if m.Decode(&s) == nil {
+				hands = s.Hands
+			}
 		}
 	}
 	return hands
@@ -156,9 +191,13 @@ func TestMultiInstance(t *testing.T) {
 		go b.Send(sendCtx)
 	}
 
-	// A real browser on instance 3.
+	// A real browser through a load balancer that sends it to instance 2.
+	lb := &balancer{}
+	lb.set(ins[1])
+	front := httptest.NewServer(lb)
+	defer front.Close()
 	browser := webtest.NewBrowser(t)
-	page := browser.NewPage(t, ins[2].http()+"/r/"+created.ID)
+	page := browser.NewPage(t, front.URL+"/r/"+created.ID)
 	page.WaitVisible(webtest.Labelled("Your name"))
 	page.Type("Your name", "Browsie")
 	page.Click("Join")
@@ -190,6 +229,9 @@ func TestMultiInstance(t *testing.T) {
 	if !page.WaitFor(20*time.Second, `document.querySelectorAll('video[data-participant-id]').length >= 3`) {
 		t.Fatal("the browser does not show the three others")
 	}
+	if a, v := page.ReceivingBytes(2 * time.Second); a < 3 || v < 3 {
+		t.Logf("the browser receives %d audio and %d video tracks so far", a, v)
+	}
 	for start := time.Now(); ; {
 		a, v := page.ReceivingBytes(time.Second)
 		if a >= 3 && v >= 3 {
@@ -199,7 +241,7 @@ func TestMultiInstance(t *testing.T) {
 			var dbg any
 			page.Eval(`(async () => { const out = []; for (const pc of window.__hearthPCs) { const st = await pc.getStats(); st.forEach(s => { if (s.type === 'inbound-rtp') out.push([s.kind, s.trackIdentifier, s.bytesReceived, s.packetsReceived]); }); out.push(pc.getTransceivers().map(t => [t.mid, t.direction, t.currentDirection, t.receiver.track.kind])); } return out; })()`, &dbg)
 			t.Logf("browser stats: %v; ids fac=%s m2=%s m3=%s", dbg, fac.ID(), m2.ID(), m3.ID())
-			t.Fatalf("the browser on instance 3 receives %d audio and %d video tracks, want 3 and 3", a, v)
+			t.Fatalf("the browser on instance 2 receives %d audio and %d video tracks, want 3 and 3", a, v)
 		}
 	}
 
@@ -278,6 +320,7 @@ func TestMultiInstance(t *testing.T) {
 	killed := time.Now()
 	_ = ins[1].cmd.Process.Signal(syscall.SIGKILL)
 	<-ins[1].done
+	lb.set(ins[2], ins[0]) // the balancer notices
 	var back protocol.Welcome
 	for {
 		c, err := client.DialConn(ctx, ins[2].ws())
@@ -302,6 +345,29 @@ func TestMultiInstance(t *testing.T) {
 	}
 	if fac.Packets(m3.ID(), "audio") <= fac3 || m3.Packets(fac.ID(), "audio") <= m3fac {
 		t.Error("media between instances 1 and 3 stopped while instance 2 died")
+	}
+	// The browser reconnects by itself through the balancer, and hears
+	// and sees the others again.
+	joinedAgain := func() bool {
+		n := 0
+		for _, m := range fac.Messages() {
+			var ev protocol.Event
+			if m.Decode(&ev) == nil && ev.Kind == "joined" && ev.Participant != nil && ev.Participant.ID == browserID {
+				n++
+			}
+		}
+		return n >= 2
+	}
+	signalingtest.WaitFor(t, 10*time.Second, "the browser to rejoin through another instance", joinedAgain)
+	t.Logf("the browser is back %v after the kill", time.Since(killed).Round(time.Millisecond))
+	for start := time.Now(); ; {
+		a, v := page.ReceivingBytes(time.Second)
+		if a >= 2 && v >= 2 {
+			break
+		}
+		if time.Since(start) > 15*time.Second {
+			t.Fatalf("after failover the browser receives %d audio and %d video tracks, want 2 and 2", a, v)
+		}
 	}
 	// The raisers that were on instance 2 are cleaned from presence.
 	// (16 of the 50 raisers, and member 2's old connection, which came
