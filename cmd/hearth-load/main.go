@@ -16,8 +16,8 @@
 //	--url URLS              server base URL(s), comma-separated (default
 //	                        http://127.0.0.1:8080); bots are spread
 //	                        round-robin across them, rooms are created
-//	                        through the first, so several URLs need servers
-//	                        that share their rooms
+//	                        through the first, so several URLs must be
+//	                        instances of one cluster
 //	--admin-token TOKEN     bearer token of the admin API, to create the
 //	                        rooms with POST /api/rooms; required unless
 //	                        --room-link is given
@@ -45,10 +45,9 @@
 // Rooms: the first bot of each room joins as its facilitator (with the
 // key from the admin API's facilitator link, or from --room-link) and
 // turns the waiting room and mute-on-entry off before the other bots join;
-// it stays, so the room never locks itself. With several --url servers,
-// the SFU forwards media only between participants on the same server, so
-// a bot expects tracks only from the publishers of its room on its own
-// server.
+// it stays, so the room never locks itself. Several --url servers must
+// be instances of one cluster (one Redis, docs/scaling.md): every bot
+// expects every track of its room, whichever instance it came through.
 //
 // What is measured: media join time runs from the WebSocket dial to the
 // first RTP packet the bot receives (or from the first packet sent by any

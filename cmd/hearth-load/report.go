@@ -260,7 +260,7 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 		}
 		var other int64 // the first packet sent by another publisher
 		for _, s := range firstSent[b.room] {
-			if s.b != b && s.b.url == b.url && (other == 0 || s.at < other) {
+			if s.b != b && (other == 0 || s.at < other) {
 				other = s.at
 			}
 		}
@@ -275,8 +275,7 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 	// Tracks expected against tracks received.
 	for _, rx := range byID {
 		for _, tx := range byID {
-			// The SFU forwards only between peers on the same server.
-			if rx == tx || rx.room != tx.room || rx.url != tx.url {
+			if rx == tx || rx.room != tx.room {
 				continue
 			}
 			for _, k := range []struct {
