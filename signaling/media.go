@@ -1,0 +1,196 @@
+package signaling
+
+import (
+	"encoding/json"
+
+	"go.uber.org/zap"
+
+	"github.com/hearth-meet/hearth/media"
+	"github.com/hearth-meet/hearth/room"
+	"github.com/hearth-meet/hearth/signaling/protocol"
+)
+
+// This file holds a session's media side: the peer, its negotiation over
+// the protocol's offer/answer/candidate messages, the gating of the
+// participant's tracks by their state, and relay sessions.
+
+// handleRelay starts a relay session: another instance asks for this
+// instance's local tracks of a room (docs/scaling.md).
+func (s *session) handleRelay(data []byte, re json.RawMessage) {
+	if s.joined {
+		s.sendError(protocol.CodeAlreadyJoined, "this connection has already joined", re)
+		return
+	}
+	var m protocol.Relay
+	if !s.decode(data, &m, re) {
+		return
+	}
+	if !s.srv.secretOK(m.Secret) {
+		s.sendError(protocol.CodeForbidden, "relay not accepted", re)
+		return
+	}
+	roomID, err := room.ParseRoomID(m.Room)
+	if err != nil {
+		s.sendError(protocol.CodeRoomNotFound, "no such room", re)
+		return
+	}
+	s.joined, s.relay, s.roomID, s.unsubscribe = true, true, roomID, func() {}
+	s.log = s.srv.log.With(zap.Stringer("room", roomID), zap.String("relay_to", m.Instance))
+	peer, err := s.srv.sfu.NewPeer(media.PeerParams{ID: "relay:" + m.Instance, Kind: media.RelayOut,
+		Log: s.log, OnNegotiationNeeded: s.needNegotiation})
+	if err != nil {
+		s.sendError(protocol.CodeInternal, "media is not available", re)
+		return
+	}
+	s.peer = peer
+	if err := s.srv.hub.attach(roomID, peer); err != nil {
+		s.log.Warn("relay subscribe", zap.Error(err))
+	}
+	s.log.Debug("relay started")
+}
+
+// startMedia creates the participant's peer and wires it to the room's
+// other peers on this instance: only admitted participants get media.
+func (s *session) startMedia() {
+	if s.peer != nil {
+		return
+	}
+	peer, err := s.srv.sfu.NewPeer(media.PeerParams{
+		ID:                  s.self.ID.String(),
+		Log:                 s.log,
+		OnTrack:             s.onTrack,
+		OnNegotiationNeeded: s.needNegotiation,
+	})
+	if err != nil {
+		s.log.Error("create peer", zap.Error(err))
+		s.sendError(protocol.CodeInternal, "media is not available", nil)
+		return
+	}
+	s.selfMu.Lock()
+	s.peer = peer
+	s.selfMu.Unlock()
+	if err := s.srv.hub.attach(s.roomID, peer); err != nil {
+		s.log.Warn("subscribe to room", zap.Error(err))
+	}
+}
+
+func (s *session) needNegotiation() {
+	select {
+	case s.negotiate <- struct{}{}:
+	default:
+	}
+}
+
+// onTrack is called by the SFU when this participant starts publishing a
+// track: gate it by the participant's state, then offer it to the room.
+func (s *session) onTrack(t *media.Track) {
+	s.selfMu.Lock()
+	applyGate(t, s.forwardingSelf)
+	s.selfMu.Unlock()
+	s.srv.hub.publish(s.roomID, t)
+}
+
+// setForwardingSelf records the participant's state and gates their
+// tracks by it: no audio forwarded while muted, no video while the camera
+// is off.
+func (s *session) setForwardingSelf(p room.Participant) {
+	s.selfMu.Lock()
+	defer s.selfMu.Unlock()
+	s.forwardingSelf = p
+	if s.peer == nil {
+		return
+	}
+	for _, t := range s.peer.Tracks() {
+		applyGate(t, p)
+	}
+}
+
+func applyGate(t *media.Track, p room.Participant) {
+	if t.Kind().String() == "audio" {
+		t.SetForwarding(!p.Muted)
+	} else {
+		t.SetForwarding(p.Camera)
+	}
+}
+
+func (s *session) handleOffer(data []byte, re json.RawMessage) {
+	var m protocol.SDP
+	if !s.decode(data, &m, re) {
+		return
+	}
+	if m.PC != protocol.PCPublish {
+		s.sendError(protocol.CodeBadRequest, `the client offers only on "pub"`, re)
+		return
+	}
+	if s.peer == nil {
+		s.sendError(protocol.CodeInternal, "media is not available", re)
+		return
+	}
+	answer, err := s.peer.HandleOffer(m.SDP)
+	if err != nil {
+		s.sendError(protocol.CodeBadSDP, "the offer could not be applied: "+err.Error(), re)
+		return
+	}
+	s.send(protocol.SDP{Type: protocol.TypeAnswer, PC: protocol.PCPublish, SDP: answer})
+}
+
+func (s *session) handleAnswer(data []byte, re json.RawMessage) {
+	var m protocol.SDP
+	if !s.decode(data, &m, re) {
+		return
+	}
+	if m.PC != protocol.PCSubscribe {
+		s.sendError(protocol.CodeBadRequest, `the client answers only on "sub"`, re)
+		return
+	}
+	if !s.awaitingAnswer {
+		s.sendError(protocol.CodeBadRequest, "no offer is waiting for an answer", re)
+		return
+	}
+	if err := s.peer.HandleAnswer(m.SDP); err != nil {
+		s.sendError(protocol.CodeBadSDP, "the answer could not be applied: "+err.Error(), re)
+		return
+	}
+	s.awaitingAnswer = false
+	if s.renegotiate {
+		s.renegotiate = false
+		s.offerSubscribe()
+	}
+}
+
+// offerSubscribe sends a new offer on the subscribe connection, or notes
+// that one is needed once the pending one is answered.
+func (s *session) offerSubscribe() {
+	if s.peer == nil {
+		return
+	}
+	if s.awaitingAnswer {
+		s.renegotiate = true
+		return
+	}
+	offer, err := s.peer.CreateOffer()
+	if err != nil {
+		s.log.Warn("create subscribe offer", zap.Error(err))
+		return
+	}
+	s.awaitingAnswer = true
+	s.send(protocol.SDP{Type: protocol.TypeOffer, PC: protocol.PCSubscribe, SDP: offer})
+}
+
+func (s *session) handleCandidate(data []byte, re json.RawMessage) {
+	var m protocol.Candidate
+	if !s.decode(data, &m, re) {
+		return
+	}
+	dir := media.Direction(m.PC)
+	if (dir != media.Publish && dir != media.Subscribe) || m.Candidate == nil {
+		s.sendError(protocol.CodeBadRequest, `a candidate needs "pc" ("pub" or "sub") and "candidate"`, re)
+		return
+	}
+	if m.Candidate.Candidate == "" || s.peer == nil {
+		return // end of candidates
+	}
+	if err := s.peer.AddCandidate(dir, toICECandidateInit(m.Candidate)); err != nil {
+		s.sendError(protocol.CodeBadCandidate, "the candidate could not be used: "+err.Error(), re)
+	}
+}
