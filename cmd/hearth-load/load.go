@@ -165,6 +165,9 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 	}
 	if sampler != nil {
 		sampler.stop()
+		if sampler.err != nil && w.serverErr == nil {
+			errs = append(errs, fmt.Errorf("server process %d: %w", cfg.ServerPID, sampler.err))
+		}
 	}
 	rep := l.report(start, w, sampler)
 	if rep.Tracks.Missing > 0 {
@@ -194,13 +197,13 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 
 // window is what is read at the edges of the measuring window.
 type window struct {
-	start, end         time.Time
-	server0, server1   procSample
-	serverErr          error
-	self0, self1       time.Duration
-	host0, host1       hostCPU
-	hostErr            error
-	measured, complete bool
+	start, end       time.Time
+	server0, server1 procSample
+	serverErr        error
+	self0, self1     time.Duration
+	host0, host1     hostCPU
+	hostErr          error
+	measured         bool
 }
 
 // measure waits for the window, opens it, waits until end and closes it.
@@ -217,7 +220,7 @@ func (l *load) measure(ctx context.Context, from, end time.Time, sampler *procSa
 	l.phase.Store(phaseMeasure)
 	w.measured = true
 	fmt.Fprintf(l.log, "hearth-load: measuring for %v\n", end.Sub(w.start).Round(time.Millisecond))
-	w.complete = sleepUntil(ctx, end)
+	sleepUntil(ctx, end) // cut short: run reports ctx's error
 	l.phase.Store(phaseDone)
 	w.end = time.Now()
 	w.self1, _ = selfUsage()
