@@ -8,6 +8,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/transport/v5/udp"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
@@ -125,7 +126,10 @@ func (s *SFU) newAPI(loggers *pionLoggers, publish, muxed bool) (*webrtc.API, er
 		return nil, err
 	}
 	reg := &interceptor.Registry{}
-	if err := webrtc.ConfigureNack(me, reg); err != nil {
+	// Each subscriber's copy of a video track keeps its own history for
+	// answering NACKs: 256 packets (seconds of video, far more than a
+	// round trip) instead of pion's 1024 keeps memory per participant low.
+	if err := webrtc.ConfigureNackWithOptions(me, reg, nil, nack.ResponderSize(256)); err != nil {
 		return nil, fmt.Errorf("media: nack: %w", err)
 	}
 	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
