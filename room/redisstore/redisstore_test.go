@@ -399,3 +399,8 @@ func BenchmarkUpdate(b *testing.B) {
 	srv := redistest.Start(b)
 	roomtest.BenchUpdate(b, newStore(b, srv.Addr(), redisstore.Params{}))
 }
+
+func BenchmarkOps(b *testing.B) {
+	srv := redistest.Start(b)
+	roomtest.BenchOps(b, newStore(b, srv.Addr(), redisstore.Params{}))
+}
