@@ -8,4 +8,4 @@ import (
 )
 
 func BenchmarkUpdate(b *testing.B) { roomtest.BenchUpdate(b, memory.New()) }
-func BenchmarkOps(b *testing.B) { roomtest.BenchOps(b, memory.New()) }
+func BenchmarkOps(b *testing.B)    { roomtest.BenchOps(b, memory.New()) }
