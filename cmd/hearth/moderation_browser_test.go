@@ -26,6 +26,18 @@ func audioFlowing(p *webtest.Page) int {
 	return a
 }
 
+// awaitAudio samples the page until it receives audio on want tracks, for
+// up to 10 s, and returns the last count.
+func awaitAudio(p *webtest.Page, want int) int {
+	n := -1
+	for start := time.Now(); time.Since(start) < 10*time.Second; {
+		if n = audioFlowing(p); n == want {
+			break
+		}
+	}
+	return n
+}
+
 // A facilitator and two members in real Chromium: the waiting room, hands
 // in order, calling on a speaker who is then heard, a facilitator mute
 // seen everywhere and enforced, and a removal that a reload cannot undo.
@@ -94,7 +106,7 @@ func TestBrowserModeration(t *testing.T) {
 	}
 	// Everyone but the facilitator joined muted: B hears only the facilitator.
 	// A unmutes and is heard.
-	if n := audioFlowing(b); n != 1 {
+	if n := awaitAudio(b, 1); n != 1 {
 		t.Errorf("before Astrid unmutes, Bartholomew's page receives %d audio tracks, want 1 (the facilitator)", n)
 	}
 	a.Click("Unmute")
@@ -103,8 +115,8 @@ func TestBrowserModeration(t *testing.T) {
 			t.Errorf("%s's page still shows Astrid muted after she unmuted", who)
 		}
 	}
-	if !b.WaitFor(5*time.Second, `true`) || audioFlowing(b) != 2 {
-		t.Error("after Astrid unmuted, Bartholomew's page does not receive her audio")
+	if n := awaitAudio(b, 2); n != 2 {
+		t.Errorf("after Astrid unmuted, Bartholomew's page receives %d audio tracks, want 2", n)
 	}
 
 	// Mute NAME: A is muted on every page, and B stops hearing her.
@@ -117,8 +129,7 @@ func TestBrowserModeration(t *testing.T) {
 	if !a.WaitFor(5*time.Second, `document.body.innerText.includes("muted by the facilitator")`) {
 		t.Error("Astrid's page does not say she was muted by the facilitator")
 	}
-	time.Sleep(500 * time.Millisecond)
-	if n := audioFlowing(b); n != 1 {
+	if n := awaitAudio(b, 1); n != 1 {
 		t.Errorf("after Mute Astrid, Bartholomew's page receives %d audio tracks, want 1", n)
 	}
 
