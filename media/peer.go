@@ -37,6 +37,10 @@ const (
 	RelayOut
 )
 
+// maxPendingCandidates bounds the candidates kept for a connection that
+// has no remote description yet.
+const maxPendingCandidates = 32
+
 // ErrClosed is returned by a closed Peer.
 var ErrClosed = errors.New("media: peer closed")
 
@@ -56,7 +60,14 @@ type PeerParams struct {
 	// OnNegotiationNeeded is called when the subscribe connection needs a
 	// new offer (CreateOffer). It must not block.
 	OnNegotiationNeeded func()
+	// MaxTracks bounds the tracks the peer may publish (DefaultMaxTracks
+	// when 0); further tracks are read and dropped, never forwarded.
+	MaxTracks int
 }
+
+// DefaultMaxTracks is a participant's limit: a microphone, a camera, and
+// room for a screen share with its audio.
+const DefaultMaxTracks = 4
 
 // Peer is one participant's pair of peer connections.
 type Peer struct {
@@ -114,10 +125,24 @@ func (p *Peer) Kind() Kind { return p.params.Kind }
 
 func (p *Peer) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	t := newTrack(p, remote)
+	max := p.params.MaxTracks
+	if max == 0 {
+		max = DefaultMaxTracks
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return
+	}
+	if p.params.Kind == Client && len(p.tracks) >= max {
+		p.mu.Unlock()
+		p.log.Info("track over the limit; not forwarded", zap.Int("limit", max))
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := remote.Read(buf); err != nil {
+				return
+			}
+		}
 	}
 	p.tracks[t] = struct{}{}
 	p.mu.Unlock()
@@ -208,8 +233,11 @@ func (p *Peer) AddCandidate(d Direction, c webrtc.ICECandidateInit) error {
 	}
 	p.mu.Lock()
 	if pc.RemoteDescription() == nil {
+		defer p.mu.Unlock()
+		if len(p.pending[d]) >= maxPendingCandidates {
+			return errors.New("too many candidates before the offer")
+		}
 		p.pending[d] = append(p.pending[d], c)
-		p.mu.Unlock()
 		return nil
 	}
 	p.mu.Unlock()
@@ -258,7 +286,13 @@ func (p *Peer) Subscribe(t *Track) error {
 		p.dropDown(d) // the track ended meanwhile
 		return nil
 	}
-	t.RequestKeyframe()
+	p.mu.Lock()
+	closed := p.downs[t] != d // Close ran meanwhile and missed d
+	p.mu.Unlock()
+	if closed {
+		t.removeDown(d)
+		return ErrClosed
+	}
 	p.negotiationNeeded()
 	return nil
 }

@@ -167,8 +167,9 @@ func (s *State) Moderate(a Actor, c ModCommand, now int64) ([]Event, error) {
 		return s.forceMute(target), nil
 	case ActMuteAll:
 		var evs []Event
+		// Also those whose connection just dropped: they come back muted.
 		for _, p := range s.sortedParticipants() {
-			if p.Present && !p.Role.Moderates() {
+			if !p.Role.Moderates() && !p.Removed && !p.Denied {
 				evs = append(evs, s.forceMute(p)...)
 			}
 		}
@@ -287,11 +288,16 @@ func (s *State) endTurn(p *Participant) []Event {
 	return evs
 }
 
+// forceMute mutes p as a facilitator does; only a present participant's
+// change is announced (others learn it when they come back).
 func (s *State) forceMute(p *Participant) []Event {
 	if p.Muted && p.MutedBy == MutedByFacilitator && !p.AskedToUnmute {
 		return nil
 	}
 	p.Muted, p.MutedBy, p.AskedToUnmute = true, MutedByFacilitator, false
+	if !p.Present {
+		return nil
+	}
 	return []Event{s.participantEvent(EventUpdated, p)}
 }
 

@@ -238,7 +238,10 @@ var actionCases = map[string]actionCase{
 		cmd:    func(c *cast) room.ModCommand { return room.ModCommand{Action: room.ActMuteAll} },
 		events: func(c *cast) []string { return c.sorted("updated:", presentMembers...) },
 		want: func(c *cast, w *room.State) {
-			each(c, w, presentMembers, func(p *room.Participant) { p.Muted, p.MutedBy = true, room.MutedByFacilitator })
+			// Members whose connection dropped (Abe) are muted too.
+			each(c, w, append([]string{"Abe"}, presentMembers...), func(p *room.Participant) {
+				p.Muted, p.MutedBy = true, room.MutedByFacilitator
+			})
 		},
 	},
 	room.ActAskUnmute: {
@@ -1206,7 +1209,11 @@ func TestFloor(t *testing.T) {
 		if c.s.Speaker != c.id("M") {
 			t.Fatal("a dropped connection lost the floor")
 		}
-		wantEvents(t, c.mustMod(t, "Fran", target(room.ActEndTurn, c, "M")), "room", "updated:M")
+		// M is muted, and learns it on coming back; nobody else is told.
+		wantEvents(t, c.mustMod(t, "Fran", target(room.ActEndTurn, c, "M")), "room")
+		if !c.p("M").Muted {
+			t.Error("the dropped speaker was not muted at the end of the turn")
+		}
 	})
 	t.Run("the speaker leaving on purpose gives up the floor", func(t *testing.T) {
 		c := setup(t, room.ModeOpen)
@@ -1233,18 +1240,22 @@ func TestMute(t *testing.T) {
 	if c.p("Bob").AskedToUnmute {
 		t.Error("mute left the ask to unmute")
 	}
-	// Mute all: every present member, admitted or waiting, but no
-	// facilitator or co-facilitator, and nobody who left.
+	// Mute all: every member, admitted or waiting, but no facilitator or
+	// co-facilitator; one whose connection dropped (Abe) is muted too,
+	// silently, and comes back muted.
 	wantEvents(t, c.mustMod(t, "Cora", room.ModCommand{Action: room.ActMuteAll}), c.sorted("updated:", "Mia", "Stan", "Will", "Wendy")...)
 	for _, name := range presentMembers {
 		if p := c.p(name); !p.Muted || p.MutedBy != room.MutedByFacilitator {
 			t.Errorf("%s after mute all = %+v", name, *p)
 		}
 	}
-	for _, name := range []string{"Fran", "Cora", "Abe"} {
+	for _, name := range []string{"Fran", "Cora"} {
 		if c.p(name).Muted {
 			t.Errorf("%s muted by mute all", name)
 		}
+	}
+	if !c.p("Abe").Muted {
+		t.Error("Abe, whose connection dropped, was not muted by mute all")
 	}
 	// A muted facilitator or co-facilitator can always unmute.
 	wantEvents(t, c.mustMod(t, "Fran", target(room.ActMute, c, "Cora")), "updated:Cora")

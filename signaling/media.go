@@ -149,6 +149,9 @@ func (s *session) handleAnswer(data []byte, re json.RawMessage) {
 	}
 	if err := s.peer.HandleAnswer(m.SDP); err != nil {
 		s.sendError(protocol.CodeBadSDP, "the answer could not be applied: "+err.Error(), re)
+		// Offer again rather than wait for an answer that will not come.
+		s.awaitingAnswer, s.renegotiate = false, false
+		s.offerSubscribe()
 		return
 	}
 	s.awaitingAnswer = false

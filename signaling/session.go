@@ -66,7 +66,7 @@ func newSession(srv *Server, conn *websocket.Conn) *session {
 		srv:       srv,
 		conn:      conn,
 		out:       make(chan outgoing, srv.limits.SendQueue),
-		events:    make(chan room.Event, srv.limits.SendQueue),
+		events:    make(chan room.Event, 4*srv.limits.SendQueue),
 		negotiate: make(chan struct{}, 1),
 		overflow:  make(chan struct{}),
 		limiter:   rate.NewLimiter(rate.Limit(srv.limits.MessagesPerSecond), srv.limits.Burst),
@@ -157,7 +157,7 @@ func (s *session) loop(serverCtx, life context.Context, inbound <-chan frame) (f
 			return true
 		case <-s.overflow:
 			s.log.Info("client too slow; disconnecting")
-			_ = s.conn.Close(websocket.StatusPolicyViolation, "client too slow")
+			_ = s.conn.CloseNow() // no handshake: the socket is what is stuck
 			return false
 		case f := <-inbound:
 			if f.err != nil {
@@ -392,9 +392,11 @@ func (s *session) deliver(ev room.Event) {
 // acts on events about the participant themselves; it reports whether the
 // session ends.
 func (s *session) onEvent(ev room.Event) bool {
+	if !s.joined || s.relay || ev.Room != s.roomID {
+		return false // queued before a join that was refused
+	}
 	if ev.Kind == room.EventResync {
-		s.resync()
-		return false
+		return s.resync()
 	}
 	if ev.Seq <= s.seq {
 		return false // already in the snapshot
@@ -415,20 +417,18 @@ func (s *session) onEvent(ev room.Event) bool {
 			return s.bye(protocol.ByeRemoved, "removed by the facilitator")
 		case room.EventDenied:
 			return s.bye(protocol.ByeDenied, "not admitted")
-		case room.EventUpdated:
-			prev := s.self
-			s.self = ev.Participant
-			s.setForwardingSelf(ev.Participant)
-			if prev.Status != room.StatusAdmitted && ev.Participant.Status == room.StatusAdmitted {
-				// Admitted: the room as a member sees it, then media.
-				s.resync()
-				s.startMedia()
-				return false
+		case room.EventUpdated, room.EventLeft:
+			p := ev.Participant
+			end, changed := s.adopt(&p)
+			if end {
+				return true
 			}
-			if prev.Role != ev.Participant.Role {
-				s.send(wireEvent(ev))
-				s.resync() // what a facilitator may see differs
-				return false
+			if changed {
+				// Admitted, promoted or demoted: what they may see differs.
+				if ev.Kind == room.EventUpdated {
+					s.send(wireEvent(ev))
+				}
+				return s.resync()
 			}
 		}
 	}
@@ -449,22 +449,49 @@ func (s *session) bye(reason, text string) bool {
 	return true
 }
 
-// resync sends the room as it is now, as a snapshot.
-func (s *session) resync() {
+// resync sends the room as it is now, as a snapshot, and starts media if
+// the participant is admitted; it reports whether the session ends.
+func (s *session) resync() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	st, err := s.srv.rooms.Snapshot(ctx, s.roomID)
 	if err != nil {
 		s.log.Warn("reload room state", zap.Error(err))
-		return
+		return false
 	}
-	if p := st.Participants[s.self.ID]; p != nil {
-		s.self = *p
-		s.setForwardingSelf(*p)
+	if end, _ := s.adopt(st.Participants[s.self.ID]); end {
+		return true
 	}
 	s.seq = st.Seq
 	s.send(snapshot(st, s.self))
 	s.srv.hub.setTimer(s.roomID, st.Timer != nil)
+	if s.self.Status == room.StatusAdmitted {
+		s.startMedia()
+	}
+	return false
+}
+
+// adopt takes the participant's own state from the shared state of the
+// room. If that says this connection is over (removed, denied, replaced by
+// a newer connection, or marked gone, e.g. while this instance could not
+// reach Redis), the session says goodbye and adopt reports end; a client
+// marked gone reconnects ("shutdown") and comes back. changed reports a
+// new status or role.
+func (s *session) adopt(p *room.Participant) (end, changed bool) {
+	switch {
+	case p == nil || p.Removed:
+		return s.bye(protocol.ByeRemoved, "removed by the facilitator"), false
+	case p.Denied:
+		return s.bye(protocol.ByeDenied, "not admitted"), false
+	case p.Conn > s.self.Conn:
+		return s.bye(protocol.ByeReplaced, "replaced by a new connection"), false
+	case !p.Present:
+		return s.bye(protocol.ByeShutdown, "connection lost; reconnect"), false
+	}
+	prev := s.self
+	s.self = *p
+	s.setForwardingSelf(*p)
+	return false, prev.Status != p.Status || prev.Role != p.Role
 }
 
 func (s *session) handleSetSelf(data []byte, re json.RawMessage) {
