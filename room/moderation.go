@@ -393,11 +393,7 @@ func (s *State) resume() []Event {
 // endMeeting clears the meeting: participants, identities (and with them
 // bans), hands, chat, floor and lock. The room and its settings remain.
 func (s *State) endMeeting() []Event {
-	s.Participants = map[ParticipantID]*Participant{}
-	s.Identities = map[string]ParticipantID{}
-	s.Hands, s.Chat = nil, nil
-	s.Locked, s.AutoLocked, s.ChatOpen, s.Suspended = false, false, true, false
-	s.Speaker, s.Timer = ParticipantID{}, nil
+	s.clearMeeting()
 	return []Event{s.next(EventEnded), s.roomEvent()}
 }
 

@@ -51,9 +51,14 @@ func (s *Service) Snapshot(ctx context.Context, id RoomID) (*State, error) {
 // Join brings a person into the room. See State.Join.
 func (s *Service) Join(ctx context.Context, id RoomID, req JoinRequest) (Joined, error) {
 	newID, newIdentity := NewParticipantID(), NewSecret()
+	now := s.now().UnixMilli()
 	var res Joined
 	_, err := s.store.Update(ctx, id, func(st *State) ([]Event, error) {
+		st.CloseIdle(now)
 		j, evs, err := st.Join(req, newID, newIdentity)
+		if err == nil {
+			st.EmptySince = 0
+		}
 		res = j
 		return evs, err
 	})
@@ -62,8 +67,11 @@ func (s *Service) Join(ctx context.Context, id RoomID, req JoinRequest) (Joined,
 
 // Leave marks the actor's connection as gone. See State.Leave.
 func (s *Service) Leave(ctx context.Context, id RoomID, a Actor, explicit bool) error {
+	now := s.now().UnixMilli()
 	_, err := s.store.Update(ctx, id, func(st *State) ([]Event, error) {
-		return st.Leave(a, explicit)
+		evs, err := st.Leave(a, explicit)
+		st.NoteEmpty(now)
+		return evs, err
 	})
 	return err
 }

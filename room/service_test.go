@@ -689,3 +689,56 @@ func TestServiceCreateFails(t *testing.T) {
 		t.Errorf("Create = %+v, %v; want zero, the store's error", c, err)
 	}
 }
+
+// A meeting nobody has been in for IdleMeetingTimeout is over: the next
+// join finds no chat, hands or participants of it. Before that, people
+// coming back find it as it was.
+func TestIdleMeetingCloses(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0)
+	svc := room.NewService(memory.New(), func() time.Time { return now })
+	c, err := svc.Create(ctx, "Weekly group", room.DemoSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "Ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := room.Actor{ID: a.Self.ID, Conn: a.Self.Conn}
+	if _, err := svc.Apply(ctx, c.ID, func(st *room.State, at int64) ([]room.Event, error) {
+		return st.SendChat(actor, room.ChatToRoom, "last week's words", at)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Leave(ctx, c.ID, actor, false); err != nil {
+		t.Fatal(err)
+	}
+	// Five minutes later Ada's connection comes back: same meeting.
+	now = now.Add(5 * time.Minute)
+	back, err := svc.Join(ctx, c.ID, room.JoinRequest{Identity: a.Identity})
+	if err != nil {
+		t.Fatalf("coming back within the timeout: %v", err)
+	}
+	if len(back.Snapshot.Chat) != 1 {
+		t.Errorf("chat after a short absence: %d messages, want 1", len(back.Snapshot.Chat))
+	}
+	if err := svc.Leave(ctx, c.ID, room.Actor{ID: back.Self.ID, Conn: back.Self.Conn}, true); err != nil {
+		t.Fatal(err)
+	}
+	// A week later, the next meeting starts clean.
+	now = now.Add(7 * 24 * time.Hour)
+	if _, err := svc.Join(ctx, c.ID, room.JoinRequest{Identity: a.Identity}); !errors.Is(err, room.ErrUnknownIdentity) {
+		t.Errorf("last week's identity: %v, want ErrUnknownIdentity", err)
+	}
+	b, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "Bea"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(b.Snapshot.Chat); n != 0 {
+		t.Errorf("next week's meeting shows %d old chat messages", n)
+	}
+	if n := len(b.Snapshot.Participants); n != 1 {
+		t.Errorf("next week's meeting has %d participants, want 1", n)
+	}
+}

@@ -180,6 +180,9 @@ type State struct {
 	// Chat holds the running meeting's messages, oldest first.
 	Chat     []ChatMessage `json:"chat"`
 	NextChat uint64        `json:"nextChat"`
+	// EmptySince is when the last participant left (Unix milliseconds);
+	// zero while someone is present.
+	EmptySince int64 `json:"emptySince,omitempty"`
 }
 
 // NewState returns the state of a new, empty room with the default
@@ -366,6 +369,47 @@ func (s *State) Leave(a Actor, explicit bool) ([]Event, error) {
 	return evs, nil
 }
 
+// IdleMeetingTimeout is how long a meeting may stay empty and still be the
+// same meeting (people reconnecting after a restart or a lost connection
+// find their hand, mute and chat). After that it is over: see NoteEmpty.
+const IdleMeetingTimeout = 10 * 60 * 1000 // milliseconds
+
+// NoteEmpty records, at time now (Unix milliseconds), whether the meeting
+// is empty. Service calls it after every leave.
+func (s *State) NoteEmpty(now int64) {
+	for _, p := range s.Participants {
+		if p.Present {
+			s.EmptySince = 0
+			return
+		}
+	}
+	if s.EmptySince == 0 {
+		s.EmptySince = now
+	}
+}
+
+// CloseIdle ends a meeting nobody has been in for IdleMeetingTimeout, at
+// time now: its chat, hands, floor, bans and participants are deleted, so
+// that the next meeting in the room (a recurring group's next week) starts
+// clean. Nobody is present to be told, so there is no event. Service calls
+// it before every join.
+func (s *State) CloseIdle(now int64) {
+	if s.EmptySince != 0 && now-s.EmptySince >= IdleMeetingTimeout {
+		s.clearMeeting()
+	}
+}
+
+// clearMeeting deletes the running meeting's state; the room and its
+// settings remain.
+func (s *State) clearMeeting() {
+	s.Participants = map[ParticipantID]*Participant{}
+	s.Identities = map[string]ParticipantID{}
+	s.Hands, s.Chat = nil, nil
+	s.Locked, s.AutoLocked, s.ChatOpen, s.Suspended = false, false, true, false
+	s.Speaker, s.Timer = ParticipantID{}, nil
+	s.EmptySince = 0
+}
+
 // Expire marks participants as gone whose connections were lost without a
 // leave (e.g. their server died): the same as Leave, for each of them.
 func (s *State) Expire(ids []ParticipantID) []Event {
@@ -376,7 +420,7 @@ func (s *State) Expire(ids []ParticipantID) []Event {
 			evs = append(evs, e...)
 		}
 	}
-	return evs
+	return evs // Leave closed the meeting if it emptied
 }
 
 // Instances returns the instances holding the connections of present

@@ -314,8 +314,10 @@ func (j *janitor) tick(fullScan bool) {
 }
 
 func (j *janitor) expire(ctx context.Context, id room.RoomID, instance string, keep map[room.ParticipantID]bool) {
-	_, err := j.srv.rooms.Apply(ctx, id, func(st *room.State, _ int64) ([]room.Event, error) {
-		return st.ExpireInstance(instance, keep), nil
+	_, err := j.srv.rooms.Apply(ctx, id, func(st *room.State, now int64) ([]room.Event, error) {
+		evs := st.ExpireInstance(instance, keep)
+		st.NoteEmpty(now)
+		return evs, nil
 	})
 	if err != nil {
 		j.srv.log.Warn("expire presence", zap.Stringer("room", id), zap.Error(err))
