@@ -92,6 +92,7 @@ func (s *session) run(serverCtx context.Context) {
 		defer close(writerDone)
 		s.write(life, kill)
 	}()
+	go s.keepAlive(life, kill)
 
 	flush := s.loop(serverCtx, life, inbound)
 	s.cleanup()
@@ -105,6 +106,38 @@ func (s *session) run(serverCtx context.Context) {
 	}
 	kill()
 	_ = s.conn.CloseNow()
+}
+
+// Timing of a connection's health.
+const (
+	// joinTimeout: a connection that has not joined by then is closed.
+	joinTimeout = 15 * time.Second
+	// pingInterval and pingTimeout: a client that does not answer a
+	// WebSocket ping in time (a phone that lost its network without
+	// closing) is disconnected, so that it does not stay "present".
+	pingInterval = 15 * time.Second
+	pingTimeout  = 10 * time.Second
+)
+
+// keepAlive pings the client until the session ends; no pong in time ends it.
+func (s *session) keepAlive(ctx context.Context, kill context.CancelFunc) {
+	t := time.NewTicker(pingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+			err := s.conn.Ping(pctx)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				s.log.Debug("client did not answer a ping", zap.Error(err))
+				kill()
+				return
+			}
+		}
+	}
 }
 
 func (s *session) read(ctx context.Context, inbound chan<- frame) {
@@ -147,8 +180,16 @@ func (s *session) write(ctx context.Context, kill context.CancelFunc) {
 // loop is the session's owner loop. It returns when the session ends,
 // reporting whether a goodbye waits in the send queue.
 func (s *session) loop(serverCtx, life context.Context, inbound <-chan frame) (flush bool) {
+	joinDeadline := time.NewTimer(joinTimeout)
+	defer joinDeadline.Stop()
 	for {
 		select {
+		case <-joinDeadline.C:
+			if !s.joined {
+				s.sendError(protocol.CodeNotJoined, "no join within 15 seconds; closing", nil)
+				s.closeAfterSend(websocket.StatusPolicyViolation, "join timeout")
+				return true
+			}
 		case <-life.Done():
 			return false
 		case <-serverCtx.Done():
