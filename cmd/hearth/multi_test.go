@@ -90,7 +90,7 @@ func startInstance(t testing.TB, bin, redisAddr string) *instance {
 			break
 		}
 	}
-	go func() { _, _ = bufio.NewReader(stdout).WriteTo(io_discard{}) }()
+	go func() { _, _ = bufio.NewReader(stdout).WriteTo(discardWriter{}) }()
 	signalingtest.WaitFor(t, 10*time.Second, "instance ready", func() bool {
 		r, err := http.Get(in.http() + "/readyz")
 		if err != nil {
@@ -125,9 +125,9 @@ func (lb *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
 }
 
-type io_discard struct{}
+type discardWriter struct{}
 
-func (io_discard) Write(p []byte) (int, error) { return len(p), nil }
+func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 // lastHands returns the hand queue as a bot last heard it (from a hands
 // event, or a snapshot after a resynchronisation).
