@@ -31,6 +31,8 @@ var (
 	ErrRemoved = errors.New("you were removed from this meeting")
 	// ErrDenied: a facilitator did not admit the participant.
 	ErrDenied = errors.New("the facilitator did not admit you to this meeting")
+	// ErrFull: the room has as many participants as it may hold.
+	ErrFull = errors.New("this meeting is full")
 	// ErrChatClosed: chat is closed for members.
 	ErrChatClosed = errors.New("chat is closed")
 	// ErrBadCommand: the command is malformed (unknown action, missing or

@@ -81,6 +81,8 @@ type SettingsUpdate struct {
 	Guidelines   *string `json:"guidelines,omitempty"`
 	ShareSeconds *int    `json:"shareSeconds,omitempty"`
 	AutoMute     *bool   `json:"autoMute,omitempty"`
+	// MaxParticipants: 2 to 1000.
+	MaxParticipants *int `json:"maxParticipants,omitempty"`
 }
 
 // ModCommand is a facilitator's command.
@@ -347,6 +349,12 @@ func (s *State) applySettings(u *SettingsUpdate) ([]Event, error) {
 			return nil, badCommand("guidelines are at most 2000 characters")
 		}
 		next.Guidelines = g
+	}
+	if u.MaxParticipants != nil {
+		if *u.MaxParticipants < 2 || *u.MaxParticipants > 1000 {
+			return nil, badCommand("a meeting holds 2 to 1000 people")
+		}
+		next.MaxParticipants = *u.MaxParticipants
 	}
 	if u.ShareSeconds != nil {
 		if *u.ShareSeconds < 10 || *u.ShareSeconds > 3600 {

@@ -742,3 +742,26 @@ func TestIdleMeetingCloses(t *testing.T) {
 		t.Errorf("next week's meeting has %d participants, want 1", n)
 	}
 }
+
+// A full meeting refuses new members, but never a facilitator.
+func TestFullMeeting(t *testing.T) {
+	ctx := context.Background()
+	svc := room.NewService(memory.New(), nil)
+	s := room.DemoSettings()
+	s.MaxParticipants = 2
+	c, err := svc.Create(ctx, "Small group", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Ada", "Bea"} {
+		if _, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "Cal"}); !errors.Is(err, room.ErrFull) {
+		t.Errorf("third member: %v, want ErrFull", err)
+	}
+	if _, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: "Fay", FacilitatorKey: c.FacilitatorKey}); err != nil {
+		t.Errorf("facilitator into a full meeting: %v", err)
+	}
+}

@@ -90,7 +90,13 @@ type Settings struct {
 	// default for muting the speaker when time is up.
 	ShareSeconds int  `json:"shareSeconds"`
 	AutoMute     bool `json:"autoMute"`
+	// MaxParticipants bounds the people in the meeting (waiting room
+	// included); facilitators always get in. 0 means DefaultMaxParticipants.
+	MaxParticipants int `json:"maxParticipants,omitempty"`
 }
+
+// DefaultMaxParticipants is a room's limit unless its settings say otherwise.
+const DefaultMaxParticipants = 100
 
 // Speaking modes.
 const (
@@ -226,6 +232,13 @@ func (s *State) Present() []Participant {
 	return out
 }
 
+func (s *State) maxParticipants() int {
+	if s.Settings.MaxParticipants > 0 {
+		return s.Settings.MaxParticipants
+	}
+	return DefaultMaxParticipants
+}
+
 // Actor is who sends a command: a participant on one connection.
 type Actor struct {
 	ID   ParticipantID
@@ -314,6 +327,9 @@ func (s *State) Join(req JoinRequest, newID ParticipantID, newIdentity string) (
 		}
 		if !isFacilitator && (s.Locked || s.AutoLocked) {
 			return Joined{}, nil, ErrLocked
+		}
+		if !isFacilitator && len(s.Present()) >= s.maxParticipants() {
+			return Joined{}, nil, ErrFull
 		}
 		p = &Participant{ID: newID, Name: name, Role: RoleMember, Status: StatusAdmitted, Camera: true}
 		if s.Settings.WaitingRoom && !isFacilitator {

@@ -352,7 +352,7 @@ func (s *session) handleModerate(data []byte, re json.RawMessage) {
 	if u := m.Settings; u != nil {
 		c.Settings = &room.SettingsUpdate{WaitingRoom: u.WaitingRoom, MuteOnEntry: u.MuteOnEntry, Mode: u.Mode,
 			SelfRename: u.SelfRename, PrivateChat: u.PrivateChat, Guidelines: u.Guidelines,
-			ShareSeconds: u.ShareSeconds, AutoMute: u.AutoMute}
+			ShareSeconds: u.ShareSeconds, AutoMute: u.AutoMute, MaxParticipants: u.MaxParticipants}
 	}
 	s.apply(re, func(st *room.State, now int64) ([]room.Event, error) { return st.Moderate(s.actor(), c, now) })
 }

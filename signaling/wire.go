@@ -30,6 +30,8 @@ func wireError(err error) (code, msg string) {
 		return protocol.CodeRemoved, room.ErrRemoved.Error()
 	case errors.Is(err, room.ErrDenied):
 		return protocol.CodeNotAllowed, room.ErrDenied.Error()
+	case errors.Is(err, room.ErrFull):
+		return protocol.CodeRoomFull, room.ErrFull.Error()
 	case errors.Is(err, room.ErrChatClosed):
 		return protocol.CodeChatClosed, "chat is closed by the facilitator"
 	case errors.Is(err, room.ErrNotAllowed):
@@ -58,7 +60,7 @@ func wireRoom(id room.RoomID, i room.Info) protocol.RoomInfo {
 		WaitingRoom: i.Settings.WaitingRoom, MuteOnEntry: i.Settings.MuteOnEntry, Mode: i.Settings.Mode,
 		SelfRename: i.Settings.SelfRename, PrivateChat: i.Settings.PrivateChat, ChatOpen: i.ChatOpen,
 		Suspended: i.Suspended, Guidelines: i.Settings.Guidelines, ShareSeconds: i.Settings.ShareSeconds,
-		AutoMute: i.Settings.AutoMute, Speaker: idString(i.Speaker),
+		AutoMute: i.Settings.AutoMute, MaxParticipants: i.Settings.MaxParticipants, Speaker: idString(i.Speaker),
 	}
 	if t := i.Timer; t != nil {
 		r.Timer = &protocol.Timer{Speaker: idString(t.Speaker), EndsAt: t.EndsAt, Seconds: t.Seconds, AutoMute: t.AutoMute}

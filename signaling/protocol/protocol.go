@@ -59,6 +59,7 @@ const (
 	CodeRoomLocked      = "room_locked"
 	CodeRemoved         = "removed"
 	CodeChatClosed      = "chat_closed"
+	CodeRoomFull        = "room_full"
 	CodeUnavailable     = "unavailable"
 	CodeInternal        = "internal"
 )
@@ -157,14 +158,15 @@ type Chat struct {
 
 // Settings is a change of room settings; nil fields stay.
 type Settings struct {
-	WaitingRoom  *bool   `json:"waitingRoom,omitempty"`
-	MuteOnEntry  *bool   `json:"muteOnEntry,omitempty"`
-	Mode         *string `json:"mode,omitempty"`
-	SelfRename   *bool   `json:"selfRename,omitempty"`
-	PrivateChat  *bool   `json:"privateChat,omitempty"`
-	Guidelines   *string `json:"guidelines,omitempty"`
-	ShareSeconds *int    `json:"shareSeconds,omitempty"`
-	AutoMute     *bool   `json:"autoMute,omitempty"`
+	WaitingRoom     *bool   `json:"waitingRoom,omitempty"`
+	MuteOnEntry     *bool   `json:"muteOnEntry,omitempty"`
+	Mode            *string `json:"mode,omitempty"`
+	SelfRename      *bool   `json:"selfRename,omitempty"`
+	PrivateChat     *bool   `json:"privateChat,omitempty"`
+	Guidelines      *string `json:"guidelines,omitempty"`
+	ShareSeconds    *int    `json:"shareSeconds,omitempty"`
+	AutoMute        *bool   `json:"autoMute,omitempty"`
+	MaxParticipants *int    `json:"maxParticipants,omitempty"`
 }
 
 // Moderate is a facilitator's command.
@@ -200,22 +202,23 @@ type Timer struct {
 
 // RoomInfo is the room's state and settings.
 type RoomInfo struct {
-	ID           string `json:"id"`
-	Name         string `json:"name"`
-	Locked       bool   `json:"locked"`
-	AutoLocked   bool   `json:"autoLocked"`
-	WaitingRoom  bool   `json:"waitingRoom"`
-	MuteOnEntry  bool   `json:"muteOnEntry"`
-	Mode         string `json:"mode"`
-	SelfRename   bool   `json:"selfRename"`
-	PrivateChat  bool   `json:"privateChat"`
-	ChatOpen     bool   `json:"chatOpen"`
-	Suspended    bool   `json:"suspended"`
-	Guidelines   string `json:"guidelines"`
-	ShareSeconds int    `json:"shareSeconds"`
-	AutoMute     bool   `json:"autoMute"`
-	Speaker      string `json:"speaker"`
-	Timer        *Timer `json:"timer,omitempty"`
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	Locked          bool   `json:"locked"`
+	AutoLocked      bool   `json:"autoLocked"`
+	WaitingRoom     bool   `json:"waitingRoom"`
+	MuteOnEntry     bool   `json:"muteOnEntry"`
+	Mode            string `json:"mode"`
+	SelfRename      bool   `json:"selfRename"`
+	PrivateChat     bool   `json:"privateChat"`
+	ChatOpen        bool   `json:"chatOpen"`
+	Suspended       bool   `json:"suspended"`
+	Guidelines      string `json:"guidelines"`
+	ShareSeconds    int    `json:"shareSeconds"`
+	AutoMute        bool   `json:"autoMute"`
+	MaxParticipants int    `json:"maxParticipants"`
+	Speaker         string `json:"speaker"`
+	Timer           *Timer `json:"timer,omitempty"`
 }
 
 // ChatMessage is one chat message.
