@@ -80,6 +80,16 @@ func TestBrowserModeration(t *testing.T) {
 	b.WaitVisible(webtest.Button("Leave"))
 	pages := map[string]*webtest.Page{"Fennimore": fac, "Astrid": a, "Bartholomew": b}
 
+	// Chat reaches everyone.
+	const said = "grateful-for-today-7741"
+	a.Type("Message", said)
+	a.Click("Send")
+	for who, p := range pages {
+		if !p.WaitFor(5*time.Second, `[...document.querySelectorAll('[aria-label="Chat messages"]')].some(l => l.textContent.includes("`+said+`"))`) {
+			t.Errorf("%s's page does not show Astrid's chat message", who)
+		}
+	}
+
 	// Hands: A then B; everyone sees A first.
 	a.Click("Raise hand")
 	if !a.WaitFor(5*time.Second, `[...document.querySelectorAll('[aria-label="Raised hands"] li')].length === 1`) {
@@ -158,6 +168,12 @@ func TestBrowserModeration(t *testing.T) {
 		t.Error("after a reload, Bartholomew's page does not say he was removed")
 	}
 	time.Sleep(time.Second)
+	logs := ts.logs.String()
+	for _, secret := range []string{"Fennimore", "Astrid", "Bartholomew", said, "127.0.0.1"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("server logs contain %q", secret)
+		}
+	}
 	for who, p := range map[string]*webtest.Page{"Fennimore": fac, "Astrid": a} {
 		var back bool
 		p.Eval(participantsHas("Bartholomew"), &back)
