@@ -190,13 +190,28 @@ func (s *Server) runCluster() {
 	t := time.NewTicker(clusterTick)
 	defer t.Stop()
 	j := &janitor{srv: s, stale: map[room.ParticipantID]int{}}
-	for n := 0; ; n++ {
+	for n := 0; ; {
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-t.C:
 			j.tick(n%fullScanEvery == 0)
+			n++
+		case <-s.clusterPoke:
+			j.tick(false) // someone joined: open the relays now
 		}
+	}
+}
+
+// pokeCluster asks for the relays to be reconciled at once (a participant
+// joined), rather than at the next tick. It never blocks.
+func (s *Server) pokeCluster() {
+	if s.cluster == nil {
+		return
+	}
+	select {
+	case s.clusterPoke <- struct{}{}:
+	default:
 	}
 }
 

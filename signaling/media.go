@@ -72,6 +72,7 @@ func (s *session) startMedia() {
 	if err := s.srv.hub.attach(s.roomID, peer); err != nil {
 		s.log.Warn("subscribe to room", zap.Error(err))
 	}
+	s.srv.pokeCluster()
 }
 
 func (s *session) needNegotiation() {

@@ -73,8 +73,10 @@ type Server struct {
 	hub     *hub
 	cluster Cluster // nil for a single instance
 	relays  *relays
-	ctx     context.Context // canceled by Shutdown
-	cancel  context.CancelFunc
+	// clusterPoke wakes the cluster loop early (capacity 1).
+	clusterPoke chan struct{}
+	ctx         context.Context // canceled by Shutdown
+	cancel      context.CancelFunc
 
 	wg sync.WaitGroup // running sessions
 }
@@ -85,7 +87,7 @@ func NewServer(p Params) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		rooms: p.Rooms, sfu: p.SFU, log: p.Log, limits: p.Limits, origin: p.OriginPatterns,
-		hub: newHub(p.Rooms, p.Log), cluster: p.Cluster, ctx: ctx, cancel: cancel,
+		hub: newHub(p.Rooms, p.Log), cluster: p.Cluster, clusterPoke: make(chan struct{}, 1), ctx: ctx, cancel: cancel,
 	}
 	s.relays = newRelays(s)
 	if s.cluster != nil {

@@ -446,6 +446,9 @@ func (s *session) onEvent(ev room.Event) bool {
 	if ev.Kind == room.EventRoom {
 		s.srv.hub.setTimer(s.roomID, ev.Info.Timer != nil)
 	}
+	if ev.Kind == room.EventJoined && ev.Participant.Instance != s.srv.instance() {
+		s.srv.pokeCluster() // media from another instance: relay it now
+	}
 	if ev.Participant.ID == s.self.ID {
 		switch ev.Kind {
 		case room.EventJoined:
