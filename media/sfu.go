@@ -43,7 +43,9 @@ type Stats struct {
 	Tracks           atomic.Int64  // published tracks now
 }
 
-// New opens the media UDP socket and returns an SFU using it.
+// New opens the media UDP socket and returns an SFU using it. log receives
+// pion's warnings too, which name network addresses: give it a logger that
+// removes them (Hearth logs no addresses).
 func New(cfg Config, log *zap.Logger) (*SFU, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err

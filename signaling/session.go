@@ -260,63 +260,78 @@ func (s *session) handle(f frame) bool {
 		s.sendError(protocol.CodeBadJSON, "each message must be one JSON object in a text frame", nil)
 		return false
 	}
-	if env.Type == protocol.TypeJoin {
-		s.handleJoin(trimmed, env.ID)
-		return false
-	}
-	if env.Type == protocol.TypeRelay {
-		s.handleRelay(trimmed, env.ID)
-		return false
-	}
-	if s.relay && env.Type != protocol.TypeAnswer && env.Type != protocol.TypeCandidate {
-		s.sendError(protocol.CodeNotAllowed, "a relay only answers offers", env.ID)
-		return false
-	}
-	switch env.Type {
-	case protocol.TypeOffer, protocol.TypeAnswer, protocol.TypeCandidate, protocol.TypeSetSelf, protocol.TypeLeave,
-		protocol.TypeRaiseHand, protocol.TypeLowerHand, protocol.TypeRename, protocol.TypeChat, protocol.TypeModerate:
-	default:
+	h := s.handler(env.Type)
+	switch {
+	case h == nil:
 		s.sendError(protocol.CodeUnknownType, "unknown message type "+quoteType(env.Type), env.ID)
-		return false
-	}
-	if !s.joined {
+	case s.relay && env.Type != protocol.TypeAnswer && env.Type != protocol.TypeCandidate:
+		s.sendError(protocol.CodeNotAllowed, "a relay only answers offers", env.ID)
+	case !s.joined && env.Type != protocol.TypeJoin && env.Type != protocol.TypeRelay:
 		s.sendError(protocol.CodeNotJoined, "send join first", env.ID)
-		return false
-	}
-	switch env.Type {
-	case protocol.TypeOffer:
-		s.handleOffer(trimmed, env.ID)
-	case protocol.TypeAnswer:
-		s.handleAnswer(trimmed, env.ID)
-	case protocol.TypeCandidate:
-		s.handleCandidate(trimmed, env.ID)
-	case protocol.TypeSetSelf:
-		s.handleSetSelf(trimmed, env.ID)
-	case protocol.TypeRaiseHand:
-		s.apply(env.ID, func(st *room.State, _ int64) ([]room.Event, error) { return st.RaiseHand(s.actor()) })
-	case protocol.TypeLowerHand:
-		s.apply(env.ID, func(st *room.State, _ int64) ([]room.Event, error) { return st.LowerHand(s.actor()) })
-	case protocol.TypeRename:
-		var m protocol.Rename
-		if s.decode(trimmed, &m, env.ID) {
-			s.apply(env.ID, func(st *room.State, _ int64) ([]room.Event, error) { return st.Rename(s.actor(), m.Name) })
-		}
-	case protocol.TypeChat:
-		var m protocol.Chat
-		if s.decode(trimmed, &m, env.ID) {
-			s.apply(env.ID, func(st *room.State, now int64) ([]room.Event, error) {
-				return st.SendChat(s.actor(), m.To, m.Text, now)
-			})
-		}
-	case protocol.TypeModerate:
-		s.handleModerate(trimmed, env.ID)
-	case protocol.TypeLeave:
-		s.leftOnPurpose = true
-		s.send(protocol.Bye{Type: protocol.TypeBye, Reason: protocol.ByeLeft})
-		s.closeAfterSend(websocket.StatusNormalClosure, "left")
-		return true
+	default:
+		return h(trimmed, env.ID)
 	}
 	return false
+}
+
+// handler returns the handler of a message type, nil for a type the
+// protocol does not have. A handler reports whether the session ends.
+func (s *session) handler(typ string) func(data []byte, re json.RawMessage) (end bool) {
+	// cmd wraps a room command that needs no fields.
+	cmd := func(c func(st *room.State, a room.Actor) ([]room.Event, error)) func([]byte, json.RawMessage) bool {
+		return func(_ []byte, re json.RawMessage) bool {
+			s.apply(re, func(st *room.State, _ int64) ([]room.Event, error) { return c(st, s.actor()) })
+			return false
+		}
+	}
+	// noEnd adapts a handler that never ends the session.
+	noEnd := func(f func([]byte, json.RawMessage)) func([]byte, json.RawMessage) bool {
+		return func(data []byte, re json.RawMessage) bool { f(data, re); return false }
+	}
+	switch typ {
+	case protocol.TypeJoin:
+		return noEnd(s.handleJoin)
+	case protocol.TypeRelay:
+		return noEnd(s.handleRelay)
+	case protocol.TypeOffer:
+		return noEnd(s.handleOffer)
+	case protocol.TypeAnswer:
+		return noEnd(s.handleAnswer)
+	case protocol.TypeCandidate:
+		return noEnd(s.handleCandidate)
+	case protocol.TypeSetSelf:
+		return noEnd(s.handleSetSelf)
+	case protocol.TypeModerate:
+		return noEnd(s.handleModerate)
+	case protocol.TypeRaiseHand:
+		return cmd((*room.State).RaiseHand)
+	case protocol.TypeLowerHand:
+		return cmd((*room.State).LowerHand)
+	case protocol.TypeRename:
+		return noEnd(func(data []byte, re json.RawMessage) {
+			var m protocol.Rename
+			if s.decode(data, &m, re) {
+				s.apply(re, func(st *room.State, _ int64) ([]room.Event, error) { return st.Rename(s.actor(), m.Name) })
+			}
+		})
+	case protocol.TypeChat:
+		return noEnd(func(data []byte, re json.RawMessage) {
+			var m protocol.Chat
+			if s.decode(data, &m, re) {
+				s.apply(re, func(st *room.State, now int64) ([]room.Event, error) {
+					return st.SendChat(s.actor(), m.To, m.Text, now)
+				})
+			}
+		})
+	case protocol.TypeLeave:
+		return func([]byte, json.RawMessage) bool {
+			s.leftOnPurpose = true
+			s.send(protocol.Bye{Type: protocol.TypeBye, Reason: protocol.ByeLeft})
+			s.closeAfterSend(websocket.StatusNormalClosure, "left")
+			return true
+		}
+	}
+	return nil
 }
 
 func (s *session) actor() room.Actor { return room.Actor{ID: s.self.ID, Conn: s.self.Conn} }

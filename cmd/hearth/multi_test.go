@@ -31,7 +31,7 @@ import (
 type instance struct {
 	cmd  *exec.Cmd
 	addr string // 127.0.0.1:port
-	logs *lockedBuffer
+	logs *signalingtest.SyncBuffer
 	done chan struct{}
 }
 
@@ -63,7 +63,7 @@ func startInstance(t testing.TB, bin, redisAddr string) *instance {
 	t.Helper()
 	port := freeTCPPort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	in := &instance{addr: addr, logs: &lockedBuffer{}, done: make(chan struct{})}
+	in := &instance{addr: addr, logs: &signalingtest.SyncBuffer{}, done: make(chan struct{})}
 	in.cmd = exec.Command(bin, "--addr", addr, "--ice-udp-port", "0", "--ice-loopback-only",
 		"--redis-url", "redis://"+redisAddr+"/0", "--admin-token", "tok", "--log-level", "debug",
 		"--instance-url", "ws://"+addr+"/ws")

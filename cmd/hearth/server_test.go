@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,35 +9,18 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/hearth-meet/hearth/signaling/signalingtest"
 )
-
-// lockedBuffer collects the server's logs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // testServer is the hearth server running in this process on loopback.
 type testServer struct {
 	addr            net.Addr
 	memberLink      string
 	facilitatorLink string
-	logs            *lockedBuffer
+	logs            *signalingtest.SyncBuffer
 }
 
 // startServer runs the server as `hearth` would run with args on loopback
@@ -47,7 +29,7 @@ func startServer(t *testing.T, extra ...string) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdoutR, stdoutW := io.Pipe()
-	logs := &lockedBuffer{}
+	logs := &signalingtest.SyncBuffer{}
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	args := append([]string{"--addr", "127.0.0.1:0", "--ice-udp-port", "0", "--ice-loopback-only", "--log-level", "debug"}, extra...)
