@@ -7,13 +7,29 @@ import (
 	"unicode/utf8"
 )
 
-// Chat addressing.
+// Audience is whom a chat message is for: ChatToRoom, ChatToFacilitators,
+// or one participant (ChatToParticipant). The wire's string converts to
+// it as Audience(s); SendChat refuses one it does not know, and takes ""
+// as ChatToRoom.
+type Audience string
+
+// Chat audiences besides one participant.
 const (
 	// ChatToRoom: every admitted participant.
-	ChatToRoom = "room"
+	ChatToRoom Audience = "room"
 	// ChatToFacilitators: facilitators and co-facilitators.
-	ChatToFacilitators = "facilitators"
+	ChatToFacilitators Audience = "facilitators"
 )
+
+// ChatToParticipant is the audience of a private message to id.
+func ChatToParticipant(id ParticipantID) Audience { return Audience(id.String()) }
+
+// Participant returns the participant a private message is for; ok is
+// false when a is not one participant.
+func (a Audience) Participant() (id ParticipantID, ok bool) {
+	id, err := ParseParticipantID(string(a))
+	return id, err == nil
+}
 
 // MaxChatLen is the longest chat message, in characters; MaxChatKept is
 // how many messages of the running meeting are kept.
@@ -29,8 +45,8 @@ type ChatMessage struct {
 	From     ParticipantID `json:"from"`
 	FromName string        `json:"fromName"`
 	// To is ChatToRoom, ChatToFacilitators, or a participant id.
-	To   string `json:"to"`
-	Text string `json:"text"`
+	To   Audience `json:"to"`
+	Text string   `json:"text"`
 	// At is in Unix milliseconds.
 	At int64 `json:"at"`
 }
@@ -42,7 +58,7 @@ func (m *ChatMessage) visibleTo(viewer Participant) bool {
 	case ChatToFacilitators:
 		return viewer.Role.Moderates() || viewer.ID == m.From
 	}
-	return viewer.ID == m.From || viewer.ID.String() == m.To
+	return viewer.ID == m.From || ChatToParticipant(viewer.ID) == m.To
 }
 
 // VisibleChat returns the messages the viewer may see, oldest first.
@@ -62,7 +78,7 @@ func (s *State) VisibleChat(viewer Participant) []ChatMessage {
 // SendChat posts a message at time now (Unix milliseconds). Members may
 // write while chat is open; privately only to facilitators, unless the
 // room allows private messages between members.
-func (s *State) SendChat(a Actor, to, text string, now int64) ([]Event, error) {
+func (s *State) SendChat(a Actor, to Audience, text string, now int64) ([]Event, error) {
 	p, err := s.admittedActor(a)
 	if err != nil {
 		return nil, err
@@ -84,8 +100,8 @@ func (s *State) SendChat(a Actor, to, text string, now int64) ([]Event, error) {
 		to = ChatToRoom
 	case ChatToFacilitators:
 	default:
-		id, err := ParseParticipantID(to)
-		if err != nil {
+		id, ok := to.Participant()
+		if !ok {
 			return nil, badCommand("no such participant")
 		}
 		q, ok := s.Participants[id]
@@ -95,7 +111,7 @@ func (s *State) SendChat(a Actor, to, text string, now int64) ([]Event, error) {
 		if !p.Role.Moderates() && !q.Role.Moderates() && !s.Settings.PrivateChat {
 			return nil, notAllowed("private messages between members are turned off")
 		}
-		to = id.String()
+		to = ChatToParticipant(id)
 	}
 	s.NextChat++
 	msg := ChatMessage{ID: "m" + strconv.FormatUint(s.NextChat, 10), From: p.ID, FromName: p.Name, To: to, Text: text, At: now}

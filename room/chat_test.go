@@ -11,12 +11,12 @@ import (
 )
 
 // chat sends text from name to to at t0, with run's checks.
-func (c *cast) chat(t testing.TB, name, to, text string) ([]room.Event, error) {
+func (c *cast) chat(t testing.TB, name string, to room.Audience, text string) ([]room.Event, error) {
 	t.Helper()
 	return c.chatAs(t, c.act(name), to, text)
 }
 
-func (c *cast) chatAs(t testing.TB, a room.Actor, to, text string) ([]room.Event, error) {
+func (c *cast) chatAs(t testing.TB, a room.Actor, to room.Audience, text string) ([]room.Event, error) {
 	t.Helper()
 	return run(t, c.s, func(s *room.State) ([]room.Event, error) { return s.SendChat(a, to, text, t0) })
 }
@@ -40,15 +40,18 @@ func TestSendChat(t *testing.T) {
 	c := newCast(t)
 	mia, fran := c.id("Mia"), c.id("Fran")
 	next := 2 // m1 is the cast's
-	msg := func(from, to, text string) room.ChatMessage {
+	msg := func(from string, to room.Audience, text string) room.ChatMessage {
 		m := room.ChatMessage{ID: fmt.Sprintf("m%d", next), From: c.id(from), FromName: c.p(from).Name, To: to, Text: text, At: t0}
 		next++
 		return m
 	}
 	tests := []struct {
-		name, from, to, text string
+		name, from string
+		to         room.Audience
+		text       string
 		// wantTo is the message's To; wantText its text.
-		wantTo, wantText string
+		wantTo   room.Audience
+		wantText string
 	}{
 		{"to the room", "Mia", room.ChatToRoom, "Thank you for sharing", room.ChatToRoom, "Thank you for sharing"},
 		{"to the room by default", "Bob", "", "Hi all", room.ChatToRoom, "Hi all"},
@@ -56,11 +59,11 @@ func TestSendChat(t *testing.T) {
 		{"lines and tabs kept", "Bob", "", "one\ntwo\tthree", room.ChatToRoom, "one\ntwo\tthree"},
 		{"500 characters", "Bob", "", strings.Repeat("ü", room.MaxChatLen), room.ChatToRoom, strings.Repeat("ü", room.MaxChatLen)},
 		{"to the facilitators", "Mia", room.ChatToFacilitators, "Can I share next?", room.ChatToFacilitators, "Can I share next?"},
-		{"member to a facilitator", "Mia", fran.String(), "I need to leave early", fran.String(), "I need to leave early"},
-		{"member to a co-facilitator", "Mia", c.id("Cora").String(), "Thanks", c.id("Cora").String(), "Thanks"},
-		{"facilitator to a member", "Fran", mia.String(), "Are you OK?", mia.String(), "Are you OK?"},
-		{"co-facilitator to a member", "Cora", mia.String(), "Welcome", mia.String(), "Welcome"},
-		{"id in capitals", "Fran", strings.ToUpper(mia.String()), "Hello", mia.String(), "Hello"},
+		{"member to a facilitator", "Mia", room.ChatToParticipant(fran), "I need to leave early", room.ChatToParticipant(fran), "I need to leave early"},
+		{"member to a co-facilitator", "Mia", room.ChatToParticipant(c.id("Cora")), "Thanks", room.ChatToParticipant(c.id("Cora")), "Thanks"},
+		{"facilitator to a member", "Fran", room.ChatToParticipant(mia), "Are you OK?", room.ChatToParticipant(mia), "Are you OK?"},
+		{"co-facilitator to a member", "Cora", room.ChatToParticipant(mia), "Welcome", room.ChatToParticipant(mia), "Welcome"},
+		{"id in capitals", "Fran", room.Audience(strings.ToUpper(mia.String())), "Hello", room.ChatToParticipant(mia), "Hello"},
 		{"facilitators to the facilitators", "Cora", room.ChatToFacilitators, "Break at 8?", room.ChatToFacilitators, "Break at 8?"},
 	}
 	for _, tt := range tests {
@@ -88,7 +91,7 @@ func TestSendChatRefused(t *testing.T) {
 		// from sends unless actor is set.
 		from    string
 		actor   func(c *cast) room.Actor
-		to      func(c *cast) string
+		to      func(c *cast) room.Audience
 		text    string
 		wantErr error
 	}{
@@ -103,26 +106,26 @@ func TestSendChatRefused(t *testing.T) {
 		{name: "C1 control", from: "Mia", text: "hi\u0085there", wantErr: room.ErrBadCommand},
 		{name: "invalid UTF-8", from: "Mia", text: "hi\xff", wantErr: room.ErrBadCommand},
 		{name: "bad text from a facilitator", from: "Fran", text: "", wantErr: room.ErrBadCommand},
-		{name: "member to member, private chat off", from: "Mia", to: func(c *cast) string { return c.id("Bob").String() }, text: "psst", wantErr: room.ErrNotAllowed},
-		{name: "to themselves", from: "Mia", to: func(c *cast) string { return c.id("Mia").String() }, text: "me", wantErr: room.ErrBadCommand},
-		{name: "facilitator to themselves", from: "Fran", to: func(c *cast) string { return c.id("Fran").String() }, text: "me", wantErr: room.ErrBadCommand},
-		{name: "to an unknown id", from: "Fran", to: func(*cast) string { return room.NewParticipantID().String() }, text: "hi", wantErr: room.ErrBadCommand},
-		{name: "to the zero id", from: "Fran", to: func(*cast) string { return room.ParticipantID{}.String() }, text: "hi", wantErr: room.ErrBadCommand},
-		{name: "to something that is not an id", from: "Fran", to: func(*cast) string { return "everyone" }, text: "hi", wantErr: room.ErrBadCommand},
-		{name: "to a waiting person", from: "Fran", to: func(c *cast) string { return c.id("Will").String() }, text: "hi", wantErr: room.ErrBadCommand},
-		{name: "to someone who left", from: "Fran", to: func(c *cast) string { return c.id("Abe").String() }, text: "hi", wantErr: room.ErrBadCommand},
+		{name: "member to member, private chat off", from: "Mia", to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Bob")) }, text: "psst", wantErr: room.ErrNotAllowed},
+		{name: "to themselves", from: "Mia", to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Mia")) }, text: "me", wantErr: room.ErrBadCommand},
+		{name: "facilitator to themselves", from: "Fran", to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Fran")) }, text: "me", wantErr: room.ErrBadCommand},
+		{name: "to an unknown id", from: "Fran", to: func(*cast) room.Audience { return room.ChatToParticipant(room.NewParticipantID()) }, text: "hi", wantErr: room.ErrBadCommand},
+		{name: "to the zero id", from: "Fran", to: func(*cast) room.Audience { return room.ChatToParticipant(room.ParticipantID{}) }, text: "hi", wantErr: room.ErrBadCommand},
+		{name: "to something that is not an id", from: "Fran", to: func(*cast) room.Audience { return "everyone" }, text: "hi", wantErr: room.ErrBadCommand},
+		{name: "to a waiting person", from: "Fran", to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Will")) }, text: "hi", wantErr: room.ErrBadCommand},
+		{name: "to someone who left", from: "Fran", to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Abe")) }, text: "hi", wantErr: room.ErrBadCommand},
 		{name: "to someone removed", from: "Fran", prep: func(t *testing.T, c *cast) { c.mustMod(t, "Fran", target(room.ActRemove, c, "Bob")) },
-			to: func(c *cast) string { return c.id("Bob").String() }, text: "hi", wantErr: room.ErrBadCommand},
+			to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Bob")) }, text: "hi", wantErr: room.ErrBadCommand},
 		{name: "from a waiting person", from: "Will", text: "hello?", wantErr: room.ErrNotAllowed},
-		{name: "from a waiting person to the facilitators", from: "Will", to: func(*cast) string { return room.ChatToFacilitators }, text: "let me in", wantErr: room.ErrNotAllowed},
+		{name: "from a waiting person to the facilitators", from: "Will", to: func(*cast) room.Audience { return room.ChatToFacilitators }, text: "let me in", wantErr: room.ErrNotAllowed},
 		{name: "from a stale connection", actor: func(c *cast) room.Actor { return room.Actor{ID: c.id("Stan"), Conn: 1} }, text: "hi", wantErr: room.ErrNotPresent},
 		{name: "from someone who left", from: "Abe", text: "hi", wantErr: room.ErrNotPresent},
 		{name: "from a stranger", actor: func(*cast) room.Actor { return room.Actor{ID: room.NewParticipantID(), Conn: 1} }, text: "hi", wantErr: room.ErrNotPresent},
 		{name: "member while chat is closed", from: "Mia", prep: closeChat, text: "hi", wantErr: room.ErrChatClosed},
 		{name: "member to a facilitator while chat is closed", from: "Mia", prep: closeChat,
-			to: func(c *cast) string { return c.id("Fran").String() }, text: "hi", wantErr: room.ErrChatClosed},
+			to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Fran")) }, text: "hi", wantErr: room.ErrChatClosed},
 		{name: "member to the facilitators while chat is closed", from: "Mia", prep: closeChat,
-			to: func(*cast) string { return room.ChatToFacilitators }, text: "hi", wantErr: room.ErrChatClosed},
+			to: func(*cast) room.Audience { return room.ChatToFacilitators }, text: "hi", wantErr: room.ErrChatClosed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,7 +165,7 @@ func TestChatClosedAndReopened(t *testing.T) {
 	closeChat(t, c)
 	for _, name := range []string{"Fran", "Cora"} {
 		wantEvents(t, ok(t)(c.chat(t, name, room.ChatToRoom, "Chat is closed for now")), "chat:"+name)
-		wantEvents(t, ok(t)(c.chat(t, name, c.id("Mia").String(), "Still there?")), "chat:"+name)
+		wantEvents(t, ok(t)(c.chat(t, name, room.ChatToParticipant(c.id("Mia")), "Still there?")), "chat:"+name)
 	}
 	if _, err := c.chat(t, "Mia", room.ChatToRoom, "hi"); !errors.Is(err, room.ErrChatClosed) {
 		t.Errorf("member: %v, want ErrChatClosed", err)
@@ -173,20 +176,20 @@ func TestChatClosedAndReopened(t *testing.T) {
 
 func TestPrivateChatBetweenMembers(t *testing.T) {
 	c := newCast(t)
-	bob := c.id("Bob").String()
+	bob := room.ChatToParticipant(c.id("Bob"))
 	if _, err := c.chat(t, "Mia", bob, "psst"); !errors.Is(err, room.ErrNotAllowed) {
 		t.Fatalf("private chat off: %v, want ErrNotAllowed", err)
 	}
 	c.mustMod(t, "Fran", room.ModCommand{Action: room.ActSettings, Settings: &room.SettingsUpdate{PrivateChat: ptr(true)}})
 	m := sent(t, ok(t)(c.chat(t, "Mia", bob, "psst")),
 		room.ChatMessage{ID: "m2", From: c.id("Mia"), FromName: "Mia", To: bob, Text: "psst", At: t0})
-	wantEvents(t, ok(t)(c.chat(t, "Bob", c.id("Mia").String(), "yes?")), "chat:Bob")
+	wantEvents(t, ok(t)(c.chat(t, "Bob", room.ChatToParticipant(c.id("Mia")), "yes?")), "chat:Bob")
 	// A promoted member may write privately to anyone, whatever the setting.
 	c.mustMod(t, "Fran", room.ModCommand{Action: room.ActSettings, Settings: &room.SettingsUpdate{PrivateChat: ptr(false)}})
 	c.mustMod(t, "Fran", target(room.ActPromote, c, "Stan"))
 	wantEvents(t, ok(t)(c.chat(t, "Stan", bob, "hello from your co-facilitator")), "chat:Stan")
-	wantEvents(t, ok(t)(c.chat(t, "Bob", c.id("Stan").String(), "hi Stan")), "chat:Bob")
-	if _, err := c.chat(t, "Bob", c.id("Mia").String(), "again?"); !errors.Is(err, room.ErrNotAllowed) {
+	wantEvents(t, ok(t)(c.chat(t, "Bob", room.ChatToParticipant(c.id("Stan")), "hi Stan")), "chat:Bob")
+	if _, err := c.chat(t, "Bob", room.ChatToParticipant(c.id("Mia")), "again?"); !errors.Is(err, room.ErrNotAllowed) {
 		t.Errorf("private chat turned off again: %v, want ErrNotAllowed", err)
 	}
 	// The message sent while allowed stays.
@@ -247,13 +250,16 @@ func chatScene(t *testing.T) *cast {
 	t.Helper()
 	c := newCast(t)
 	c.mustMod(t, "Fran", room.ModCommand{Action: room.ActSettings, Settings: &room.SettingsUpdate{PrivateChat: ptr(true)}})
-	for _, m := range []struct{ from, to string }{
+	for _, m := range []struct {
+		from string
+		to   room.Audience
+	}{
 		{"Mia", room.ChatToFacilitators},
-		{"Mia", c.id("Fran").String()},
-		{"Fran", c.id("Bob").String()},
-		{"Bob", c.id("Mia").String()},
+		{"Mia", room.ChatToParticipant(c.id("Fran"))},
+		{"Fran", room.ChatToParticipant(c.id("Bob"))},
+		{"Bob", room.ChatToParticipant(c.id("Mia"))},
 		{"Cora", room.ChatToFacilitators},
-		{"Cora", c.id("Stan").String()},
+		{"Cora", room.ChatToParticipant(c.id("Stan"))},
 	} {
 		ok(t)(c.chat(t, m.from, m.to, "from "+m.from))
 	}

@@ -124,7 +124,7 @@ func (c *cast) sorted(prefix string, names ...string) []string {
 	return out
 }
 
-func target(action string, c *cast, name string) room.ModCommand {
+func target(action room.Action, c *cast, name string) room.ModCommand {
 	return room.ModCommand{Action: action, Target: c.id(name)}
 }
 
@@ -161,7 +161,7 @@ func each(c *cast, w *room.State, names []string, f func(p *room.Participant)) {
 }
 
 // actionCases has a case for every action of room.Actions().
-var actionCases = map[string]actionCase{
+var actionCases = map[room.Action]actionCase{
 	room.ActAdmit: {
 		cmd:    func(c *cast) room.ModCommand { return target(room.ActAdmit, c, "Will") },
 		events: func(c *cast) []string { return []string{"updated:Will"} },
@@ -448,7 +448,7 @@ func TestModerateEveryActionEveryRole(t *testing.T) {
 		}
 		for _, actor := range []string{"Fran", "Cora"} {
 			role := map[string]string{"Fran": "facilitator", "Cora": "cofacilitator"}[actor]
-			t.Run(action+"/"+role, func(t *testing.T) {
+			t.Run(string(action)+"/"+role, func(t *testing.T) {
 				c := newCast(t)
 				if tc.prep != nil {
 					tc.prep(t, c)
@@ -469,7 +469,7 @@ func TestModerateEveryActionEveryRole(t *testing.T) {
 			})
 		}
 		for _, r := range refusedRoles {
-			t.Run(action+"/"+r.name, func(t *testing.T) {
+			t.Run(string(action)+"/"+r.name, func(t *testing.T) {
 				c := newCast(t)
 				if tc.prep != nil {
 					tc.prep(t, c)
@@ -493,7 +493,7 @@ func TestModerateEveryActionEveryRole(t *testing.T) {
 // unmute themselves past the rules).
 func TestModerateMemberOnThemselves(t *testing.T) {
 	for _, action := range room.Actions() {
-		t.Run(action, func(t *testing.T) {
+		t.Run(string(action), func(t *testing.T) {
 			c := newCast(t)
 			wantEvents(t, c.mustMod(t, "Fran", target(room.ActMute, c, "Mia")), "updated:Mia")
 			before := c.s.Clone()
@@ -512,7 +512,7 @@ func TestModerateMemberOnThemselves(t *testing.T) {
 // co-facilitators, and everything else to facilitators too.
 func TestModerateOnAFacilitator(t *testing.T) {
 	restricted := []struct {
-		action string
+		action room.Action
 		name   string // for rename
 		// want is the target's state after an allowed command.
 		want func(p room.Participant) room.Participant
@@ -549,7 +549,7 @@ func TestModerateOnAFacilitator(t *testing.T) {
 	}
 	for _, r := range restricted {
 		for _, tt := range tests {
-			t.Run(r.action+"/"+tt.actor+" on "+tt.target, func(t *testing.T) {
+			t.Run(string(r.action)+"/"+tt.actor+" on "+tt.target, func(t *testing.T) {
 				c := newCast(t)
 				c.join(t, "Fay", testKey)
 				c.join(t, "Carl", "")
@@ -603,13 +603,13 @@ func TestModerateOnAFacilitator(t *testing.T) {
 
 func TestModerateBadTargets(t *testing.T) {
 	// targeted are the actions that need a target.
-	targeted := []string{room.ActAdmit, room.ActDeny, room.ActLowerHand, room.ActLetSpeak, room.ActEndTurn, room.ActMute,
+	targeted := []room.Action{room.ActAdmit, room.ActDeny, room.ActLowerHand, room.ActLetSpeak, room.ActEndTurn, room.ActMute,
 		room.ActAskUnmute, room.ActRemove, room.ActRename, room.ActPromote, room.ActDemote}
 	// Aimed at someone who is not present (left, or denied), these are
 	// accepted: a dropped connection keeps its hand and turn, which a
 	// facilitator may take back, and someone disruptive can be muted,
 	// renamed or removed before they reconnect.
-	absentOK := []string{room.ActLowerHand, room.ActEndTurn, room.ActMute, room.ActRemove, room.ActRename, room.ActDemote}
+	absentOK := []room.Action{room.ActLowerHand, room.ActEndTurn, room.ActMute, room.ActRemove, room.ActRename, room.ActDemote}
 
 	targets := []struct {
 		name string
@@ -630,7 +630,7 @@ func TestModerateBadTargets(t *testing.T) {
 	for _, action := range targeted {
 		for _, tg := range targets {
 			for _, actor := range []string{"Fran", "Cora"} {
-				t.Run(action+"/"+tg.name+"/"+actor, func(t *testing.T) {
+				t.Run(string(action)+"/"+tg.name+"/"+actor, func(t *testing.T) {
 					c := newCast(t)
 					id := tg.id(t, c)
 					evs, err := c.mod(t, actor, room.ModCommand{Action: action, Target: id, Name: "Valid Name"})
@@ -661,7 +661,7 @@ func TestModerateBadTargets(t *testing.T) {
 		if slices.Contains(targeted, action) {
 			continue
 		}
-		t.Run(action+"/ignores target", func(t *testing.T) {
+		t.Run(string(action)+"/ignores target", func(t *testing.T) {
 			tc := actionCases[action]
 			var results [2]string
 			for i, withTarget := range []bool{false, true} {
@@ -854,7 +854,7 @@ func TestDeny(t *testing.T) {
 	}
 	wantEvents(t, leave(t, c.s, room.Actor{ID: c.id("Will"), Conn: 1}, true))
 	// Nothing more can be done to him.
-	for _, action := range []string{room.ActAdmit, room.ActDeny} {
+	for _, action := range []room.Action{room.ActAdmit, room.ActDeny} {
 		if _, err := c.mod(t, "Fran", target(action, c, "Will")); !errors.Is(err, room.ErrBadCommand) {
 			t.Errorf("%s after deny: %v, want ErrBadCommand", action, err)
 		}
@@ -902,7 +902,7 @@ func TestRemove(t *testing.T) {
 		t.Errorf("Bob after trying to come back = %+v", *p)
 	}
 	// Nothing more can be done to him.
-	for _, action := range []string{room.ActRemove, room.ActMute, room.ActLetSpeak, room.ActPromote} {
+	for _, action := range []room.Action{room.ActRemove, room.ActMute, room.ActLetSpeak, room.ActPromote} {
 		if _, err := c.mod(t, "Fran", target(action, c, "Bob")); !errors.Is(err, room.ErrBadCommand) {
 			t.Errorf("%s after remove: %v, want ErrBadCommand", action, err)
 		}
@@ -1150,7 +1150,7 @@ func TestHands(t *testing.T) {
 }
 
 func TestFloor(t *testing.T) {
-	setup := func(t *testing.T, mode string) *cast {
+	setup := func(t *testing.T, mode room.Mode) *cast {
 		s := newDemoState()
 		s.Settings.Mode = mode
 		c := &cast{s: s, ids: map[string]room.ParticipantID{}, identity: map[string]string{}}
@@ -1277,7 +1277,7 @@ func TestUnmuteRules(t *testing.T) {
 	}
 	tests := []struct {
 		name        string
-		mode        string
+		mode        room.Mode
 		muteOnEntry bool
 		// facilitator: M joins with the key.
 		facilitator bool
@@ -1515,9 +1515,9 @@ func TestSettings(t *testing.T) {
 		wantErr error
 	}{
 		{name: "moderated", update: room.SettingsUpdate{Mode: ptr(room.ModeModerated)}, want: func(s *room.Settings) { s.Mode = room.ModeModerated }},
-		{name: "mode unknown", update: room.SettingsUpdate{Mode: ptr("chaos")}, wantErr: room.ErrBadCommand},
-		{name: "mode empty", update: room.SettingsUpdate{Mode: ptr("")}, wantErr: room.ErrBadCommand},
-		{name: "mode in capitals", update: room.SettingsUpdate{Mode: ptr("Moderated")}, wantErr: room.ErrBadCommand},
+		{name: "mode unknown", update: room.SettingsUpdate{Mode: ptr(room.Mode("chaos"))}, wantErr: room.ErrBadCommand},
+		{name: "mode empty", update: room.SettingsUpdate{Mode: ptr(room.Mode(""))}, wantErr: room.ErrBadCommand},
+		{name: "mode in capitals", update: room.SettingsUpdate{Mode: ptr(room.Mode("Moderated"))}, wantErr: room.ErrBadCommand},
 		{name: "guidelines 2000 characters", update: room.SettingsUpdate{Guidelines: ptr(strings.Repeat("é", 2000))},
 			want: func(s *room.Settings) { s.Guidelines = strings.Repeat("é", 2000) }},
 		{name: "guidelines trimmed to 2000", update: room.SettingsUpdate{Guidelines: ptr("\n " + strings.Repeat("g", 2000) + " \n")},

@@ -76,7 +76,7 @@ func modCmd(a room.Actor, c room.ModCommand) room.Command {
 	return func(st *room.State, now int64) ([]room.Event, error) { return st.Moderate(a, c, now) }
 }
 
-func chatCmd(a room.Actor, to, text string) room.Command {
+func chatCmd(a room.Actor, to room.Audience, text string) room.Command {
 	return func(st *room.State, now int64) ([]room.Event, error) { return st.SendChat(a, to, text, now) }
 }
 

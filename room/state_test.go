@@ -1298,7 +1298,7 @@ func TestJoinMediaState(t *testing.T) {
 			if j.Self.Muted != tt.wantMuted || j.Self.Camera != tt.wantCamera {
 				t.Errorf("muted %v camera %v, want %v %v", j.Self.Muted, j.Self.Camera, tt.wantMuted, tt.wantCamera)
 			}
-			if wantBy := map[bool]string{true: room.MutedBySelf}[tt.wantMuted]; j.Self.MutedBy != wantBy {
+			if wantBy := map[bool]room.MutedBy{true: room.MutedBySelf}[tt.wantMuted]; j.Self.MutedBy != wantBy {
 				t.Errorf("MutedBy = %q, want %q", j.Self.MutedBy, wantBy)
 			}
 		})

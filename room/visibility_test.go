@@ -211,14 +211,14 @@ func TestEventVisibleTo(t *testing.T) {
 		{
 			name: "private chat, member to facilitator",
 			event: func(t *testing.T, c *cast) room.Event {
-				return only(t, ok(t)(c.chat(t, "Bob", c.id("Fran").String(), "hi")), room.EventChat)
+				return only(t, ok(t)(c.chat(t, "Bob", room.ChatToParticipant(c.id("Fran")), "hi")), room.EventChat)
 			},
 			sees: []string{"Fran", "Bob"}, self: yes,
 		},
 		{
 			name: "private chat, co-facilitator to member",
 			event: func(t *testing.T, c *cast) room.Event {
-				return only(t, ok(t)(c.chat(t, "Cora", c.id("Mia").String(), "hi")), room.EventChat)
+				return only(t, ok(t)(c.chat(t, "Cora", room.ChatToParticipant(c.id("Mia")), "hi")), room.EventChat)
 			},
 			sees: []string{"Cora", "Mia"}, self: yes,
 		},
@@ -226,7 +226,7 @@ func TestEventVisibleTo(t *testing.T) {
 			name: "private chat between members",
 			event: func(t *testing.T, c *cast) room.Event {
 				c.mustMod(t, "Fran", room.ModCommand{Action: room.ActSettings, Settings: &room.SettingsUpdate{PrivateChat: ptr(true)}})
-				return only(t, ok(t)(c.chat(t, "Bob", c.id("Mia").String(), "hi")), room.EventChat)
+				return only(t, ok(t)(c.chat(t, "Bob", room.ChatToParticipant(c.id("Mia")), "hi")), room.EventChat)
 			},
 			sees: []string{"Bob", "Mia"}, self: yes,
 		},
@@ -321,8 +321,8 @@ func TestVisibilityRules(t *testing.T) {
 	add(ok(t)(c.setSelf(t, "Mia", room.SelfUpdate{Muted: ptr(true)})))
 	do("Cora", target(room.ActAskUnmute, c, "Mia"))
 	add(ok(t)(c.chat(t, "Mia", room.ChatToFacilitators, "may I share?")))
-	add(ok(t)(c.chat(t, "Mia", c.id("Stan").String(), "hi Stan")))
-	add(ok(t)(c.chat(t, "Fran", c.id("Stan").String(), "hi Stan")))
+	add(ok(t)(c.chat(t, "Mia", room.ChatToParticipant(c.id("Stan")), "hi Stan")))
+	add(ok(t)(c.chat(t, "Fran", room.ChatToParticipant(c.id("Stan")), "hi Stan")))
 	do("Fran", room.ModCommand{Action: room.ActMuteAll})
 	do("Fran", target(room.ActAskUnmute, c, "Will"))
 	do("Fran", room.ModCommand{Action: room.ActNextSpeaker})
@@ -380,7 +380,7 @@ func TestVisibilityRules(t *testing.T) {
 		// message but private ones between others.
 		f := room.Participant{ID: c.id("Fran"), Role: room.RoleFacilitator, Status: room.StatusAdmitted, Present: true, Conn: 1}
 		private := ev.Kind == room.EventChat && ev.Chat.To != room.ChatToRoom && ev.Chat.To != room.ChatToFacilitators &&
-			ev.Chat.From != f.ID && ev.Chat.To != f.ID.String()
+			ev.Chat.From != f.ID && ev.Chat.To != room.ChatToParticipant(f.ID)
 		if got := ev.VisibleTo(f); got == private {
 			t.Errorf("facilitator sees %s event seq %d (%v): %v", ev.Kind, ev.Seq, describe([]room.Event{ev}), got)
 		}

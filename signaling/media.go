@@ -11,8 +11,9 @@ import (
 )
 
 // This file holds a session's media side: the peer, its negotiation over
-// the protocol's offer/answer/candidate messages, the gating of the
-// participant's tracks by their state, and relay sessions.
+// the protocol's offer/answer/candidate messages, and relay sessions. Which
+// track goes to whom, and whether a track is forwarded at all, is the
+// meeting's (package signaling/meeting).
 
 // handleRelay starts a relay session: another instance asks for this
 // instance's local tracks of a room (docs/scaling.md).
@@ -34,7 +35,8 @@ func (s *session) handleRelay(data []byte, re json.RawMessage) {
 		s.sendError(protocol.CodeRoomNotFound, "no such room", re)
 		return
 	}
-	s.joined, s.relay, s.roomID, s.unsubscribe = true, true, roomID, func() {}
+	s.joined, s.relay, s.roomID = true, true, roomID
+	s.seat = s.srv.meetings.Enter(roomID, nil)
 	s.log = s.srv.log.With(zap.Stringer("room", roomID), zap.String("relay_to", m.Instance))
 	peer, err := s.srv.sfu.NewPeer(media.PeerParams{ID: "relay:" + m.Instance, Kind: media.RelayOut,
 		Log: s.log, OnNegotiationNeeded: s.needNegotiation})
@@ -43,9 +45,7 @@ func (s *session) handleRelay(data []byte, re json.RawMessage) {
 		return
 	}
 	s.peer = peer
-	if err := s.srv.hub.attach(roomID, peer); err != nil {
-		s.log.Warn("relay subscribe", zap.Error(err))
-	}
+	s.seat.Attach(peer)
 	s.log.Debug("relay started")
 }
 
@@ -58,7 +58,7 @@ func (s *session) startMedia() {
 	peer, err := s.srv.sfu.NewPeer(media.PeerParams{
 		ID:                  s.self.ID.String(),
 		Log:                 s.log,
-		OnTrack:             s.onTrack,
+		OnTrack:             s.seat.Meeting().Publish,
 		OnNegotiationNeeded: s.needNegotiation,
 	})
 	if err != nil {
@@ -66,51 +66,14 @@ func (s *session) startMedia() {
 		s.sendError(protocol.CodeInternal, "media is not available", nil)
 		return
 	}
-	s.selfMu.Lock()
 	s.peer = peer
-	s.selfMu.Unlock()
-	if err := s.srv.hub.attach(s.roomID, peer); err != nil {
-		s.log.Warn("subscribe to room", zap.Error(err))
-	}
-	s.srv.pokeCluster()
+	s.seat.Attach(peer)
 }
 
 func (s *session) needNegotiation() {
 	select {
 	case s.negotiate <- struct{}{}:
 	default:
-	}
-}
-
-// onTrack is called by the SFU when this participant starts publishing a
-// track: gate it by the participant's state, then offer it to the room.
-func (s *session) onTrack(t *media.Track) {
-	s.selfMu.Lock()
-	applyGate(t, s.forwardingSelf)
-	s.selfMu.Unlock()
-	s.srv.hub.publish(s.roomID, t)
-}
-
-// setForwardingSelf records the participant's state and gates their
-// tracks by it: no audio forwarded while muted, no video while the camera
-// is off.
-func (s *session) setForwardingSelf(p room.Participant) {
-	s.selfMu.Lock()
-	defer s.selfMu.Unlock()
-	s.forwardingSelf = p
-	if s.peer == nil {
-		return
-	}
-	for _, t := range s.peer.Tracks() {
-		applyGate(t, p)
-	}
-}
-
-func applyGate(t *media.Track, p room.Participant) {
-	if t.Kind().String() == "audio" {
-		t.SetForwarding(!p.Muted)
-	} else {
-		t.SetForwarding(p.Camera)
 	}
 }
 

@@ -51,7 +51,7 @@ func TestMemberCannotModerate(t *testing.T) {
 	}
 	mode := "moderated"
 	for _, action := range room.Actions() {
-		m := protocol.Moderate{Type: protocol.TypeModerate, Action: action, Target: ow.Self.ID,
+		m := protocol.Moderate{Type: protocol.TypeModerate, Action: string(action), Target: ow.Self.ID,
 			Name: "Renamed", Seconds: 60, MessageID: chat.Message.ID, Settings: &protocol.Settings{Mode: &mode}}
 		if action == room.ActDemote || action == room.ActMute || action == room.ActRemove {
 			m.Target = fw.Self.ID
@@ -88,7 +88,7 @@ func TestRemovedCannotReturn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := fac.Send(ctx, protocol.Moderate{Type: protocol.TypeModerate, Action: room.ActRemove, Target: iw.Self.ID}); err != nil {
+	if err := fac.Send(ctx, protocol.Moderate{Type: protocol.TypeModerate, Action: string(room.ActRemove), Target: iw.Self.ID}); err != nil {
 		t.Fatal(err)
 	}
 	var bye protocol.Bye
@@ -138,7 +138,7 @@ func TestFacilitatorMuteStopsAudioAtTheServer(t *testing.T) {
 	for _, l := range []*bot{listener, fac} {
 		waitFor(t, 15*time.Second, "audio from the talker", func() bool { return l.countBytes(talker.p.ID(), "audio") > 0 })
 	}
-	if err := fac.p.Conn.Send(ctx, protocol.Moderate{Type: protocol.TypeModerate, Action: room.ActMute, Target: talker.p.ID()}); err != nil {
+	if err := fac.p.Conn.Send(ctx, protocol.Moderate{Type: protocol.TypeModerate, Action: string(room.ActMute), Target: talker.p.ID()}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "the SFU to drop the muted audio", func() bool { return srv.SFU.Stats().PacketsMuted.Load() > 0 })

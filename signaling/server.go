@@ -2,9 +2,9 @@
 // connection, speaking the protocol of docs/protocol.md (package
 // signaling/protocol). A session authenticates with its first message,
 // turns messages into room commands and media negotiation, and room events
-// into messages. It tells media what to forward to whom: every participant
-// of a room subscribes to the tracks of every other participant connected
-// to this instance.
+// into messages. Everything live about a room on this instance (peers,
+// tracks, gates, timers, relays) belongs to the room's meeting (package
+// signaling/meeting); a session only queues work for it.
 package signaling
 
 import (
@@ -18,6 +18,7 @@ import (
 
 	"github.com/hearth-meet/hearth/media"
 	"github.com/hearth-meet/hearth/room"
+	"github.com/hearth-meet/hearth/signaling/meeting"
 	"github.com/hearth-meet/hearth/signaling/protocol"
 )
 
@@ -58,25 +59,31 @@ type Params struct {
 	// open the WebSocket from a browser (see websocket.AcceptOptions).
 	OriginPatterns []string
 	// Cluster, when set, connects this instance to the others sharing its
-	// rooms (media relays, presence of dead instances).
+	// rooms (media relays, presence of dead instances); package
+	// signaling/cluster implements it.
 	Cluster Cluster
+}
+
+// Cluster is what the server and its meetings need of the instances
+// sharing their rooms.
+type Cluster interface {
+	meeting.Cluster
+	// SecretOK checks the secret a relay from another instance presents.
+	SecretOK(secret string) bool
 }
 
 // Server serves the signaling WebSocket. Create it with NewServer.
 type Server struct {
 	// static after construction
-	rooms   *room.Service
-	sfu     *media.SFU
-	log     *zap.Logger
-	limits  Limits
-	origin  []string
-	hub     *hub
-	cluster Cluster // nil for a single instance
-	relays  *relays
-	// clusterPoke wakes the cluster loop early (capacity 1).
-	clusterPoke chan struct{}
-	ctx         context.Context // canceled by Shutdown
-	cancel      context.CancelFunc
+	rooms    *room.Service
+	sfu      *media.SFU
+	log      *zap.Logger
+	limits   Limits
+	origin   []string
+	meetings *meeting.Meetings
+	cluster  Cluster            // nil for a single instance
+	ctx      context.Context    // canceled by Shutdown
+	cancel   context.CancelFunc // cancels ctx
 
 	wg sync.WaitGroup // running sessions
 }
@@ -85,28 +92,22 @@ type Server struct {
 func NewServer(p Params) *Server {
 	p.Limits.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{
+	mp := meeting.Params{Rooms: p.Rooms, Log: p.Log}
+	if p.Cluster != nil {
+		mp.Cluster = p.Cluster
+	}
+	return &Server{
 		rooms: p.Rooms, sfu: p.SFU, log: p.Log, limits: p.Limits, origin: p.OriginPatterns,
-		hub: newHub(p.Rooms, p.Log), cluster: p.Cluster, clusterPoke: make(chan struct{}, 1), ctx: ctx, cancel: cancel,
+		meetings: meeting.New(mp), cluster: p.Cluster, ctx: ctx, cancel: cancel,
 	}
-	s.relays = newRelays(s)
-	if s.cluster != nil {
-		go s.runCluster()
-	}
-	return s
 }
 
 // Counts returns how many rooms have participants on this instance, and
 // how many participants are connected to it.
-func (s *Server) Counts() (rooms, participants int) { return s.hub.counts() }
+func (s *Server) Counts() (rooms, participants int) { return s.meetings.Counts() }
 
-// instance is this instance's id, or "" for a single instance.
-func (s *Server) instance() string {
-	if s.cluster == nil {
-		return ""
-	}
-	return s.cluster.Instance()
-}
+// secretOK checks a relay's secret.
+func (s *Server) secretOK(secret string) bool { return s.cluster != nil && s.cluster.SecretOK(secret) }
 
 // ServeHTTP upgrades the request to a WebSocket and runs a session on it
 // until either side ends it.
@@ -130,7 +131,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // close status 1001), and waits for them to end or ctx to expire.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.cancel()
-	s.relays.closeAll()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {

@@ -14,20 +14,24 @@ import (
 
 	"github.com/hearth-meet/hearth/media"
 	"github.com/hearth-meet/hearth/room"
+	"github.com/hearth-meet/hearth/signaling/meeting"
 	"github.com/hearth-meet/hearth/signaling/protocol"
 )
 
 // session is one client connection. Three goroutines: the reader turns
 // frames into inbound messages, the writer drains the bounded send queue,
 // and the run loop (the owner of everything below "owned by the run loop")
-// handles messages, room events and negotiation one at a time. The room
-// and the SFU only ever queue work for a session; they never wait on it.
+// handles messages, room events and negotiation one at a time. The
+// session translates: client messages become room commands and media
+// negotiation, room events (delivered by the room's meeting) become
+// messages. The meeting and the SFU only ever queue work for a session;
+// they never wait on it.
 type session struct {
 	// static after construction
 	srv       *Server
 	conn      *websocket.Conn
 	out       chan outgoing   // the send queue, drained by the writer
-	events    chan room.Event // room events, queued by the room store
+	events    chan room.Event // room events, queued by the room's meeting
 	negotiate chan struct{}   // the subscribe connection needs an offer
 	overflow  chan struct{}   // closed when a queue overflowed
 	overOnce  sync.Once       // closes overflow
@@ -37,19 +41,14 @@ type session struct {
 	// owned by the run loop
 	joined         bool
 	roomID         room.RoomID
-	self           room.Participant
-	seq            uint64 // last room event sent to the client
+	self           room.Participant // as the room's state last said; shown, never enforced here
+	seq            uint64           // last room event sent to the client
+	seat           *meeting.Seat    // the session's place in the room's meeting
 	peer           *media.Peer
-	unsubscribe    func()
 	awaitingAnswer bool // a subscribe offer was sent and not yet answered
 	renegotiate    bool // another offer is needed once it is
 	leftOnPurpose  bool // the client sent leave
 	relay          bool // the connection is a media relay from another instance
-
-	// selfMu guards forwardingSelf, the muted/camera state that gates the
-	// participant's tracks; read by the SFU's track callback.
-	selfMu         sync.Mutex
-	forwardingSelf room.Participant
 }
 
 // outgoing is one item of the send queue: a message, or the instruction
@@ -319,7 +318,7 @@ func (s *session) handler(typ string) func(data []byte, re json.RawMessage) (end
 			var m protocol.Chat
 			if s.decode(data, &m, re) {
 				s.apply(re, func(st *room.State, now int64) ([]room.Event, error) {
-					return st.SendChat(s.actor(), m.To, m.Text, now)
+					return st.SendChat(s.actor(), room.Audience(m.To), m.Text, now)
 				})
 			}
 		})
@@ -355,7 +354,7 @@ func (s *session) handleModerate(data []byte, re json.RawMessage) {
 	if !s.decode(data, &m, re) {
 		return
 	}
-	c := room.ModCommand{Action: m.Action, Name: m.Name, Seconds: m.Seconds, AutoMute: m.AutoMute, MessageID: m.MessageID}
+	c := room.ModCommand{Action: room.Action(m.Action), Name: m.Name, Seconds: m.Seconds, AutoMute: m.AutoMute, MessageID: m.MessageID}
 	if m.Target != "" {
 		id, err := room.ParseParticipantID(m.Target)
 		if err != nil {
@@ -365,7 +364,12 @@ func (s *session) handleModerate(data []byte, re json.RawMessage) {
 		c.Target = id
 	}
 	if u := m.Settings; u != nil {
-		c.Settings = &room.SettingsUpdate{WaitingRoom: u.WaitingRoom, MuteOnEntry: u.MuteOnEntry, Mode: u.Mode,
+		var mode *room.Mode
+		if u.Mode != nil {
+			md := room.Mode(*u.Mode)
+			mode = &md
+		}
+		c.Settings = &room.SettingsUpdate{WaitingRoom: u.WaitingRoom, MuteOnEntry: u.MuteOnEntry, Mode: mode,
 			SelfRename: u.SelfRename, PrivateChat: u.PrivateChat, Guidelines: u.Guidelines,
 			ShareSeconds: u.ShareSeconds, AutoMute: u.AutoMute, MaxParticipants: u.MaxParticipants}
 	}
@@ -409,20 +413,19 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	// Subscribe before joining, so that no event after the snapshot is missed.
-	unsubscribe := s.srv.rooms.Subscribe(roomID, s.deliver)
+	// Take a seat before joining, so that no event after the snapshot is missed.
+	seat := s.srv.meetings.Enter(roomID, s.deliver)
 	j, err := s.srv.rooms.Join(ctx, roomID, room.JoinRequest{
 		Name: m.Name, FacilitatorKey: m.FacilitatorKey, Identity: m.Identity, Muted: m.Muted, Camera: m.Camera,
-		Instance: s.srv.instance()})
+		Instance: s.srv.meetings.Instance()})
 	if err != nil {
-		unsubscribe()
+		seat.Leave(nil, false)
 		code, msg := wireError(err)
 		s.sendError(code, msg, re)
 		return
 	}
-	s.joined, s.roomID, s.self, s.seq, s.unsubscribe = true, roomID, j.Self, j.Snapshot.Seq, unsubscribe
-	s.srv.hub.addMember(roomID, j.Self.ID)
-	s.setForwardingSelf(j.Self)
+	s.joined, s.roomID, s.self, s.seq, s.seat = true, roomID, j.Self, j.Snapshot.Seq, seat
+	seat.Joined(j.Self.ID)
 	s.log = s.srv.log.With(zap.Stringer("room", roomID), zap.Stringer("participant", j.Self.ID))
 	w := snapshot(j.Snapshot, j.Self)
 	w.Type, w.V, w.Identity = protocol.TypeWelcome, protocol.Version, j.Identity
@@ -431,11 +434,10 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 		zap.String("status", string(j.Self.Status)), zap.Uint64("conn", j.Self.Conn))
 	if j.Self.Status == room.StatusAdmitted {
 		s.startMedia()
-		s.srv.hub.setTimer(roomID, j.Snapshot.Timer != nil)
 	}
 }
 
-// deliver is called by the room store for each event; it only queues.
+// deliver is called by the room's meeting for each event; it only queues.
 func (s *session) deliver(ev room.Event) {
 	select {
 	case s.events <- ev:
@@ -458,12 +460,6 @@ func (s *session) onEvent(ev room.Event) bool {
 		return false // already in the snapshot
 	}
 	s.seq = ev.Seq
-	if ev.Kind == room.EventRoom {
-		s.srv.hub.setTimer(s.roomID, ev.Info.Timer != nil)
-	}
-	if ev.Kind == room.EventJoined && ev.Participant.Instance != s.srv.instance() {
-		s.srv.pokeCluster() // media from another instance: relay it now
-	}
 	if ev.Participant.ID == s.self.ID {
 		switch ev.Kind {
 		case room.EventJoined:
@@ -523,7 +519,6 @@ func (s *session) resync() bool {
 	}
 	s.seq = st.Seq
 	s.send(snapshot(st, s.self))
-	s.srv.hub.setTimer(s.roomID, st.Timer != nil)
 	if s.self.Status == room.StatusAdmitted {
 		s.startMedia()
 	}
@@ -549,7 +544,6 @@ func (s *session) adopt(p *room.Participant) (end, changed bool) {
 	}
 	prev := s.self
 	s.self = *p
-	s.setForwardingSelf(*p)
 	return false, prev.Status != p.Status || prev.Role != p.Role
 }
 
@@ -566,24 +560,27 @@ func (s *session) handleSetSelf(data []byte, re json.RawMessage) {
 	s.apply(re, func(st *room.State, _ int64) ([]room.Event, error) { return st.SetSelf(s.actor(), u) })
 }
 
-// cleanup leaves the room and releases the media.
+// cleanup leaves the room and releases the media. A leave the shared
+// state does not take now is left to the meeting to retry.
 func (s *session) cleanup() {
 	if !s.joined {
 		return
 	}
-	s.unsubscribe()
 	if s.peer != nil {
-		s.srv.hub.detach(s.roomID, s.peer)
 		s.peer.Close()
 	}
 	if s.relay {
+		s.seat.Leave(nil, false)
 		return
 	}
-	s.srv.hub.removeMember(s.roomID, s.self.ID)
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
+	var lost *room.Actor
 	if err := s.srv.rooms.Leave(ctx, s.roomID, s.actor(), s.leftOnPurpose); err != nil && !errors.Is(err, room.ErrNotFound) {
-		s.log.Warn("leave room", zap.Error(err))
+		s.log.Warn("leave room; retrying", zap.Error(err))
+		a := s.actor()
+		lost = &a
 	}
+	s.seat.Leave(lost, s.leftOnPurpose)
 	s.log.Info("participant left")
 }

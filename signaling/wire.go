@@ -44,7 +44,7 @@ func wireError(err error) (code, msg string) {
 
 func wireParticipant(p room.Participant) protocol.Participant {
 	return protocol.Participant{ID: p.ID.String(), Name: p.Name, Role: string(p.Role), Status: string(p.Status),
-		Muted: p.Muted, MutedBy: p.MutedBy, Camera: p.Camera}
+		Muted: p.Muted, MutedBy: string(p.MutedBy), Camera: p.Camera}
 }
 
 func idString(id room.ParticipantID) string {
@@ -57,7 +57,7 @@ func idString(id room.ParticipantID) string {
 func wireRoom(id room.RoomID, i room.Info) protocol.RoomInfo {
 	r := protocol.RoomInfo{
 		ID: id.String(), Name: i.Name, Locked: i.Locked, AutoLocked: i.AutoLocked,
-		WaitingRoom: i.Settings.WaitingRoom, MuteOnEntry: i.Settings.MuteOnEntry, Mode: i.Settings.Mode,
+		WaitingRoom: i.Settings.WaitingRoom, MuteOnEntry: i.Settings.MuteOnEntry, Mode: string(i.Settings.Mode),
 		SelfRename: i.Settings.SelfRename, PrivateChat: i.Settings.PrivateChat, ChatOpen: i.ChatOpen,
 		Suspended: i.Suspended, Guidelines: i.Settings.Guidelines, ShareSeconds: i.Settings.ShareSeconds,
 		AutoMute: i.Settings.AutoMute, MaxParticipants: i.Settings.MaxParticipants, Speaker: idString(i.Speaker),
@@ -77,7 +77,7 @@ func wireHands(ids []room.ParticipantID) []string {
 }
 
 func wireChat(m room.ChatMessage) protocol.ChatMessage {
-	return protocol.ChatMessage{ID: m.ID, From: m.From.String(), FromName: m.FromName, To: m.To, Text: m.Text, At: m.At}
+	return protocol.ChatMessage{ID: m.ID, From: m.From.String(), FromName: m.FromName, To: string(m.To), Text: m.Text, At: m.At}
 }
 
 func wireEvent(ev room.Event) protocol.Event {

@@ -26,6 +26,8 @@ import (
 	"github.com/hearth-meet/hearth/media"
 	"github.com/hearth-meet/hearth/room"
 	"github.com/hearth-meet/hearth/signaling"
+	"github.com/hearth-meet/hearth/signaling/admin"
+	"github.com/hearth-meet/hearth/signaling/cluster"
 	"github.com/hearth-meet/hearth/web"
 )
 
@@ -78,7 +80,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer st.close()
 	rooms := room.NewService(st.store, nil)
-	sig := signaling.NewServer(signaling.Params{Rooms: rooms, SFU: sfu, Log: log.Named("signaling"), Cluster: st.cluster})
+	sp := signaling.Params{Rooms: rooms, SFU: sfu, Log: log.Named("signaling")}
+	if st.registry != nil {
+		cl := cluster.New(cluster.Params{Registry: st.registry, Rooms: rooms, SFU: sfu, Log: log.Named("cluster")})
+		defer cl.Close()
+		sp.Cluster = cl
+	}
+	sig := signaling.NewServer(sp)
 
 	base := cfg.baseURL(ln.Addr())
 
@@ -94,7 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(newCollector(sfu, sig), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &http.Server{
-		Handler: routes(sig, web.Handler(), signaling.AdminHandler(signaling.AdminParams{
+		Handler: routes(sig, web.Handler(), admin.Handler(admin.Params{
 			Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base}), st.ready,
 			promhttp.HandlerFor(reg, promhttp.HandlerOpts{})),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -11,16 +11,15 @@ import (
 	"github.com/hearth-meet/hearth/room"
 	"github.com/hearth-meet/hearth/room/memory"
 	"github.com/hearth-meet/hearth/room/redisstore"
-	"github.com/hearth-meet/hearth/signaling"
 )
 
 // state is where rooms live: in memory, or in Redis shared with other
-// instances (with this instance registered in the cluster).
+// instances (with this instance registered in the cluster's registry).
 type state struct {
-	store   room.Store
-	cluster signaling.Cluster // nil in memory
-	ready   func(context.Context) error
-	close   func()
+	store    room.Store
+	registry *redisstore.Registry // nil in memory
+	ready    func(context.Context) error
+	close    func()
 }
 
 func newState(ctx context.Context, cfg config, listen net.Addr, log *zap.Logger) (*state, error) {
@@ -49,9 +48,9 @@ func newState(ctx context.Context, cfg config, listen net.Addr, log *zap.Logger)
 	}
 	log.Info("sharing rooms through redis", zap.String("instance", reg.Instance()))
 	return &state{
-		store:   store,
-		cluster: reg,
-		ready:   func(ctx context.Context) error { return client.Ping(ctx).Err() },
+		store:    store,
+		registry: reg,
+		ready:    func(ctx context.Context) error { return client.Ping(ctx).Err() },
 		close: func() {
 			reg.Close()
 			store.Close()

@@ -41,7 +41,7 @@ type RegistryParams struct {
 
 // Registry registers this instance in Redis with a heartbeat, tells which
 // other instances are alive and where to reach them, and holds the
-// cluster's shared secret. It implements signaling.Cluster.
+// cluster's shared secret. It implements signaling/cluster.Registry.
 type Registry struct {
 	// static after construction
 	client   redis.UniversalClient
@@ -96,10 +96,21 @@ func NewRegistry(ctx context.Context, p RegistryParams) (*Registry, error) {
 	return r, nil
 }
 
-func (r *Registry) key(instance string) string { return r.prefix + "instance:" + instance }
+// Keys: the heartbeat of each instance (its URL, expiring), the set of
+// registered instances, and per instance the set of rooms it holds
+// meetings of.
+func (r *Registry) key(instance string) string   { return r.prefix + "instance:" + instance }
+func (r *Registry) rooms(instance string) string { return r.prefix + "instance:" + instance + ":rooms" }
+func (r *Registry) members() string              { return r.prefix + "instances" }
 
+// beat renews the heartbeat, and the registration (Redis may have lost it).
 func (r *Registry) beat(ctx context.Context) error {
-	if err := r.client.Set(ctx, r.key(r.instance), r.url, r.ttl).Err(); err != nil {
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, r.key(r.instance), r.url, r.ttl)
+		p.SAdd(ctx, r.members(), r.instance)
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("redisstore: heartbeat: %w", err)
 	}
 	return nil
@@ -128,13 +139,13 @@ func (r *Registry) heartbeat() {
 	}
 }
 
-// Instance implements signaling.Cluster.
+// Instance implements cluster.Registry.
 func (r *Registry) Instance() string { return r.instance }
 
-// Secret implements signaling.Cluster.
+// Secret implements cluster.Registry.
 func (r *Registry) Secret() string { return r.secret }
 
-// URL implements signaling.Cluster.
+// URL implements cluster.Registry.
 func (r *Registry) URL(ctx context.Context, instance string) (string, error) {
 	u, err := r.client.Get(ctx, r.key(instance)).Result()
 	if errors.Is(err, redis.Nil) {
@@ -143,11 +154,31 @@ func (r *Registry) URL(ctx context.Context, instance string) (string, error) {
 	return u, err
 }
 
-// Alive implements signaling.Cluster.
-func (r *Registry) Alive(ctx context.Context, instances []string) (map[string]bool, bool) {
-	alive := make(map[string]bool, len(instances))
-	if len(instances) == 0 {
-		return alive, r.client.Ping(ctx).Err() == nil
+// Host implements cluster.Registry: it records the rooms this instance
+// holds meetings of (on), or no longer holds.
+func (r *Registry) Host(ctx context.Context, ids []room.RoomID, on bool) error {
+	members := make([]any, len(ids))
+	for i, id := range ids {
+		members[i] = id.String()
+	}
+	var err error
+	if on {
+		err = r.client.SAdd(ctx, r.rooms(r.instance), members...).Err()
+	} else {
+		err = r.client.SRem(ctx, r.rooms(r.instance), members...).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("redisstore: record rooms: %w", err)
+	}
+	return nil
+}
+
+// Dead implements cluster.Registry: the registered instances whose
+// heartbeat has expired. It reads one key per instance, never the rooms.
+func (r *Registry) Dead(ctx context.Context) ([]string, error) {
+	instances, err := r.client.SMembers(ctx, r.members()).Result()
+	if err != nil || len(instances) == 0 {
+		return nil, err
 	}
 	keys := make([]string, len(instances))
 	for i, inst := range instances {
@@ -155,12 +186,41 @@ func (r *Registry) Alive(ctx context.Context, instances []string) (map[string]bo
 	}
 	vals, err := r.client.MGet(ctx, keys...).Result()
 	if err != nil {
-		return nil, false
+		return nil, err
 	}
+	var dead []string
 	for i, v := range vals {
-		alive[instances[i]] = v != nil
+		if v == nil {
+			dead = append(dead, instances[i])
+		}
 	}
-	return alive, true
+	return dead, nil
+}
+
+// Hosted implements cluster.Registry: the rooms an instance recorded.
+func (r *Registry) Hosted(ctx context.Context, instance string) ([]room.RoomID, error) {
+	ids, err := r.client.SMembers(ctx, r.rooms(instance)).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]room.RoomID, 0, len(ids))
+	for _, s := range ids {
+		if id, err := room.ParseRoomID(s); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// Forget implements cluster.Registry: a dead instance whose rooms were
+// cleaned leaves the registry.
+func (r *Registry) Forget(ctx context.Context, instance string) error {
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.SRem(ctx, r.members(), instance)
+		p.Del(ctx, r.rooms(instance))
+		return nil
+	})
+	return err
 }
 
 // Close stops the heartbeat and unregisters the instance, so that the

@@ -20,6 +20,7 @@ import (
 	"github.com/hearth-meet/hearth/room"
 	"github.com/hearth-meet/hearth/room/memory"
 	"github.com/hearth-meet/hearth/signaling"
+	"github.com/hearth-meet/hearth/signaling/admin"
 )
 
 // AdminToken is the admin API token of test servers.
@@ -80,7 +81,7 @@ func Start(t testing.TB) *Server {
 	mux.Handle("GET /ws", sig)
 	hs := httptest.NewUnstartedServer(mux)
 	hs.Start()
-	mux.Handle("/api/", signaling.AdminHandler(signaling.AdminParams{
+	mux.Handle("/api/", admin.Handler(admin.Params{
 		Rooms: rooms, Log: log, Token: AdminToken, BaseURL: hs.URL}))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -1,4 +1,7 @@
-package signaling
+// Package admin is the operators' HTTP API (docs/operations.md): JSON over
+// HTTP, authenticated with a bearer admin token. It works on rooms through
+// room.Service, never on a running meeting's media.
+package admin
 
 import (
 	"crypto/subtle"
@@ -11,8 +14,8 @@ import (
 	"github.com/hearth-meet/hearth/room"
 )
 
-// AdminParams configures the operators' HTTP API.
-type AdminParams struct {
+// Params configures the operators' HTTP API.
+type Params struct {
 	Rooms *room.Service
 	Log   *zap.Logger
 	// Token must be presented as "Authorization: Bearer <token>". An empty
@@ -29,9 +32,9 @@ type CreatedRoom struct {
 	FacilitatorLink string `json:"facilitatorLink"`
 }
 
-// AdminHandler serves the operators' API: POST /api/rooms {"name": "..."}
+// Handler serves the operators' API: POST /api/rooms {"name": "..."}
 // creates a room and returns its links (docs/operations.md).
-func AdminHandler(p AdminParams) http.Handler {
+func Handler(p Params) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/rooms", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {

@@ -1,0 +1,243 @@
+package room
+
+import (
+	"crypto/subtle"
+	"slices"
+)
+
+// JoinRequest is what a person brings when they join.
+type JoinRequest struct {
+	// Name is the display name; ignored when Identity is accepted.
+	Name string
+	// FacilitatorKey, when it matches the room's, makes the joiner a facilitator.
+	FacilitatorKey string
+	// Identity is the token from an earlier join; with it the participant
+	// comes back as themselves.
+	Identity string
+	// Muted and Camera, when set, give the joiner's microphone and camera
+	// state. A returning participant can only turn them off here (a
+	// microphone or camera that is missing now).
+	Muted  *bool
+	Camera *bool
+	// Instance is the server instance the joiner is connected to.
+	Instance string
+}
+
+// Joined is the result of a successful join.
+type Joined struct {
+	Self Participant
+	// Identity is the participant's identity token.
+	Identity string
+	// Snapshot is the room right after the join.
+	Snapshot *State
+}
+
+// Join brings a participant into the meeting, or into its waiting room.
+// A new participant gets newID and the identity token newIdentity (both
+// chosen by the caller, so that Join stays deterministic); a returning one
+// (req.Identity) keeps theirs.
+func (s *State) Join(req JoinRequest, newID ParticipantID, newIdentity string) (Joined, []Event, error) {
+	var p *Participant
+	identity := newIdentity
+	if req.Identity != "" {
+		id, ok := s.Identities[hashSecret(req.Identity)]
+		if ok {
+			p = s.Participants[id]
+		}
+		if p == nil {
+			return Joined{}, nil, ErrUnknownIdentity
+		}
+		if p.Removed {
+			return Joined{}, nil, ErrRemoved
+		}
+		if p.Denied {
+			return Joined{}, nil, ErrDenied
+		}
+		identity = req.Identity
+	}
+	isFacilitator := false
+	if req.FacilitatorKey != "" {
+		if !s.facilitatorKeyOK(req.FacilitatorKey) {
+			return Joined{}, nil, ErrForbidden
+		}
+		isFacilitator = true
+	}
+	if p == nil {
+		name, err := CleanName(req.Name)
+		if err != nil {
+			return Joined{}, nil, err
+		}
+		if !isFacilitator && (s.Locked || s.AutoLocked) {
+			return Joined{}, nil, ErrLocked
+		}
+		if !isFacilitator && len(s.Present()) >= s.maxParticipants() {
+			return Joined{}, nil, ErrFull
+		}
+		p = &Participant{ID: newID, Name: name, Role: RoleMember, Status: StatusAdmitted, Camera: true}
+		if s.Settings.WaitingRoom && !isFacilitator {
+			p.Status = StatusWaiting
+		}
+		if s.Settings.MuteOnEntry && !isFacilitator {
+			p.Muted, p.MutedBy = true, MutedBySelf
+		}
+		if s.Suspended && !isFacilitator {
+			p.Muted, p.MutedBy, p.Camera, p.CameraBlocked = true, MutedByFacilitator, false, true
+		}
+		s.Participants[newID] = p
+		s.Identities[hashSecret(newIdentity)] = newID
+	}
+	if isFacilitator {
+		p.Role, p.Status = RoleFacilitator, StatusAdmitted
+	}
+	if req.Muted != nil && *req.Muted && !p.Muted {
+		p.Muted, p.MutedBy = true, MutedBySelf
+	}
+	if req.Camera != nil && !*req.Camera {
+		p.Camera = false
+	}
+	p.Present = true
+	p.Conn++
+	p.Instance = req.Instance
+	evs := []Event{s.participantEvent(EventJoined, p)}
+	if p.Role.Moderates() && s.AutoLocked {
+		s.AutoLocked = false
+		evs = append(evs, s.roomEvent())
+	}
+	return Joined{Self: *p, Identity: identity, Snapshot: s.Clone()}, evs, nil
+}
+
+// Leave marks the participant as gone, unless the connection is older
+// than their current one (they already came back on a new one). A
+// participant who leaves on purpose (explicit) gives up their hand and
+// turn; one whose connection dropped keeps them, to come back to. When the
+// last facilitator goes, the room locks itself until one returns.
+func (s *State) Leave(a Actor, explicit bool) ([]Event, error) {
+	p, err := s.actor(a)
+	if err != nil {
+		return nil, nil
+	}
+	p.Present = false
+	evs := []Event{s.participantEvent(EventLeft, p)}
+	if explicit {
+		evs = append(evs, s.dropFloor(p.ID)...)
+	}
+	if p.Role.Moderates() {
+		evs = append(evs, s.checkAutoLock()...)
+	}
+	return evs, nil
+}
+
+// IdleMeetingTimeout is how long a meeting may stay empty and still be the
+// same meeting (people reconnecting after a restart or a lost connection
+// find their hand, mute and chat). After that it is over: see NoteEmpty.
+const IdleMeetingTimeout = 10 * 60 * 1000 // milliseconds
+
+// NoteEmpty records, at time now (Unix milliseconds), whether the meeting
+// is empty. Service calls it after every leave.
+func (s *State) NoteEmpty(now int64) {
+	for _, p := range s.Participants {
+		if p.Present {
+			s.EmptySince = 0
+			return
+		}
+	}
+	if s.EmptySince == 0 {
+		s.EmptySince = now
+	}
+}
+
+// CloseIdle ends a meeting nobody has been in for IdleMeetingTimeout, at
+// time now: its chat, hands, floor, bans and participants are deleted, so
+// that the next meeting in the room (a recurring group's next week) starts
+// clean. Nobody is present to be told, so there is no event. Service calls
+// it before every join.
+func (s *State) CloseIdle(now int64) {
+	if s.EmptySince != 0 && now-s.EmptySince >= IdleMeetingTimeout {
+		s.clearMeeting()
+	}
+}
+
+// clearMeeting deletes the running meeting's state; the room and its
+// settings remain.
+func (s *State) clearMeeting() {
+	s.Participants = map[ParticipantID]*Participant{}
+	s.Identities = map[string]ParticipantID{}
+	s.Hands, s.Chat = nil, nil
+	s.Locked, s.AutoLocked, s.ChatOpen, s.Suspended = false, false, true, false
+	s.Speaker, s.Timer = ParticipantID{}, nil
+	s.EmptySince = 0
+}
+
+// Expire marks participants as gone whose connections were lost without a
+// leave (e.g. their server died): the same as Leave, for each of them.
+func (s *State) Expire(ids []ParticipantID) []Event {
+	var evs []Event
+	for _, id := range ids {
+		if p, ok := s.Participants[id]; ok && p.Present {
+			e, _ := s.Leave(Actor{ID: id, Conn: p.Conn}, false)
+			evs = append(evs, e...)
+		}
+	}
+	return evs // Leave closed the meeting if it emptied
+}
+
+// Instances returns the instances holding the connections of present
+// participants.
+func (s *State) Instances() map[string]bool {
+	out := map[string]bool{}
+	for _, p := range s.Participants {
+		if p.Present && p.Instance != "" {
+			out[p.Instance] = true
+		}
+	}
+	return out
+}
+
+// ExpireInstance marks as gone every participant whose connection was held
+// by instance, except those in keep (connections the instance still holds;
+// nil when the instance is dead).
+func (s *State) ExpireInstance(instance string, keep map[ParticipantID]bool) []Event {
+	var ids []ParticipantID
+	for _, p := range s.sortedParticipants() {
+		if p.Present && p.Instance == instance && !keep[p.ID] {
+			ids = append(ids, p.ID)
+		}
+	}
+	return s.Expire(ids)
+}
+
+// checkAutoLock locks the room when no facilitator is present.
+func (s *State) checkAutoLock() []Event {
+	if s.AutoLocked {
+		return nil
+	}
+	for _, q := range s.Participants {
+		if q.Present && q.Role.Moderates() {
+			return nil
+		}
+	}
+	s.AutoLocked = true
+	return []Event{s.roomEvent()}
+}
+
+// dropFloor lowers the participant's hand and ends their turn.
+func (s *State) dropFloor(id ParticipantID) []Event {
+	var evs []Event
+	if i := slices.Index(s.Hands, id); i >= 0 {
+		s.Hands = slices.Delete(s.Hands, i, i+1)
+		evs = append(evs, s.handsEvent())
+	}
+	if s.Speaker == id {
+		s.Speaker, s.Timer = ParticipantID{}, nil
+		evs = append(evs, s.roomEvent())
+	}
+	return evs
+}
+
+func (s *State) facilitatorKeyOK(key string) bool {
+	if s.FacilitatorKeyHash == "" {
+		return false
+	}
+	got := hashSecret(key)
+	return subtle.ConstantTimeCompare([]byte(got), []byte(s.FacilitatorKeyHash)) == 1
+}

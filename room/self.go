@@ -1,0 +1,104 @@
+package room
+
+import "slices"
+
+// SelfUpdate is a change a participant makes to their own state. Nil
+// fields are left as they are.
+type SelfUpdate struct {
+	Muted  *bool
+	Camera *bool
+}
+
+// SetSelf changes the participant's own microphone and camera state. A
+// member may unmute only when the room's rules let them: in open mode
+// unless a facilitator muted them, in moderated mode only while called on
+// or when a facilitator asked them to.
+func (s *State) SetSelf(a Actor, u SelfUpdate) ([]Event, error) {
+	p, err := s.actor(a)
+	if err != nil {
+		return nil, err
+	}
+	next := *p
+	if u.Muted != nil && *u.Muted != p.Muted {
+		if *u.Muted {
+			next.Muted, next.MutedBy = true, MutedBySelf
+		} else {
+			if !s.mayUnmute(p) {
+				if p.MutedBy == MutedByFacilitator {
+					return nil, notAllowed("the facilitator muted you; you can unmute when they call on you or ask you to")
+				}
+				return nil, notAllowed("in this meeting you can unmute when the facilitator calls on you")
+			}
+			next.Muted, next.MutedBy, next.AskedToUnmute = false, "", false
+		}
+	}
+	if u.Camera != nil && *u.Camera != p.Camera {
+		if *u.Camera && p.CameraBlocked && !p.Role.Moderates() {
+			return nil, notAllowed("cameras are off while the facilitator has suspended activity")
+		}
+		next.Camera = *u.Camera
+	}
+	if next == *p {
+		return nil, nil
+	}
+	*p = next
+	return []Event{s.participantEvent(EventUpdated, p)}, nil
+}
+
+func (s *State) mayUnmute(p *Participant) bool {
+	if p.Role.Moderates() || p.AskedToUnmute || s.Speaker == p.ID {
+		return true
+	}
+	return s.Settings.Mode == ModeOpen && p.MutedBy != MutedByFacilitator
+}
+
+// RaiseHand puts the participant's hand up, at the end of the queue.
+func (s *State) RaiseHand(a Actor) ([]Event, error) {
+	p, err := s.admittedActor(a)
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(s.Hands, p.ID) {
+		return nil, nil
+	}
+	s.Hands = append(s.Hands, p.ID)
+	return []Event{s.handsEvent()}, nil
+}
+
+// LowerHand takes the participant's hand down.
+func (s *State) LowerHand(a Actor) ([]Event, error) {
+	p, err := s.admittedActor(a)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.Index(s.Hands, p.ID)
+	if i < 0 {
+		return nil, nil
+	}
+	s.Hands = slices.Delete(s.Hands, i, i+1)
+	return []Event{s.handsEvent()}, nil
+}
+
+// Rename changes the participant's own name, if the room allows it.
+func (s *State) Rename(a Actor, name string) ([]Event, error) {
+	p, err := s.actor(a)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Role.Moderates() && !s.Settings.SelfRename {
+		return nil, notAllowed("the facilitator has turned off renaming")
+	}
+	return s.rename(p, name)
+}
+
+func (s *State) rename(p *Participant, name string) ([]Event, error) {
+	name, err := CleanName(name)
+	if err != nil {
+		return nil, err
+	}
+	if name == p.Name {
+		return nil, nil
+	}
+	p.Name = name
+	return []Event{s.participantEvent(EventUpdated, p)}, nil
+}

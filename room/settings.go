@@ -1,0 +1,127 @@
+package room
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Settings are a room's rules, set by its facilitators.
+type Settings struct {
+	// WaitingRoom: newcomers wait until a facilitator admits them.
+	WaitingRoom bool `json:"waitingRoom"`
+	// MuteOnEntry: members join muted.
+	MuteOnEntry bool `json:"muteOnEntry"`
+	// Mode is ModeOpen or ModeModerated.
+	Mode Mode `json:"mode"`
+	// SelfRename: members may rename themselves.
+	SelfRename bool `json:"selfRename"`
+	// PrivateChat: members may message each other privately.
+	PrivateChat bool `json:"privateChat"`
+	// Guidelines are shown to people in the waiting room.
+	Guidelines string `json:"guidelines"`
+	// ShareSeconds is the share timer's default length; AutoMute its
+	// default for muting the speaker when time is up.
+	ShareSeconds int  `json:"shareSeconds"`
+	AutoMute     bool `json:"autoMute"`
+	// MaxParticipants bounds the people in the meeting (waiting room
+	// included); facilitators always get in. 0 means DefaultMaxParticipants.
+	MaxParticipants int `json:"maxParticipants,omitempty"`
+}
+
+// DefaultMaxParticipants is a room's limit unless its settings say otherwise.
+const DefaultMaxParticipants = 100
+
+// Mode is a room's speaking mode.
+type Mode string
+
+// Speaking modes.
+const (
+	// ModeOpen: members unmute themselves.
+	ModeOpen Mode = "open"
+	// ModeModerated: a member may unmute only while called on.
+	ModeModerated Mode = "moderated"
+)
+
+// Valid reports whether m is a known speaking mode.
+func (m Mode) Valid() bool { return m == ModeOpen || m == ModeModerated }
+
+// DefaultGuidelines greet people in the waiting room of a new room.
+const DefaultGuidelines = "Welcome. What is said here stays here. Share from your own experience, " +
+	"one person at a time, and listen without interrupting or giving advice. " +
+	"You may use a first name or a nickname, and keep your camera off if you prefer."
+
+// DefaultSettings are a new room's settings: a safe default for recovery
+// groups (waiting room on, everyone joins muted, open speaking).
+func DefaultSettings() Settings {
+	return Settings{WaitingRoom: true, MuteOnEntry: true, Mode: ModeOpen, SelfRename: true,
+		Guidelines: DefaultGuidelines, ShareSeconds: 180}
+}
+
+// DemoSettings are the settings of the demo room the server creates when
+// no rooms are configured: no waiting room and nobody muted on entry, so
+// that trying Hearth needs no facilitator.
+func DemoSettings() Settings {
+	s := DefaultSettings()
+	s.WaitingRoom, s.MuteOnEntry = false, false
+	return s
+}
+
+// SettingsUpdate changes some of a room's settings; nil fields stay.
+type SettingsUpdate struct {
+	WaitingRoom  *bool   `json:"waitingRoom,omitempty"`
+	MuteOnEntry  *bool   `json:"muteOnEntry,omitempty"`
+	Mode         *Mode   `json:"mode,omitempty"`
+	SelfRename   *bool   `json:"selfRename,omitempty"`
+	PrivateChat  *bool   `json:"privateChat,omitempty"`
+	Guidelines   *string `json:"guidelines,omitempty"`
+	ShareSeconds *int    `json:"shareSeconds,omitempty"`
+	AutoMute     *bool   `json:"autoMute,omitempty"`
+	// MaxParticipants: 2 to 1000.
+	MaxParticipants *int `json:"maxParticipants,omitempty"`
+}
+
+// onSettings applies c.Settings, all of it or, when a value is out of
+// range, none.
+func (s *State) onSettings(_, _ *Participant, c ModCommand, _ int64) ([]Event, error) {
+	u := c.Settings
+	if u == nil {
+		return nil, badCommand("settings missing")
+	}
+	next := s.Settings
+	set := func(dst *bool, v *bool) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&next.WaitingRoom, u.WaitingRoom)
+	set(&next.MuteOnEntry, u.MuteOnEntry)
+	set(&next.SelfRename, u.SelfRename)
+	set(&next.PrivateChat, u.PrivateChat)
+	set(&next.AutoMute, u.AutoMute)
+	if u.Mode != nil {
+		if !u.Mode.Valid() {
+			return nil, badCommand(`mode must be "open" or "moderated"`)
+		}
+		next.Mode = *u.Mode
+	}
+	if u.Guidelines != nil {
+		g := strings.TrimSpace(*u.Guidelines)
+		if !utf8.ValidString(g) || utf8.RuneCountInString(g) > 2000 {
+			return nil, badCommand("guidelines are at most 2000 characters")
+		}
+		next.Guidelines = g
+	}
+	if u.MaxParticipants != nil {
+		if *u.MaxParticipants < 2 || *u.MaxParticipants > 1000 {
+			return nil, badCommand("a meeting holds 2 to 1000 people")
+		}
+		next.MaxParticipants = *u.MaxParticipants
+	}
+	if u.ShareSeconds != nil {
+		if *u.ShareSeconds < 10 || *u.ShareSeconds > 3600 {
+			return nil, badCommand("a share lasts 10 to 3600 seconds")
+		}
+		next.ShareSeconds = *u.ShareSeconds
+	}
+	return s.setRoom(func() { s.Settings = next }), nil
+}
