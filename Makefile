@@ -1,9 +1,15 @@
 # Hearth: `make test` installs what the tests need (when run as root on
-# Debian) and runs vet plus every test: unit, integration, multi-instance
-# and browser.
+# Debian) and runs vet and staticcheck plus every test: unit, integration,
+# multi-instance and browser.
 
 GO ?= go
 CHROMIUM ?= /usr/bin/chromium
+# staticcheck (honnef.co/go/tools): `make vet` installs this version with
+# go install (into GOBIN, or the first GOPATH's bin) when it is missing or
+# another version.
+STATICCHECK_VERSION ?= v0.8.2
+GOBIN_DIR = $(or $(shell $(GO) env GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin)
+STATICCHECK = $(GOBIN_DIR)/staticcheck
 
 .PHONY: test deps vet run bench
 
@@ -27,6 +33,10 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	@$(STATICCHECK) -version 2>/dev/null | grep -qF '($(STATICCHECK_VERSION:v%=%))' || { \
+		echo "installing staticcheck $(STATICCHECK_VERSION)"; \
+		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); }
+	$(STATICCHECK) ./...
 
 run:
 	$(GO) run ./cmd/hearth

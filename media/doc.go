@@ -13,4 +13,7 @@
 // the tracks of others. The forwarding path is one goroutine per published
 // track reading packets and writing them to a copy-on-write slice of
 // subscribers, without allocating and without a lock shared across tracks.
+// Beside it, one goroutine per published track reads the publisher's RTCP
+// (its sender reports), and one per subscription reads the subscriber's
+// (keyframe requests, NACKs).
 package media

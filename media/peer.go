@@ -123,7 +123,10 @@ func (p *Peer) ID() string { return p.id }
 // Kind is the peer's kind.
 func (p *Peer) Kind() Kind { return p.params.Kind }
 
-func (p *Peer) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+// onTrack starts reading a new track's RTP and its receiver's RTCP, each
+// in a goroutine of its own, whether the track is forwarded or not.
+func (p *Peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+	go p.readRTCP(receiver)
 	t := newTrack(p, remote)
 	max := p.params.MaxTracks
 	if max == 0 {

@@ -40,6 +40,7 @@ type Stats struct {
 	PacketsMuted     atomic.Uint64 // read but not forwarded: the track was off
 	KeyframeRequests atomic.Uint64 // PLI/FIR sent to publishers
 	NACKs            atomic.Uint64 // NACK packets received from subscribers
+	SenderReports    atomic.Uint64 // RTCP sender reports read from publishers
 	Tracks           atomic.Int64  // published tracks now
 }
 

@@ -82,23 +82,57 @@ func newLoad(cfg config, rooms []roomRef, log io.Writer) *load {
 // report. The error tells what went wrong; the report, when not nil, is
 // worth printing all the same.
 func (l *load) run(ctx context.Context) (*Report, error) {
-	cfg := l.cfg
 	start := time.Now()
-	end := start.Add(cfg.Duration)
+	end := start.Add(l.cfg.Duration)
 	var sampler *procSampler
-	if cfg.ServerPID > 0 {
+	if l.cfg.ServerPID > 0 {
 		var err error
-		if sampler, err = startSampler(cfg.ServerPID); err != nil {
+		if sampler, err = startSampler(l.cfg.ServerPID); err != nil {
 			return nil, fmt.Errorf("--server-pid: %w", err)
 		}
 	}
-	fmt.Fprintf(l.log, "hearth-load: %d bots in %d room(s), joining over %v\n", len(l.bots), len(l.rooms), cfg.RampUp)
+	fmt.Fprintf(l.log, "hearth-load: %d bots in %d room(s), joining over %v\n", len(l.bots), len(l.rooms), l.cfg.RampUp)
 
 	sendCtx, stopSending := context.WithCancel(context.Background())
 	defer stopSending()
-	var senders, joins sync.WaitGroup
+	var senders sync.WaitGroup
+	l.joinAll(ctx, sendCtx, &senders, start, end)
+	errs, lastJoin, joined := l.joinErrors()
+	fmt.Fprintf(l.log, "hearth-load: %d of %d bots joined in %v\n", joined, len(l.bots), lastJoin.Sub(start).Round(time.Millisecond))
+
+	var w window
+	if err := l.measureAfterJoins(ctx, start, end, lastJoin, joined, sampler, &w); err != nil {
+		errs = append(errs, err)
+	}
+	l.phase.Store(phaseDone)
+	errs = append(errs, l.lostConnections()...)
+
+	stopSending()
+	senders.Wait()
+	if err := l.closeAll(); err != nil {
+		errs = append(errs, err)
+	}
+	if sampler != nil {
+		sampler.stop()
+		if sampler.err != nil && w.serverErr == nil {
+			errs = append(errs, fmt.Errorf("server process %d: %w", l.cfg.ServerPID, sampler.err))
+		}
+	}
+	rep := l.report(w, sampler)
+	errs = l.addProblems(rep, errs)
+	if ctx.Err() != nil {
+		errs = append(errs, fmt.Errorf("run cut short: %w", context.Cause(ctx)))
+	}
+	return rep, errors.Join(errs...)
+}
+
+// joinAll joins each bot at its time in the ramp-up from start, and starts
+// the senders of those that joined (in senders, until sendCtx ends). It
+// returns once every join has ended.
+func (l *load) joinAll(ctx, sendCtx context.Context, senders *sync.WaitGroup, start, end time.Time) {
+	var joins sync.WaitGroup
 	for i, b := range l.bots {
-		at := start.Add(time.Duration(int64(cfg.RampUp) * int64(i) / int64(len(l.bots))))
+		at := start.Add(time.Duration(int64(l.cfg.RampUp) * int64(i) / int64(len(l.bots))))
 		joins.Go(func() {
 			if !sleepUntil(ctx, at) {
 				b.err = fmt.Errorf("not started: %w", context.Cause(ctx))
@@ -117,10 +151,11 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 		})
 	}
 	joins.Wait()
+}
 
-	var errs []error
-	var lastJoin time.Time
-	joined := 0
+// joinErrors returns an error per bot that failed to join, how many
+// joined, and when the last of them was ready.
+func (l *load) joinErrors() (errs []error, lastJoin time.Time, joined int) {
 	for _, b := range l.bots {
 		if b.err != nil {
 			errs = append(errs, fmt.Errorf("%s (room %d) failed to join: %w", b.name, b.room+1, b.err))
@@ -131,22 +166,27 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 			lastJoin = b.readyAt
 		}
 	}
-	fmt.Fprintf(l.log, "hearth-load: %d of %d bots joined in %v\n", joined, len(l.bots), lastJoin.Sub(start).Round(time.Millisecond))
+	return errs, lastJoin, joined
+}
 
-	var w window
-	windowStart := lastJoin.Add(cfg.Warmup)
+// measureAfterJoins measures over the window from --warmup after the last
+// join to end, if a bot joined and the window is long enough.
+func (l *load) measureAfterJoins(ctx context.Context, start, end, lastJoin time.Time, joined int, sampler *procSampler, w *window) error {
+	windowStart := lastJoin.Add(l.cfg.Warmup)
 	switch {
 	case joined == 0:
-		errs = append(errs, errors.New("no bot joined; nothing was measured"))
+		return errors.New("no bot joined; nothing was measured")
 	case end.Sub(windowStart) < minWindow:
-		errs = append(errs, fmt.Errorf("the joins took %v: no measuring window of %v is left after the %v warmup; raise --duration",
-			lastJoin.Sub(start).Round(time.Millisecond), minWindow, cfg.Warmup))
-	default:
-		if err := l.measure(ctx, windowStart, end, sampler, &w); err != nil {
-			errs = append(errs, err)
-		}
+		return fmt.Errorf("the joins took %v: no measuring window of %v is left after the %v warmup; raise --duration",
+			lastJoin.Sub(start).Round(time.Millisecond), minWindow, l.cfg.Warmup)
 	}
-	l.phase.Store(phaseDone)
+	return l.measure(ctx, windowStart, end, sampler, w)
+}
+
+// lostConnections returns an error per bot whose connection to the
+// server ended during the run.
+func (l *load) lostConnections() []error {
+	var errs []error
 	for _, b := range l.bots {
 		if b.p == nil {
 			continue
@@ -157,19 +197,14 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 		default:
 		}
 	}
+	return errs
+}
 
-	stopSending()
-	senders.Wait()
-	if err := l.closeAll(); err != nil {
-		errs = append(errs, err)
-	}
-	if sampler != nil {
-		sampler.stop()
-		if sampler.err != nil && w.serverErr == nil {
-			errs = append(errs, fmt.Errorf("server process %d: %w", cfg.ServerPID, sampler.err))
-		}
-	}
-	rep := l.report(start, w, sampler)
+// addProblems adds to errs an error for the tracks that never arrived,
+// and writes into the report every error, a line per missing track (at
+// most maxNotes) and, as warnings, the notes from the bots' connections.
+// It returns errs.
+func (l *load) addProblems(rep *Report, errs []error) []error {
 	if rep.Tracks.Missing > 0 {
 		errs = append(errs, fmt.Errorf("%d track(s) never reached the bot that should have received them (see the report's errors)", rep.Tracks.Missing))
 	}
@@ -184,15 +219,12 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 		rep.Errors = append(rep.Errors, m)
 	}
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	rep.Warnings = append(rep.Warnings, l.notes...)
 	if l.droppedNotes > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("... and %d more messages like these", l.droppedNotes))
 	}
-	l.mu.Unlock()
-	if ctx.Err() != nil {
-		errs = append(errs, fmt.Errorf("run cut short: %w", context.Cause(ctx)))
-	}
-	return rep, errors.Join(errs...)
+	return errs
 }
 
 // window is what is read at the edges of the measuring window.

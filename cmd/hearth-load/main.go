@@ -121,8 +121,36 @@ type config struct {
 	room roomRef
 }
 
+// parseConfig parses and checks the flags.
 func parseConfig(args []string, stderr io.Writer) (config, error) {
 	var c config
+	fs, urls := c.flagSet(stderr)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	if c.RoomLink != "" {
+		if err := c.useRoomLink(set, urls); err != nil {
+			return c, err
+		}
+	}
+	if err := c.parseURLs(*urls); err != nil {
+		return c, err
+	}
+	if c.AudioPublishers < 0 {
+		c.AudioPublishers = c.Participants
+	}
+	return c, c.check()
+}
+
+// flagSet defines the flags, each filling in a field of c, except --url,
+// whose value it returns.
+func (c *config) flagSet(stderr io.Writer) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("hearth-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -144,73 +172,76 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "process id of the server: sample its CPU time and memory from /proc every 250 ms")
 	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON instead of the human summary")
 	fs.BoolVar(&c.LoopbackOnly, "loopback-only", true, "gather and accept only loopback ICE candidates")
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return fs, urls
+}
 
-	if c.RoomLink != "" {
-		base, id, err := parseRoomLink(c.RoomLink)
-		if err != nil {
-			return c, err
-		}
-		c.room = roomRef{ID: id, FacilitatorKey: facilitatorKey(c.RoomLink)}
-		if !set["url"] {
-			*urls = base
-		}
-		if set["rooms"] && c.Rooms != 1 {
-			return c, errors.New("--room-link gives one room; leave out --rooms or set it to 1")
-		}
-		c.Rooms = 1
+// useRoomLink takes the room, and the server unless --url was set, from
+// --room-link; set holds the flags given.
+func (c *config) useRoomLink(set map[string]bool, urls *string) error {
+	base, id, err := parseRoomLink(c.RoomLink)
+	if err != nil {
+		return err
 	}
-	for _, u := range strings.Split(*urls, ",") {
+	c.room = roomRef{ID: id, FacilitatorKey: facilitatorKey(c.RoomLink)}
+	if !set["url"] {
+		*urls = base
+	}
+	if set["rooms"] && c.Rooms != 1 {
+		return errors.New("--room-link gives one room; leave out --rooms or set it to 1")
+	}
+	c.Rooms = 1
+	return nil
+}
+
+// parseURLs fills in URLs from --url's comma-separated list.
+func (c *config) parseURLs(urls string) error {
+	for _, u := range strings.Split(urls, ",") {
 		u = strings.TrimRight(strings.TrimSpace(u), "/")
 		if u == "" {
 			continue
 		}
 		pu, err := url.Parse(u)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-			return c, fmt.Errorf("--url: %q is not an http(s) base URL", u)
+			return fmt.Errorf("--url: %q is not an http(s) base URL", u)
 		}
 		c.URLs = append(c.URLs, u)
 	}
 	if len(c.URLs) == 0 {
-		return c, errors.New("--url: give at least one server URL")
+		return errors.New("--url: give at least one server URL")
 	}
-	if c.AudioPublishers < 0 {
-		c.AudioPublishers = c.Participants
-	}
+	return nil
+}
+
+// check tells the first flag out of its bounds, or that a run of c
+// measures nothing.
+func (c *config) check() error {
 	switch {
 	case c.Rooms < 1:
-		return c, errors.New("--rooms must be at least 1")
+		return errors.New("--rooms must be at least 1")
 	case c.Participants < 1:
-		return c, errors.New("--participants must be at least 1")
+		return errors.New("--participants must be at least 1")
 	case c.Rooms*c.Participants > maxBots:
-		return c, fmt.Errorf("--rooms × --participants is %d; at most %d bots", c.Rooms*c.Participants, maxBots)
+		return fmt.Errorf("--rooms × --participants is %d; at most %d bots", c.Rooms*c.Participants, maxBots)
 	case c.AudioPublishers > c.Participants:
-		return c, errors.New("--audio-publishers cannot exceed --participants")
+		return errors.New("--audio-publishers cannot exceed --participants")
 	case c.VideoPublishers < 0 || c.VideoPublishers > c.Participants:
-		return c, errors.New("--video-publishers must be between 0 and --participants")
+		return errors.New("--video-publishers must be between 0 and --participants")
 	case c.VideoBitrate < 30 || c.VideoBitrate > maxVideoBitrate:
-		return c, fmt.Errorf("--video-bitrate must be between 30 and %d kbit/s", maxVideoBitrate)
+		return fmt.Errorf("--video-bitrate must be between 30 and %d kbit/s", maxVideoBitrate)
 	case c.Duration <= 0 || c.Duration > maxDuration:
-		return c, fmt.Errorf("--duration must be above 0 and at most %v", maxDuration)
+		return fmt.Errorf("--duration must be above 0 and at most %v", maxDuration)
 	case c.RampUp < 0 || c.Warmup < 0:
-		return c, errors.New("--ramp-up and --warmup cannot be negative")
+		return errors.New("--ramp-up and --warmup cannot be negative")
 	case c.RampUp+c.Warmup+minWindow > c.Duration:
-		return c, fmt.Errorf("--duration %v leaves no measuring window after --ramp-up %v and --warmup %v", c.Duration, c.RampUp, c.Warmup)
+		return fmt.Errorf("--duration %v leaves no measuring window after --ramp-up %v and --warmup %v", c.Duration, c.RampUp, c.Warmup)
 	case c.JoinTimeout <= 0:
-		return c, errors.New("--join-timeout must be above 0")
+		return errors.New("--join-timeout must be above 0")
 	case c.ServerPID < 0:
-		return c, errors.New("--server-pid must be a process id")
+		return errors.New("--server-pid must be a process id")
 	case c.RoomLink == "" && c.AdminToken == "":
-		return c, errors.New("--admin-token is required to create rooms (or give --room-link)")
+		return errors.New("--admin-token is required to create rooms (or give --room-link)")
 	}
-	return c, nil
+	return nil
 }
 
 // parseRoomLink splits a member link into the server's base URL and the

@@ -182,7 +182,30 @@ const mib = 1 << 20
 type trackKey struct{ receiver, publisher, kind string }
 
 // report builds the report from the bots and the ended read loops.
-func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
+func (l *load) report(w window, sampler *procSampler) *Report {
+	r := l.newReport(w)
+	byID := l.addJoins(r)
+	l.mu.Lock()
+	tracks := slices.Clone(l.tracks)
+	l.mu.Unlock()
+	l.addMediaJoins(r, byID, tracks)
+	addTrackCounts(r, byID, tracks)
+	addFlows(r, byID, tracks, w)
+	addLoadGenCosts(r, w)
+	if sampler != nil {
+		r.Server = l.serverStats(r, w, sampler)
+		if r.Host != nil {
+			r.Host.OtherCores -= r.Server.CPUPercent / 100
+		}
+	}
+	if r.Host != nil {
+		r.Host.OtherCores = max(r.Host.OtherCores, 0)
+	}
+	return r
+}
+
+// newReport is a report of the run's settings and window, without results.
+func (l *load) newReport(w window) *Report {
 	cfg := l.cfg
 	r := &Report{
 		Servers: cfg.URLs, Rooms: len(l.rooms), ParticipantsPerRoom: cfg.Participants,
@@ -195,6 +218,12 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 	if w.measured {
 		r.WindowS = w.end.Sub(w.start).Seconds()
 	}
+	return r
+}
+
+// addJoins counts the bots that joined, their signaling join times and the
+// keyframe requests they got; it returns the bots that joined, by id.
+func (l *load) addJoins(r *Report) map[string]*bot {
 	byID := map[string]*bot{}
 	var welcome, published []float64
 	for _, b := range l.bots {
@@ -213,16 +242,14 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 	}
 	r.SignalingJoinMs = quantiles(welcome)
 	r.PublishedMs = quantiles(published)
+	return byID
+}
 
-	l.mu.Lock()
-	tracks := slices.Clone(l.tracks)
-	l.mu.Unlock()
-
-	// Media join: the first packet a bot received, from its dial or from
-	// the first packet another publisher of its room sent, whichever came
-	// later.
+// addMediaJoins adds each bot's media join time: to the first packet it
+// received, from its dial or from the first packet another publisher of
+// its room sent, whichever came later.
+func (l *load) addMediaJoins(r *Report, byID map[string]*bot, tracks []*rxTrack) {
 	firstRecv := map[*bot]int64{}
-	got := map[trackKey]bool{}
 	for _, t := range tracks {
 		if t.firstAt == 0 {
 			continue
@@ -230,28 +257,8 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 		if f, ok := firstRecv[t.bot]; !ok || t.firstAt < f {
 			firstRecv[t.bot] = t.firstAt
 		}
-		got[trackKey{t.bot.id, t.publisher, t.kind}] = true
 	}
-	// The earliest first packet of each publisher, per room.
-	type sent struct {
-		b  *bot
-		at int64
-	}
-	firstSent := make([][]sent, len(l.rooms))
-	for _, b := range byID {
-		var at int64
-		for _, t := range []*sendTrack{b.audioTx, b.videoTx} {
-			if t == nil {
-				continue
-			}
-			if f := t.firstSent.Load(); f != 0 && (at == 0 || f < at) {
-				at = f
-			}
-		}
-		if at != 0 {
-			firstSent[b.room] = append(firstSent[b.room], sent{b, at})
-		}
-	}
+	firstSent := l.firstSent(byID)
 	var mediaJoin []float64
 	for _, b := range l.bots {
 		f, ok := firstRecv[b]
@@ -271,8 +278,45 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 			MediaJoinMs: float64(f-from) / 1e6})
 	}
 	r.MediaJoinMs = quantiles(mediaJoin)
+}
 
-	// Tracks expected against tracks received.
+// firstPacket is when a publisher sent its first packet, in Unix
+// nanoseconds.
+type firstPacket struct {
+	b  *bot
+	at int64
+}
+
+// firstSent returns, per room, the earliest first packet of each of its
+// publishers.
+func (l *load) firstSent(byID map[string]*bot) [][]firstPacket {
+	firstSent := make([][]firstPacket, len(l.rooms))
+	for _, b := range byID {
+		var at int64
+		for _, t := range []*sendTrack{b.audioTx, b.videoTx} {
+			if t == nil {
+				continue
+			}
+			if f := t.firstSent.Load(); f != 0 && (at == 0 || f < at) {
+				at = f
+			}
+		}
+		if at != 0 {
+			firstSent[b.room] = append(firstSent[b.room], firstPacket{b, at})
+		}
+	}
+	return firstSent
+}
+
+// addTrackCounts counts the tracks expected against the tracks received,
+// with a line per missing one.
+func addTrackCounts(r *Report, byID map[string]*bot, tracks []*rxTrack) {
+	got := map[trackKey]bool{}
+	for _, t := range tracks {
+		if t.firstAt != 0 {
+			got[trackKey{t.bot.id, t.publisher, t.kind}] = true
+		}
+	}
 	for _, rx := range byID {
 		for _, tx := range byID {
 			if rx == tx || rx.room != tx.room {
@@ -296,8 +340,11 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 		}
 	}
 	slices.Sort(r.missing)
+}
 
-	// Flows over the window.
+// addFlows adds what the tracks brought in the window, per track and per
+// kind, and counts the late and the foreign tracks.
+func addFlows(r *Report, byID map[string]*bot, tracks []*rxTrack, w window) {
 	flows := map[string]*flowAcc{"audio": {}, "video": {}}
 	for _, t := range tracks {
 		pub := byID[t.publisher]
@@ -316,19 +363,7 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 			continue
 		}
 		f.add(t)
-		var sent int64
-		if pub != nil {
-			if tx := pub.sendTrackOf(t.kind); tx != nil {
-				sent = tx.sent.Load()
-			}
-		}
-		ts := TrackStats{Receiver: t.bot.name, Publisher: t.publisher, Kind: t.kind, Sent: sent,
-			Expected: t.expected(), Received: t.received, LossPct: lossPct(t.expected(), t.received),
-			P50Ms: t.latency.quantile(0.5), P99Ms: t.latency.quantile(0.99), JitterMs: t.jitter / 1e6, Late: late}
-		if pub != nil {
-			ts.Publisher = pub.name
-		}
-		r.PerTrack = append(r.PerTrack, ts)
+		r.PerTrack = append(r.PerTrack, trackStats(t, pub, late))
 	}
 	slices.SortFunc(r.PerTrack, func(a, b TrackStats) int {
 		return strings.Compare(a.Receiver+"\x00"+a.Publisher+a.Kind, b.Receiver+"\x00"+b.Publisher+b.Kind)
@@ -347,8 +382,29 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 	r.Audio = flows["audio"].flow(r.WindowS)
 	r.VideoFlow = flows["video"].flow(r.WindowS)
 	r.Total = total.flow(r.WindowS)
+}
 
-	// Costs.
+// trackStats is one received track's line; pub is its publisher, nil if
+// not one of the run's bots.
+func trackStats(t *rxTrack, pub *bot, late bool) TrackStats {
+	var sent int64
+	if pub != nil {
+		if tx := pub.sendTrackOf(t.kind); tx != nil {
+			sent = tx.sent.Load()
+		}
+	}
+	ts := TrackStats{Receiver: t.bot.name, Publisher: t.publisher, Kind: t.kind, Sent: sent,
+		Expected: t.expected(), Received: t.received, LossPct: lossPct(t.expected(), t.received),
+		P50Ms: t.latency.quantile(0.5), P99Ms: t.latency.quantile(0.99), JitterMs: t.jitter / 1e6, Late: late}
+	if pub != nil {
+		ts.Publisher = pub.name
+	}
+	return ts
+}
+
+// addLoadGenCosts adds the load generator's CPU time and memory, and the
+// host's CPU use in the window.
+func addLoadGenCosts(r *Report, w window) {
 	if w.measured && r.WindowS > 0 {
 		cpu := (w.self1 - w.self0).Seconds()
 		r.LoadGen.CPUSeconds = cpu
@@ -362,32 +418,28 @@ func (l *load) report(start time.Time, w window, sampler *procSampler) *Report {
 	}
 	_, maxRSS := selfUsage()
 	r.LoadGen.MaxRSSMiB = float64(maxRSS) / mib
-	if sampler != nil {
-		s := &ServerStats{PID: cfg.ServerPID, Samples: sampler.samples,
-			RSSStartMiB: float64(sampler.first.RSS) / mib, RSSPeakMiB: float64(sampler.peakRSS) / mib,
-			HWMMiB: float64(max(sampler.last.HWM, sampler.first.HWM)) / mib}
-		if r.Joined > 0 {
-			s.MiBPerParticipant = (s.RSSPeakMiB - s.RSSStartMiB) / float64(r.Joined)
+}
+
+// serverStats is what the sampler and the window's edges measured of the
+// server process.
+func (l *load) serverStats(r *Report, w window, sampler *procSampler) *ServerStats {
+	s := &ServerStats{PID: l.cfg.ServerPID, Samples: sampler.samples,
+		RSSStartMiB: float64(sampler.first.RSS) / mib, RSSPeakMiB: float64(sampler.peakRSS) / mib,
+		HWMMiB: float64(max(sampler.last.HWM, sampler.first.HWM)) / mib}
+	if r.Joined > 0 {
+		s.MiBPerParticipant = (s.RSSPeakMiB - s.RSSStartMiB) / float64(r.Joined)
+	}
+	if w.measured && w.serverErr == nil && r.WindowS > 0 {
+		s.CPUSeconds = (w.server1.CPU - w.server0.CPU).Seconds()
+		s.CPUPercent = 100 * s.CPUSeconds / r.WindowS
+		if s.CPUSeconds > 0 {
+			s.PacketsPerCPUSecond = float64(r.Total.Received) / s.CPUSeconds
 		}
-		if w.measured && w.serverErr == nil && r.WindowS > 0 {
-			s.CPUSeconds = (w.server1.CPU - w.server0.CPU).Seconds()
-			s.CPUPercent = 100 * s.CPUSeconds / r.WindowS
-			if s.CPUSeconds > 0 {
-				s.PacketsPerCPUSecond = float64(r.Total.Received) / s.CPUSeconds
-			}
-			if r.Total.Received > 0 {
-				s.CPUSecondsPerMillionPackets = s.CPUSeconds * 1e6 / float64(r.Total.Received)
-			}
-		}
-		r.Server = s
-		if r.Host != nil {
-			r.Host.OtherCores -= s.CPUPercent / 100
+		if r.Total.Received > 0 {
+			s.CPUSecondsPerMillionPackets = s.CPUSeconds * 1e6 / float64(r.Total.Received)
 		}
 	}
-	if r.Host != nil {
-		r.Host.OtherCores = max(r.Host.OtherCores, 0)
-	}
-	return r
+	return s
 }
 
 // sendTrackOf returns the bot's track of the kind, or nil.

@@ -16,26 +16,28 @@ type collector struct {
 
 	rooms, participants, tracks                *prometheus.Desc
 	packets, bytes, muted, keyframeReqs, nacks *prometheus.Desc
+	senderReports                              *prometheus.Desc
 }
 
 func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
 	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc("hearth_"+name, help, nil, nil) }
 	return &collector{
 		sfu: sfu, sig: sig,
-		rooms:        d("rooms", "Rooms with participants connected to this instance."),
-		participants: d("participants", "Participants connected to this instance (waiting room included)."),
-		tracks:       d("tracks", "Tracks published to this instance (relayed ones included)."),
-		packets:      d("forwarded_packets_total", "RTP packets forwarded to subscribers."),
-		bytes:        d("forwarded_bytes_total", "RTP payload bytes forwarded to subscribers."),
-		muted:        d("muted_packets_dropped_total", "RTP packets read and dropped because their track was muted or its camera off."),
-		keyframeReqs: d("pli_sent_total", "Keyframe requests (PLI) sent to publishers."),
-		nacks:        d("nacks_received_total", "NACK packets received from subscribers."),
+		rooms:         d("rooms", "Rooms with participants connected to this instance."),
+		participants:  d("participants", "Participants connected to this instance (waiting room included)."),
+		tracks:        d("tracks", "Tracks published to this instance (relayed ones included)."),
+		packets:       d("forwarded_packets_total", "RTP packets forwarded to subscribers."),
+		bytes:         d("forwarded_bytes_total", "RTP payload bytes forwarded to subscribers."),
+		muted:         d("muted_packets_dropped_total", "RTP packets read and dropped because their track was muted or its camera off."),
+		keyframeReqs:  d("pli_sent_total", "Keyframe requests (PLI) sent to publishers."),
+		nacks:         d("nacks_received_total", "NACK packets received from subscribers."),
+		senderReports: d("sender_reports_received_total", "RTCP sender reports read from publishers."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks} {
+	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports} {
 		ch <- d
 	}
 }
@@ -56,4 +58,5 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.muted, st.PacketsMuted.Load())
 	counter(c.keyframeReqs, st.KeyframeRequests.Load())
 	counter(c.nacks, st.NACKs.Load())
+	counter(c.senderReports, st.SenderReports.Load())
 }

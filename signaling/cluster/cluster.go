@@ -72,7 +72,7 @@ type Cluster struct {
 	mu      sync.Mutex // guards links and hosted
 	links   map[linkKey]*link
 	hosted  map[room.RoomID]int // rooms with a meeting here (meetings of the room, usually 1)
-	linkers sync.WaitGroup       // running links
+	linkers sync.WaitGroup      // running links
 
 	// owned by the loop
 	recorded     map[room.RoomID]bool // rooms the registry holds for this instance

@@ -1,0 +1,195 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/coder/websocket"
+	"go.uber.org/zap"
+
+	"github.com/hearth-meet/hearth/room"
+	"github.com/hearth-meet/hearth/signaling/protocol"
+)
+
+// This file holds a session's room side: joining, the room's events as
+// they reach the client, following the participant's own state, leaving.
+
+func (s *session) handleJoin(data []byte, re json.RawMessage) {
+	if s.joined {
+		s.sendError(protocol.CodeAlreadyJoined, "this connection has already joined", re)
+		return
+	}
+	var m protocol.Join
+	if !s.decode(data, &m, re) {
+		return
+	}
+	if m.V != protocol.Version {
+		s.sendError(protocol.CodeBadVersion, "this server speaks protocol version 1", re)
+		return
+	}
+	roomID, err := room.ParseRoomID(m.Room)
+	if err != nil {
+		s.sendError(protocol.CodeRoomNotFound, "no such room", re)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	// Take a seat before joining, so that no event after the snapshot is missed.
+	seat := s.srv.meetings.Enter(roomID, s.deliver)
+	j, err := s.srv.rooms.Join(ctx, roomID, room.JoinRequest{
+		Name: m.Name, FacilitatorKey: m.FacilitatorKey, Identity: m.Identity, Muted: m.Muted, Camera: m.Camera,
+		Instance: s.srv.meetings.Instance()})
+	if err != nil {
+		seat.Leave(nil, false)
+		code, msg := wireError(err)
+		s.sendError(code, msg, re)
+		return
+	}
+	s.joined, s.roomID, s.self, s.seq, s.seat = true, roomID, j.Self, j.Snapshot.Seq, seat
+	seat.Joined(j.Self.ID)
+	s.log = s.srv.log.With(zap.Stringer("room", roomID), zap.Stringer("participant", j.Self.ID))
+	w := snapshot(j.Snapshot, j.Self)
+	w.Type, w.V, w.Identity = protocol.TypeWelcome, protocol.Version, j.Identity
+	s.send(w)
+	s.log.Info("participant joined", zap.String("role", string(j.Self.Role)),
+		zap.String("status", string(j.Self.Status)), zap.Uint64("conn", j.Self.Conn))
+	if j.Self.Status == room.StatusAdmitted {
+		s.startMedia()
+	}
+}
+
+// deliver is called by the room's meeting for each event; it only queues.
+func (s *session) deliver(ev room.Event) {
+	select {
+	case s.events <- ev:
+	default:
+		s.overflowed()
+	}
+}
+
+// onEvent passes a room event to the client, if they may see it, and
+// acts on events about the participant themselves; it reports whether the
+// session ends.
+func (s *session) onEvent(ev room.Event) bool {
+	if !s.joined || s.relay || ev.Room != s.roomID {
+		return false // queued before a join that was refused
+	}
+	if ev.Kind == room.EventResync {
+		return s.resync()
+	}
+	if ev.Seq <= s.seq {
+		return false // already in the snapshot
+	}
+	s.seq = ev.Seq
+	if ev.Participant.ID == s.self.ID {
+		switch ev.Kind {
+		case room.EventJoined:
+			if ev.Participant.Conn > s.self.Conn {
+				// The same participant connected again elsewhere.
+				return s.bye(protocol.ByeReplaced, "replaced by a new connection")
+			}
+		case room.EventRemoved:
+			s.send(wireEvent(ev))
+			return s.bye(protocol.ByeRemoved, "removed by the facilitator")
+		case room.EventDenied:
+			return s.bye(protocol.ByeDenied, "not admitted")
+		case room.EventUpdated, room.EventLeft:
+			p := ev.Participant
+			end, changed := s.adopt(&p)
+			if end {
+				return true
+			}
+			if changed {
+				// Admitted, promoted or demoted: what they may see differs.
+				if ev.Kind == room.EventUpdated {
+					s.send(wireEvent(ev))
+				}
+				return s.resync()
+			}
+		}
+	}
+	if ev.Kind == room.EventEnded {
+		s.send(wireEvent(ev))
+		return s.bye(protocol.ByeEnded, "the meeting ended")
+	}
+	if ev.VisibleTo(s.self) {
+		s.send(wireEvent(ev))
+	}
+	return false
+}
+
+// bye says goodbye with reason and closes; it returns true for onEvent.
+func (s *session) bye(reason, text string) bool {
+	s.send(protocol.Bye{Type: protocol.TypeBye, Reason: reason})
+	s.closeAfterSend(websocket.StatusNormalClosure, text)
+	return true
+}
+
+// resync sends the room as it is now, as a snapshot, and starts media if
+// the participant is admitted; it reports whether the session ends.
+func (s *session) resync() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	st, err := s.srv.rooms.Snapshot(ctx, s.roomID)
+	if err != nil {
+		s.log.Warn("reload room state", zap.Error(err))
+		return false
+	}
+	if end, _ := s.adopt(st.Participants[s.self.ID]); end {
+		return true
+	}
+	s.seq = st.Seq
+	s.send(snapshot(st, s.self))
+	if s.self.Status == room.StatusAdmitted {
+		s.startMedia()
+	}
+	return false
+}
+
+// adopt takes the participant's own state from the shared state of the
+// room. If that says this connection is over (removed, denied, replaced by
+// a newer connection, or marked gone, e.g. while this instance could not
+// reach Redis), the session says goodbye and adopt reports end; a client
+// marked gone reconnects ("shutdown") and comes back. changed reports a
+// new status or role.
+func (s *session) adopt(p *room.Participant) (end, changed bool) {
+	switch {
+	case p == nil || p.Removed:
+		return s.bye(protocol.ByeRemoved, "removed by the facilitator"), false
+	case p.Denied:
+		return s.bye(protocol.ByeDenied, "not admitted"), false
+	case p.Conn > s.self.Conn:
+		return s.bye(protocol.ByeReplaced, "replaced by a new connection"), false
+	case !p.Present:
+		return s.bye(protocol.ByeShutdown, "connection lost; reconnect"), false
+	}
+	prev := s.self
+	s.self = *p
+	return false, prev.Status != p.Status || prev.Role != p.Role
+}
+
+// cleanup leaves the room and releases the media. A leave the shared
+// state does not take now is left to the meeting to retry.
+func (s *session) cleanup() {
+	if !s.joined {
+		return
+	}
+	if s.peer != nil {
+		s.peer.Close()
+	}
+	if s.relay {
+		s.seat.Leave(nil, false)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	var lost *room.Actor
+	if err := s.srv.rooms.Leave(ctx, s.roomID, s.actor(), s.leftOnPurpose); err != nil && !errors.Is(err, room.ErrNotFound) {
+		s.log.Warn("leave room; retrying", zap.Error(err))
+		a := s.actor()
+		lost = &a
+	}
+	s.seat.Leave(lost, s.leftOnPurpose)
+	s.log.Info("participant left")
+}
