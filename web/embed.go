@@ -2,6 +2,8 @@
 //
 // The client is plain ES modules with no build step: index.html is served
 // for every /r/<room-id> link and the scripts and styles under /assets/.
+// Every .js and .css file in this directory is an asset; ui.js is the entry
+// module and imports the others by relative path.
 package web
 
 import (
@@ -9,12 +11,21 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"io/fs"
 	"net/http"
+	"path"
 	"time"
 )
 
-//go:embed index.html app.css protocol.js ui.js
+//go:embed index.html *.css *.js
 var files embed.FS
+
+// assetTypes are the content types of the files served under /assets/, by
+// extension; other embedded files (index.html) are not assets.
+var assetTypes = map[string]string{
+	".css": "text/css; charset=utf-8",
+	".js":  "text/javascript; charset=utf-8",
+}
 
 // contentSecurityPolicy is sent with the page: no inline code, no third
 // parties; media from the page's own peer connections only.
@@ -31,10 +42,9 @@ type asset struct {
 // Handler serves the client: index.html for /r/<room-id> and the assets under /assets/.
 func Handler() http.Handler {
 	page := mustAsset("index.html", "text/html; charset=utf-8")
-	assets := map[string]asset{
-		"app.css":     mustAsset("app.css", "text/css; charset=utf-8"),
-		"protocol.js": mustAsset("protocol.js", "text/javascript; charset=utf-8"),
-		"ui.js":       mustAsset("ui.js", "text/javascript; charset=utf-8"),
+	assets := map[string]asset{}
+	for _, name := range assetNames() {
+		assets[name] = mustAsset(name, assetTypes[path.Ext(name)])
 	}
 
 	mux := http.NewServeMux()
@@ -68,6 +78,21 @@ func serve(w http.ResponseWriter, r *http.Request, a asset) {
 	w.Header().Set("Content-Type", a.contentType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+}
+
+// assetNames lists the embedded files served under /assets/.
+func assetNames() []string {
+	entries, err := fs.ReadDir(files, ".")
+	if err != nil {
+		panic("web: " + err.Error())
+	}
+	var names []string
+	for _, e := range entries {
+		if _, ok := assetTypes[path.Ext(e.Name())]; ok && !e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }
 
 // mustAsset reads an embedded file; the names are fixed by the embed

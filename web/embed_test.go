@@ -2,9 +2,12 @@ package web
 
 import (
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,6 +42,14 @@ func TestHandler(t *testing.T) {
 		{
 			name: "protocol.js", method: http.MethodGet, path: "/assets/protocol.js",
 			wantStatus: http.StatusOK, wantType: "text/javascript", wantBody: "export class HearthSession",
+		},
+		{
+			name: "roomstate.js", method: http.MethodGet, path: "/assets/roomstate.js",
+			wantStatus: http.StatusOK, wantType: "text/javascript", wantBody: "export class RoomState",
+		},
+		{
+			name: "media.js", method: http.MethodGet, path: "/assets/media.js",
+			wantStatus: http.StatusOK, wantType: "text/javascript", wantBody: "export class Peers",
 		},
 		{
 			name: "app.css", method: http.MethodGet, path: "/assets/app.css",
@@ -95,15 +106,19 @@ func TestAssetRevalidation(t *testing.T) {
 	}
 }
 
-// The protocol module must stay free of the page: no DOM access at all.
+// The protocol module and the modules it imports must stay free of the
+// page: no DOM access at all.
 func TestProtocolModuleIsDOMFree(t *testing.T) {
-	src, err := files.ReadFile("protocol.js")
-	if err != nil {
-		t.Fatal(err)
+	mods := protocolModules(t)
+	if len(mods) < 2 {
+		t.Fatalf("protocol modules %v: want protocol.js and what it imports", mods)
 	}
-	for _, banned := range []string{"document", "window."} {
-		if strings.Contains(string(src), banned) {
-			t.Errorf("protocol.js mentions %q", banned)
+	for _, name := range mods {
+		src := readModule(t, name)
+		for _, banned := range []string{"document", "window."} {
+			if strings.Contains(src, banned) {
+				t.Errorf("%s mentions %q", name, banned)
+			}
 		}
 	}
 }
@@ -136,7 +151,7 @@ func TestPageHasNoInlineCode(t *testing.T) {
 // to the console (where a shared computer or a screen recording could keep
 // them), and nothing uses localStorage (which outlives the tab).
 func TestClientDoesNotLogOrPersist(t *testing.T) {
-	for _, name := range []string{"index.html", "ui.js", "protocol.js"} {
+	for _, name := range append([]string{"index.html"}, modules(t)...) {
 		src, err := files.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -148,13 +163,13 @@ func TestClientDoesNotLogOrPersist(t *testing.T) {
 		}
 	}
 	// sessionStorage holds only the identity token and the own name.
-	ui, _ := files.ReadFile("ui.js")
-	if n := strings.Count(string(ui), "sessionStorage."); n != 3 {
-		t.Errorf("ui.js uses sessionStorage %d times, want 3 (load, store, remove)", n)
+	all := allModules(t)
+	if n := strings.Count(all, "sessionStorage."); n != 3 {
+		t.Errorf("the client uses sessionStorage %d times, want 3 (load, store, remove)", n)
 	}
-	for _, m := range regexp.MustCompile(`\bstore\(([^,)]*)`).FindAllSubmatch(ui, -1) {
-		if key := string(m[1]); key != "IDENTITY_KEY" && key != "NAME_KEY" && key != "key" {
-			t.Errorf("ui.js stores %q; only the identity token and the own name belong in storage", key)
+	for _, m := range regexp.MustCompile(`\bstore\(([^,)]*)`).FindAllStringSubmatch(all, -1) {
+		if key := m[1]; key != "IDENTITY_KEY" && key != "NAME_KEY" && key != "key" {
+			t.Errorf("the client stores %q; only the identity token and the own name belong in storage", key)
 		}
 	}
 }
@@ -204,16 +219,16 @@ func TestPageAccessibleNames(t *testing.T) {
 			t.Errorf("index.html lacks %s", want)
 		}
 	}
-	// The per-person names are built in ui.js.
-	ui, _ := files.ReadFile("ui.js")
+	// The per-person names are built in the UI modules.
+	ui := uiModules(t)
 	for _, want := range []string{
 		`'Admit', [`, `'Deny', [`, `'Mute', [`, "[`Ask ${name} to unmute`]", `'Lower hand', [`,
 		"[`Let ${name} speak`]", `'End turn', [`, `'Remove', [`, `'Rename', [`, `'Promote', [`, `'Demote', [`,
 		`'Confirm remove', [`, `'Confirm end meeting'`, "` message from ", `'New name'`, "`New name for ",
 		`'Save name'`, `(private to `, `(to facilitators)`, `hand raised (`, `'co-facilitator'`,
 	} {
-		if !strings.Contains(string(ui), want) {
-			t.Errorf("ui.js lacks %s", want)
+		if !strings.Contains(ui, want) {
+			t.Errorf("the UI modules lack %s", want)
 		}
 	}
 }
@@ -221,13 +236,146 @@ func TestPageAccessibleNames(t *testing.T) {
 // Event sequence numbers may have gaps (people do not get the events they
 // may not see): the client must not treat a gap as lost state.
 func TestProtocolModuleAcceptsSeqGaps(t *testing.T) {
-	src, err := files.ReadFile("protocol.js")
+	for _, name := range protocolModules(t) {
+		src := readModule(t, name)
+		for _, banned := range []string{"#resync", "seq + 1", "'reconnecting'"} {
+			if strings.Contains(src, banned) {
+				t.Errorf("%s still has gap handling: %q", name, banned)
+			}
+		}
+	}
+}
+
+// Mute and camera have one source of truth, the server's record: the
+// protocol modules keep no pending changes or guesses of their own, and the
+// UI never reads state back from a button's label.
+func TestMuteFollowsServerRecord(t *testing.T) {
+	for _, name := range protocolModules(t) {
+		src := readModule(t, name)
+		for _, banned := range []string{`#pending\b`, `PENDING_MS`, `#settlePending`, `#undoRefused`, `#muted\b`, `#cameraOn\b`, `guess`} {
+			if regexp.MustCompile(banned).MatchString(src) {
+				t.Errorf("%s keeps its own mute state: %s", name, banned)
+			}
+		}
+	}
+	labelRead := regexp.MustCompile(`\.textContent\s*[!=]==?\s*'`)
+	for _, name := range modules(t) {
+		if loc := labelRead.FindStringIndex(readModule(t, name)); loc != nil {
+			t.Errorf("%s reads state back from a label", name)
+		}
+	}
+	for _, banned := range []string{"mutedByFacilitator = ", "forcedMute = ", "forcedCameraOff = "} {
+		if strings.Contains(uiModules(t), banned) {
+			t.Errorf("the UI keeps a flag of its own: %q", banned)
+		}
+	}
+}
+
+// Every module is served, every relative import names a served module,
+// every module is reached from the entry module ui.js, and none is over 600
+// lines.
+func TestModules(t *testing.T) {
+	h := Handler()
+	mods := modules(t)
+	reached := map[string]bool{}
+	var walk func(string)
+	walk = func(name string) {
+		if reached[name] {
+			return
+		}
+		reached[name] = true
+		for _, dep := range imports(t, name) {
+			if !slices.Contains(mods, dep) {
+				t.Errorf("%s imports %s, which is not embedded", name, dep)
+				continue
+			}
+			walk(dep)
+		}
+	}
+	walk("ui.js")
+	for _, name := range mods {
+		if !reached[name] {
+			t.Errorf("%s is embedded but no module imports it", name)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/assets/"+name, nil))
+		if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/javascript") {
+			t.Errorf("/assets/%s: status %d, type %q", name, rec.Code, rec.Header().Get("Content-Type"))
+		}
+		if n := strings.Count(readModule(t, name), "\n"); n > 600 {
+			t.Errorf("%s has %d lines, want at most 600", name, n)
+		}
+	}
+}
+
+// modules lists the embedded JavaScript modules.
+func modules(t *testing.T) []string {
+	t.Helper()
+	names, err := fs.Glob(files, "*.js")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no embedded modules: %v", err)
+	}
+	return names
+}
+
+func readModule(t *testing.T, name string) string {
+	t.Helper()
+	src, err := files.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, banned := range []string{"#resync", "seq + 1", "'reconnecting'"} {
-		if strings.Contains(string(src), banned) {
-			t.Errorf("protocol.js still has gap handling: %q", banned)
+	return string(src)
+}
+
+var importRE = regexp.MustCompile(`(?m)^(?:import|export)\b[^;]*?\bfrom\s+'\./([^']+)'`)
+
+// imports lists the modules that name imports (or re-exports from).
+func imports(t *testing.T, name string) []string {
+	t.Helper()
+	var deps []string
+	for _, m := range importRE.FindAllStringSubmatch(readModule(t, name), -1) {
+		deps = append(deps, path.Clean(m[1]))
+	}
+	return deps
+}
+
+// protocolModules lists protocol.js and every module it imports.
+func protocolModules(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	var walk func(string)
+	walk = func(name string) {
+		if slices.Contains(out, name) {
+			return
+		}
+		out = append(out, name)
+		for _, dep := range imports(t, name) {
+			walk(dep)
 		}
 	}
+	walk("protocol.js")
+	return out
+}
+
+// uiModules returns the text of every module that is not a protocol module.
+func uiModules(t *testing.T) string {
+	t.Helper()
+	proto := protocolModules(t)
+	var b strings.Builder
+	for _, name := range modules(t) {
+		if !slices.Contains(proto, name) {
+			b.WriteString(readModule(t, name))
+		}
+	}
+	return b.String()
+}
+
+// allModules returns the text of every module.
+func allModules(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	for _, name := range modules(t) {
+		b.WriteString(readModule(t, name))
+	}
+	return b.String()
 }

@@ -1,0 +1,325 @@
+// Media for one Hearth session (docs/protocol.md, "offer", "answer",
+// "candidate"): the local microphone and camera tracks, which follow the
+// server's record of this participant, and the two peer connections ("pub":
+// we offer our tracks once admitted; "sub": the server offers everyone
+// else's). No page access; protocol.js owns these objects and talks to the
+// server for them.
+
+/** @typedef {import('./roomstate.js').Participant} Participant */
+
+/**
+ * What following a server record did to the local tracks.
+ * @typedef {Object} Followed
+ * @property {boolean} forcedMute       the server muted a microphone that was on
+ * @property {boolean} forcedCameraOff  the server turned off a camera that was on
+ * @property {{muted?: boolean, camera?: boolean}} fix  corrections for the server: a missing device
+ */
+
+/**
+ * The local microphone and camera. Their tracks are the device switches,
+ * not a second record of the participant's state: a track goes on only
+ * when the server's record says so, and off at once when this person turns
+ * it off (privacy first) or the server's record says it is off.
+ */
+export class LocalMedia {
+  /** @type {MediaStream|null} */
+  #stream;
+
+  /** @param {MediaStream|null|undefined} stream */
+  constructor(stream) {
+    this.#stream = stream || null;
+  }
+
+  /** @returns {MediaStream|null} */
+  get stream() { return this.#stream; }
+  /** @returns {MediaStreamTrack[]} live microphone tracks */
+  get audio() { return this.#stream ? this.#stream.getAudioTracks().filter((t) => t.readyState === 'live') : []; }
+  /** @returns {MediaStreamTrack[]} live camera tracks */
+  get video() { return this.#stream ? this.#stream.getVideoTracks().filter((t) => t.readyState === 'live') : []; }
+  /** @returns {boolean} there is a microphone */
+  get hasAudio() { return this.audio.length > 0; }
+  /** @returns {boolean} there is a camera */
+  get hasVideo() { return this.video.length > 0; }
+
+  /** Turns the microphone off now, before the server confirms the mute. */
+  micOff() {
+    for (const t of this.audio) t.enabled = false;
+  }
+
+  /** Turns the camera off now, before the server confirms it. */
+  cameraOff() {
+    for (const t of this.video) t.enabled = false;
+  }
+
+  /**
+   * Makes the tracks follow the server's record of this participant. With
+   * full (welcome, admission) they take the record as it is. Otherwise they
+   * follow its changes: a record that says muted (camera off) turns the
+   * track off; one that says unmuted (camera on) after a record that said
+   * muted (off) turns it on. The server unmutes only at this person's own
+   * request, and a record that merely repeats "unmuted" never turns back
+   * on a microphone this person just turned off.
+   * @param {Participant|undefined} before  the server's previous record
+   * @param {Participant} after             the server's record now
+   * @param {boolean} full
+   * @returns {Followed}
+   */
+  follow(before, after, full) {
+    const whole = full || !before;
+    /** @type {Followed} */
+    const out = { forcedMute: false, forcedCameraOff: false, fix: {} };
+    if (!this.hasAudio) {
+      if (!after.muted) out.fix.muted = true;
+    } else if (after.muted) {
+      out.forcedMute = !whole && this.audio.some((t) => t.enabled);
+      this.micOff();
+    } else if (whole || (before && before.muted)) {
+      for (const t of this.audio) t.enabled = true;
+    }
+    if (!this.hasVideo) {
+      if (after.camera) out.fix.camera = false;
+    } else if (!after.camera) {
+      out.forcedCameraOff = !whole && this.video.some((t) => t.enabled);
+      this.cameraOff();
+    } else if (whole || (before && !before.camera)) {
+      for (const t of this.video) t.enabled = true;
+    }
+    return out;
+  }
+}
+
+/**
+ * How Peers talks back to its session.
+ * @typedef {Object} PeerHooks
+ * @property {(msg: Record<string, unknown>) => boolean} send  sends a signaling message
+ * @property {(type: string, detail: unknown) => void} emit    dispatches a session event
+ * @property {RTCConfiguration} [rtcConfig]
+ */
+
+/**
+ * The publish ("pub") and subscribe ("sub") peer connections and the
+ * remote streams they carry, keyed by publisher participant id.
+ */
+export class Peers {
+  /** @type {LocalMedia} */
+  #local;
+  /** @type {PeerHooks} */
+  #hooks;
+  /** @type {RTCPeerConnection|null} */
+  #pub = null;
+  /** @type {RTCPeerConnection|null} */
+  #sub = null;
+  /** Incremented by close, so that queued work of closed connections stops. */
+  #epoch = 0;
+  /** Serializes the handling of server offers for the sub connection. */
+  #subQueue = Promise.resolve();
+  /** A sub offer held while waiting; answered by release(). @type {string|null} */
+  #held = null;
+  /** Local candidates gathered before the SDP they belong to was sent. */
+  #pendingCandidates = { pub: /** @type {RTCIceCandidateInit[]} */ ([]), sub: /** @type {RTCIceCandidateInit[]} */ ([]) };
+  #canTrickle = { pub: false, sub: false };
+  /** @type {Map<string, MediaStream>} publisher participant id -> stream */
+  #remote = new Map();
+  /** @type {WeakSet<MediaStream>} */
+  #watched = new WeakSet();
+
+  /**
+   * @param {LocalMedia} local
+   * @param {PeerHooks} hooks
+   */
+  constructor(local, hooks) {
+    this.#local = local;
+    this.#hooks = hooks;
+  }
+
+  /**
+   * @param {string} participantId
+   * @returns {MediaStream|undefined} the stream forwarded for that publisher
+   */
+  remoteStream(participantId) { return this.#remote.get(participantId); }
+  /** @returns {string[]} publishers with a remote stream */
+  get remoteIds() { return [...this.#remote.keys()]; }
+
+  /** Offers the local tracks on a new pub connection (once; a no-op without tracks). */
+  async publish() {
+    const stream = this.#local.stream;
+    const tracks = [...this.#local.audio, ...this.#local.video];
+    if (!stream || tracks.length === 0 || this.#pub) return;
+    const pc = this.#newPC('pub');
+    this.#pub = pc;
+    this.#canTrickle.pub = false;
+    this.#pendingCandidates.pub = [];
+    try {
+      for (const track of tracks) {
+        pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      }
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      if (pc !== this.#pub) return; // torn down meanwhile
+      const sdp = pc.localDescription ? pc.localDescription.sdp : offer.sdp;
+      this.#hooks.send({ type: 'offer', pc: 'pub', sdp });
+      this.#flushCandidates('pub');
+    } catch (err) {
+      if (pc === this.#pub) this.#hooks.emit('mediaerror', { pc: 'pub', message: errorText(err) });
+    }
+  }
+
+  /** @param {string} sdp  the server's answer for pub */
+  async answer(sdp) {
+    const pc = this.#pub;
+    if (!pc || pc.signalingState !== 'have-local-offer') return;
+    try {
+      await pc.setRemoteDescription({ type: 'answer', sdp });
+    } catch (err) {
+      if (pc === this.#pub) this.#hooks.emit('mediaerror', { pc: 'pub', message: errorText(err) });
+    }
+  }
+
+  /** @param {string} sdp  a server offer for sub, kept until release() (no media from the waiting room) */
+  hold(sdp) {
+    this.#held = sdp;
+  }
+
+  /** Answers the offer held while waiting, if any. */
+  release() {
+    const sdp = this.#held;
+    this.#held = null;
+    if (sdp !== null) this.offer(sdp);
+  }
+
+  /** @param {string} sdp  a server offer for sub */
+  offer(sdp) {
+    const epoch = this.#epoch;
+    this.#subQueue = this.#subQueue.then(async () => {
+      if (epoch !== this.#epoch) return;
+      let pc = this.#sub;
+      if (!pc) {
+        const created = this.#newPC('sub');
+        pc = created;
+        this.#sub = created;
+        this.#canTrickle.sub = false;
+        this.#pendingCandidates.sub = [];
+        created.addEventListener('track', (e) => this.#onRemoteTrack(created, e));
+      }
+      try {
+        await pc.setRemoteDescription({ type: 'offer', sdp });
+        const answer = await pc.createAnswer();
+        await pc.setLocalDescription(answer);
+        if (pc !== this.#sub) return;
+        const local = pc.localDescription ? pc.localDescription.sdp : answer.sdp;
+        this.#hooks.send({ type: 'answer', pc: 'sub', sdp: local });
+        this.#flushCandidates('sub');
+      } catch (err) {
+        if (pc === this.#sub) this.#hooks.emit('mediaerror', { pc: 'sub', message: errorText(err) });
+      }
+    });
+  }
+
+  /** Version 1 servers send no candidates; accept them anyway. @param {any} msg */
+  async candidate(msg) {
+    const pc = msg.pc === 'pub' ? this.#pub : msg.pc === 'sub' ? this.#sub : null;
+    if (!pc || !msg.candidate || !pc.remoteDescription) return;
+    try {
+      await pc.addIceCandidate(msg.candidate);
+    } catch {
+      // an unusable candidate is not fatal
+    }
+  }
+
+  /** @param {string} id  forgets the publisher's stream ("streamremoved") */
+  dropRemote(id) {
+    if (!this.#remote.has(id)) return;
+    this.#remote.delete(id);
+    this.#hooks.emit('streamremoved', { participantId: id });
+  }
+
+  /** Closes both connections and drops every remote stream. */
+  close() {
+    this.#epoch++;
+    for (const pc of [this.#pub, this.#sub]) {
+      if (pc) {
+        try {
+          pc.close();
+        } catch {
+          // already closed
+        }
+      }
+    }
+    this.#pub = null;
+    this.#sub = null;
+    this.#subQueue = Promise.resolve();
+    this.#held = null;
+    this.#canTrickle = { pub: false, sub: false };
+    this.#pendingCandidates = { pub: [], sub: [] };
+    for (const id of this.remoteIds) this.dropRemote(id);
+  }
+
+  /**
+   * @param {'pub'|'sub'} which
+   * @returns {RTCPeerConnection}
+   */
+  #newPC(which) {
+    const pc = new RTCPeerConnection(this.#hooks.rtcConfig || { iceServers: [] });
+    pc.addEventListener('icecandidate', (e) => this.#onLocalCandidate(which, pc, e));
+    pc.addEventListener('connectionstatechange', () => {
+      if (pc === this.#pub || pc === this.#sub) {
+        this.#hooks.emit('connectionstate', { pc: which, state: pc.connectionState });
+      }
+    });
+    return pc;
+  }
+
+  /**
+   * @param {RTCPeerConnection} pc
+   * @param {RTCTrackEvent} e
+   */
+  #onRemoteTrack(pc, e) {
+    if (pc !== this.#sub) return;
+    const stream = e.streams && e.streams[0];
+    if (!stream) return; // the server always sets the msid; nothing to map otherwise
+    const id = stream.id; // = publisher participant id
+    if (!this.#watched.has(stream)) {
+      this.#watched.add(stream);
+      stream.addEventListener('removetrack', () => {
+        if (stream.getTracks().length === 0 && this.#remote.get(id) === stream) {
+          this.dropRemote(id);
+        }
+      });
+    }
+    this.#remote.set(id, stream);
+    e.track.addEventListener('ended', () => {
+      if (this.#remote.get(id) === stream && stream.getTracks().every((t) => t.readyState === 'ended')) {
+        this.dropRemote(id);
+      }
+    });
+    this.#hooks.emit('streamadded', { participantId: id, stream, track: e.track });
+  }
+
+  /**
+   * @param {'pub'|'sub'} which
+   * @param {RTCPeerConnection} pc
+   * @param {RTCPeerConnectionIceEvent} e
+   */
+  #onLocalCandidate(which, pc, e) {
+    if (pc !== (which === 'pub' ? this.#pub : this.#sub)) return;
+    const c = e.candidate;
+    if (!c || !c.candidate) return; // end of candidates: nothing to send
+    /** @type {RTCIceCandidateInit} */
+    const init = { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex };
+    if (this.#canTrickle[which]) this.#hooks.send({ type: 'candidate', pc: which, candidate: init });
+    else this.#pendingCandidates[which].push(init);
+  }
+
+  /** @param {'pub'|'sub'} which */
+  #flushCandidates(which) {
+    this.#canTrickle[which] = true;
+    const pending = this.#pendingCandidates[which];
+    this.#pendingCandidates[which] = [];
+    for (const candidate of pending) this.#hooks.send({ type: 'candidate', pc: which, candidate });
+  }
+}
+
+/** @param {unknown} err @returns {string} */
+function errorText(err) {
+  return err instanceof Error ? err.message : String(err);
+}

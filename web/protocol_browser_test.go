@@ -1,0 +1,199 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/hearth-meet/hearth/web/webtest"
+)
+
+// harness loads protocol.js into a blank page with a fake WebSocket (the
+// test plays the server) and a synthetic microphone and camera, and sets
+// window.makeT(opts) to start a session: T.s is the HearthSession, T.recv
+// delivers a server message, T.mic() and T.cam() say whether the local
+// tracks are on, T.setSelf() is the last set_self sent, T.events(type) the
+// details of the session's events of that type, and T.updated(fields, seq)
+// an "updated" event for this participant with the server's record changed
+// by fields.
+const harness = `(async () => {
+  const { HearthSession } = await import('/assets/protocol.js');
+  class FakeSocket extends EventTarget {
+    static CONNECTING = 0; static OPEN = 1; static CLOSING = 2; static CLOSED = 3;
+    constructor(url) {
+      super();
+      this.url = url; this.readyState = 0; this.sent = [];
+      FakeSocket.last = this;
+      setTimeout(() => { this.readyState = 1; this.dispatchEvent(new Event('open')); }, 0);
+    }
+    send(data) { this.sent.push(JSON.parse(data)); }
+    close(code) { this.readyState = 3; this.dispatchEvent(new CloseEvent('close', { code: code || 1000 })); }
+  }
+  window.WebSocket = FakeSocket;
+  window.makeT = ({ audio, video }) => {
+    const tracks = [];
+    if (audio) tracks.push(...new AudioContext().createMediaStreamDestination().stream.getAudioTracks());
+    if (video) tracks.push(...document.createElement('canvas').captureStream(5).getVideoTracks());
+    const stream = new MediaStream(tracks);
+    const s = new HearthSession({ url: 'ws://test/ws', room: 'r1', name: 'Ana', stream });
+    const log = [];
+    for (const type of ['selfmedia', 'refused', 'servererror', 'participants']) {
+      s.addEventListener(type, (e) => log.push([type, e.detail]));
+    }
+    const T = {
+      s, stream,
+      rec: { id: 'p1', name: 'Ana', role: 'member', status: 'admitted', muted: false, mutedBy: '', camera: true },
+      get ws() { return FakeSocket.last; },
+      connect() { s.connect(); },
+      recv(msg) { T.ws.dispatchEvent(new MessageEvent('message', { data: JSON.stringify(msg) })); },
+      sent(type) { return T.ws ? T.ws.sent.filter((m) => m.type === type) : []; },
+      setSelf() { const all = T.sent('set_self'); return all[all.length - 1] || {}; },
+      mic() { return stream.getAudioTracks()[0].enabled; },
+      cam() { return stream.getVideoTracks()[0].enabled; },
+      events(type) { return log.filter(([t]) => t === type).map(([, d]) => d); },
+      welcome(fields) {
+        Object.assign(T.rec, fields);
+        T.recv({ type: 'welcome', self: { ...T.rec }, room: { id: 'r1' }, participants: [], seq: 1, identity: 'tok' });
+      },
+      updated(fields, seq) {
+        Object.assign(T.rec, fields);
+        if (!T.rec.muted) T.rec.mutedBy = '';
+        T.recv({ type: 'event', kind: 'updated', seq, participant: { ...T.rec } });
+      },
+    };
+    return T;
+  };
+  return true;
+})()`
+
+// step is one thing the server or the person does, and what must hold
+// afterwards (a JavaScript boolean expression over T).
+type step struct {
+	name string
+	do   string
+	want string
+}
+
+// TestMuteFollowsServer drives protocol.js in real Chromium: what the
+// session says about the own microphone and camera is the server's last
+// record, the microphone goes on only when that record says unmuted, and
+// muting (or stopping the camera) switches the device off at once.
+func TestMuteFollowsServer(t *testing.T) {
+	p := harnessPage(t)
+	run(t, p, `window.T = makeT({ audio: true, video: true }); T.connect()`)
+	steps := []step{
+		{"join is sent", ``, `T.sent('join').length === 1`},
+		{"welcome muted: the microphone is off",
+			`T.welcome({ muted: true, mutedBy: 'self' })`,
+			`!T.mic() && T.cam() && T.s.muted && T.s.cameraOn`},
+		{"unmute only asks",
+			`T.s.setMuted(false)`,
+			`T.setSelf().muted === false && !T.mic() && T.s.muted`},
+		{"the server's unmuted record turns the microphone on",
+			`T.updated({ muted: false }, 2)`,
+			`T.mic() && !T.s.muted`},
+		{"mute switches the microphone off at once, the state waits for the server",
+			`T.s.setMuted(true)`,
+			`T.setSelf().muted === true && !T.mic() && !T.s.muted`},
+		{"a record that repeats unmuted leaves the microphone off",
+			`T.updated({ name: 'Ana B' }, 3)`,
+			`!T.mic() && !T.s.muted`},
+		{"the server's muted record: muted, and no forced-mute notice",
+			`T.updated({ muted: true, mutedBy: 'self' }, 4)`,
+			`!T.mic() && T.s.muted && T.events('selfmedia').length === 0`},
+		{"a refused unmute leaves the microphone off and says the server's message",
+			`T.s.setMuted(false); T.recv({ type: 'error', code: 'not_allowed', message: 'in this meeting you can unmute when the facilitator calls on you', re: T.setSelf().id })`,
+			`!T.mic() && T.s.muted && T.events('refused').length === 1 &&
+			 T.events('refused')[0].what === 'unmute' && T.events('refused')[0].message.startsWith('in this meeting')`},
+		{"an error without re is not taken for a refusal",
+			`T.recv({ type: 'error', code: 'not_allowed', message: 'no' })`,
+			`T.events('refused').length === 1 && T.events('servererror').length === 1 && !T.mic() && T.s.muted`},
+		{"called on: the server unmutes",
+			`T.updated({ muted: false }, 5)`,
+			`T.mic() && !T.s.muted`},
+		{"a facilitator's mute turns the microphone off and is announced",
+			`T.updated({ muted: true, mutedBy: 'facilitator' }, 6)`,
+			`!T.mic() && T.s.muted && T.s.self.mutedBy === 'facilitator' &&
+			 T.events('selfmedia').some((d) => d.forcedMute && d.mutedByFacilitator)`},
+		{"stop camera switches it off at once, the state waits for the server",
+			`T.s.setCamera(false)`,
+			`T.setSelf().camera === false && !T.cam() && T.s.cameraOn`},
+		{"the server's record: camera off",
+			`T.updated({ camera: false }, 7)`,
+			`!T.cam() && !T.s.cameraOn && !T.events('selfmedia').some((d) => d.forcedCameraOff)`},
+		{"start camera only asks",
+			`T.s.setCamera(true)`,
+			`T.setSelf().camera === true && !T.cam() && !T.s.cameraOn`},
+		{"the server's camera-on record turns the camera on",
+			`T.updated({ camera: true }, 8)`,
+			`T.cam() && T.s.cameraOn`},
+		{"an old event changes nothing",
+			`T.recv({ type: 'event', kind: 'updated', seq: 8, participant: { ...T.rec, camera: false } })`,
+			`T.cam() && T.s.cameraOn`},
+		{"the server turns the camera off (suspended): announced",
+			`T.updated({ camera: false }, 9)`,
+			`!T.cam() && !T.s.cameraOn && T.events('selfmedia').some((d) => d.forcedCameraOff)`},
+	}
+	for _, st := range steps {
+		if st.do != "" {
+			run(t, p, st.do)
+		}
+		if !p.WaitFor(2*time.Second, st.want) {
+			t.Fatalf("%s: %s is false", st.name, st.want)
+		}
+	}
+}
+
+// A missing device is still reported to the server, and what the session
+// says follows the server's answer.
+func TestMissingDeviceIsReported(t *testing.T) {
+	p := harnessPage(t)
+	run(t, p, `window.T = makeT({ audio: false, video: true }); T.connect()`)
+	steps := []step{
+		{"join says muted", ``, `T.sent('join').length === 1 && T.sent('join')[0].muted === true && !('camera' in T.sent('join')[0])`},
+		{"a comeback unmuted is corrected",
+			`T.welcome({ muted: false })`,
+			`T.setSelf().muted === true && !T.s.muted && !T.s.hasAudio && T.s.setMuted(false) === false`},
+		{"the server's answer is shown",
+			`T.updated({ muted: true, mutedBy: 'self' }, 2)`,
+			`T.s.muted`},
+	}
+	for _, st := range steps {
+		if st.do != "" {
+			run(t, p, st.do)
+		}
+		if !p.WaitFor(2*time.Second, st.want) {
+			t.Fatalf("%s: %s is false", st.name, st.want)
+		}
+	}
+}
+
+// harnessPage opens a blank page next to the served assets and loads the
+// harness into it.
+func harnessPage(t *testing.T) *webtest.Page {
+	t.Helper()
+	b := webtest.NewBrowser(t)
+	mux := http.NewServeMux()
+	mux.Handle("/assets/", Handler())
+	mux.HandleFunc("/blank", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte("<!doctype html><title>test</title>"))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	p := b.NewPage(t, srv.URL+"/blank")
+	var ok bool
+	p.Eval(harness, &ok)
+	if !ok {
+		t.Fatal("harness did not load")
+	}
+	return p
+}
+
+// run runs JavaScript statements in the page.
+func run(t *testing.T, p *webtest.Page, js string) {
+	t.Helper()
+	var ok bool
+	p.Eval(`(() => { `+js+`; return true; })()`, &ok)
+}
