@@ -47,7 +47,7 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 		return
 	}
 	s.joined, s.roomID, s.self, s.seq, s.seat = true, roomID, j.Self, j.Snapshot.Seq, seat
-	seat.Joined(j.Self.ID)
+	seat.Joined(j.Self, j.Snapshot.Seq)
 	s.log = s.srv.log.With(zap.Stringer("room", roomID), zap.Stringer("participant", j.Self.ID))
 	w := snapshot(j.Snapshot, j.Self)
 	w.Type, w.V, w.Identity = protocol.TypeWelcome, protocol.Version, j.Identity
@@ -133,9 +133,12 @@ func (s *session) resync() bool {
 	defer cancel()
 	st, err := s.srv.rooms.Snapshot(ctx, s.roomID)
 	if err != nil {
-		s.log.Warn("reload room state", zap.Error(err))
+		// Still owed: try again shortly (see loop).
+		s.log.Warn("reload room state; retrying", zap.Error(err))
+		s.resyncRetry.Reset(resyncRetryAfter)
 		return false
 	}
+	s.resyncRetry.Stop()
 	if end, _ := s.adopt(st.Participants[s.self.ID]); end {
 		return true
 	}

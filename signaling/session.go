@@ -48,6 +48,9 @@ type session struct {
 	renegotiate    bool // another offer is needed once it is
 	leftOnPurpose  bool // the client sent leave
 	relay          bool // the connection is a media relay from another instance
+	// resyncRetry fires when a snapshot the client is owed could not be
+	// read and is to be tried again; stopped otherwise.
+	resyncRetry *time.Timer
 }
 
 // outgoing is one item of the send queue: a message, or the instruction
@@ -69,7 +72,16 @@ func newSession(srv *Server, conn *websocket.Conn) *session {
 		overflow:  make(chan struct{}),
 		limiter:   rate.NewLimiter(rate.Limit(srv.limits.MessagesPerSecond), srv.limits.Burst),
 		log:       srv.log,
+		// Armed only by resync.
+		resyncRetry: stoppedTimer(),
 	}
+}
+
+// stoppedTimer returns a timer that does not fire until Reset.
+func stoppedTimer() *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
 }
 
 // frame is what the reader passes on: a message, or the read error that
@@ -115,6 +127,9 @@ const (
 	// closing) is disconnected, so that it does not stay "present".
 	pingInterval = 15 * time.Second
 	pingTimeout  = 10 * time.Second
+	// resyncRetryAfter: a snapshot the client is owed that could not be read is
+	// tried again after this long.
+	resyncRetryAfter = time.Second
 )
 
 // keepAlive pings the client until the session ends; no pong in time ends it.
@@ -214,6 +229,10 @@ func (s *session) loop(serverCtx, life context.Context, inbound <-chan frame) (f
 			}
 		case <-s.negotiate:
 			s.offerSubscribe()
+		case <-s.resyncRetry.C:
+			if s.resync() {
+				return true
+			}
 		}
 	}
 }

@@ -69,13 +69,13 @@ type Cluster struct {
 	poke   chan struct{} // wakes the loop early (capacity 1)
 	done   chan struct{} // closed when the loop ended
 
-	mu      sync.Mutex // guards links and hosted
-	links   map[linkKey]*link
-	hosted  map[room.RoomID]int // rooms with a meeting here (meetings of the room, usually 1)
-	linkers sync.WaitGroup      // running links
+	mu       sync.Mutex // guards links, hosted and recorded
+	links    map[linkKey]*link
+	hosted   map[room.RoomID]int  // rooms with a meeting here (meetings of the room, usually 1)
+	recorded map[room.RoomID]bool // rooms the registry holds for this instance
+	linkers  sync.WaitGroup       // running links
 
 	// owned by the loop
-	recorded     map[room.RoomID]bool // rooms the registry holds for this instance
 	healthySince time.Time
 }
 
@@ -99,16 +99,32 @@ func (c *Cluster) SecretOK(secret string) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(want)) == 1
 }
 
-// Hosting implements meeting.Cluster: the change reaches the registry at
-// once, or at a later tick if it cannot be reached now.
+// Hosting implements meeting.Cluster. A room newly hosted is recorded in
+// the registry before Hosting returns (so that, should this instance die
+// right after someone joins, the others find the room), or at a later
+// tick if the registry cannot be reached now; a room no longer hosted is
+// removed by the loop.
 func (c *Cluster) Hosting(id room.RoomID, on bool) {
 	c.mu.Lock()
+	first := false
 	if on {
 		c.hosted[id]++
+		first = c.hosted[id] == 1 && !c.recorded[id]
 	} else if c.hosted[id]--; c.hosted[id] <= 0 {
 		delete(c.hosted, id)
 	}
 	c.mu.Unlock()
+	if first {
+		ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+		err := c.p.Registry.Host(ctx, []room.RoomID{id}, true)
+		cancel()
+		if err == nil {
+			c.mu.Lock()
+			c.recorded[id] = true
+			c.mu.Unlock()
+			return
+		}
+	}
 	select {
 	case c.poke <- struct{}{}:
 	default:
@@ -163,13 +179,17 @@ func (c *Cluster) record(all bool) {
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
 	defer cancel()
-	if len(add) > 0 && c.p.Registry.Host(ctx, add, true) == nil {
-		for _, id := range add {
+	added := len(add) > 0 && c.p.Registry.Host(ctx, add, true) == nil
+	removed := len(remove) > 0 && c.p.Registry.Host(ctx, remove, false) == nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range add {
+		if added {
 			c.recorded[id] = true
 		}
 	}
-	if len(remove) > 0 && c.p.Registry.Host(ctx, remove, false) == nil {
-		for _, id := range remove {
+	for _, id := range remove {
+		if removed && c.hosted[id] == 0 {
 			delete(c.recorded, id)
 		}
 	}

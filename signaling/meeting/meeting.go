@@ -2,6 +2,7 @@ package meeting
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -48,18 +49,21 @@ type Meeting struct {
 	seats    map[*Seat]struct{}
 	people   map[room.ParticipantID]room.Participant // the room's participants as the events tell
 	info     room.Info
-	seq      uint64       // last event applied to people and info
-	loading  bool         // the room's state must be (re)loaded
-	fetching bool         // a load goroutine is running
-	wanted   uint64       // counts reloads asked for; a load of an older one is stale
-	held     []room.Event // events that came during the reload
-	peers    map[*media.Peer]room.ParticipantID
-	tracks   map[*media.Track]struct{}
-	relaying []string // the instances the cluster was last asked to relay from
-	ticker   *time.Ticker
-	ticking  bool // a share-timer tick is under way
-	leaves   []pendingLeave
-	unsub    func()
+	seq      uint64 // last event applied to people and info
+	loading  bool   // the room's state must be (re)loaded
+	fetching bool   // a load goroutine is running
+	wanted   uint64 // counts reloads asked for; a load of an older one is stale
+	// resyncOwed: the sessions may have missed events; they get an
+	// EventResync once the state is loaded again.
+	resyncOwed bool
+	held       []room.Event // events that came during the reload
+	peers      map[*media.Peer]room.ParticipantID
+	tracks     map[*media.Track]struct{}
+	relaying   []string // the instances the cluster was last asked to relay from
+	ticker     *time.Ticker
+	ticking    bool // a share-timer tick is under way
+	leaves     []pendingLeave
+	unsub      func()
 }
 
 // pendingLeave is a participant's leave that the shared state did not
@@ -136,6 +140,16 @@ func (m *Meeting) run() {
 	}
 }
 
+// quitting reports whether nobody uses the meeting any more.
+func (m *Meeting) quitting() bool {
+	select {
+	case <-m.quit:
+		return true
+	default:
+		return false
+	}
+}
+
 // drain runs what is still queued.
 func (m *Meeting) drain() {
 	for {
@@ -192,6 +206,13 @@ func (m *Meeting) loaded(gen uint64, st *room.State, err error) {
 		m.fetch() // read before the latest resync: read again
 		return
 	}
+	if errors.Is(err, room.ErrNotFound) {
+		// The room is gone: nobody's media is forwarded, nothing to reload.
+		m.loading, m.held = false, nil
+		clear(m.people)
+		m.changed()
+		return
+	}
 	if err != nil {
 		m.log.Debug("reload room state", zap.Error(err))
 		return // retried by the owner's retry tick while loading is set
@@ -208,6 +229,10 @@ func (m *Meeting) loaded(gen uint64, st *room.State, err error) {
 		m.learn(ev)
 	}
 	m.changed()
+	if m.resyncOwed {
+		m.resyncOwed = false
+		m.deliver(room.Event{Room: m.id, Kind: room.EventResync, Seq: m.seq})
+	}
 }
 
 // onEvent applies a room event to what the owner knows, then passes it
@@ -215,14 +240,27 @@ func (m *Meeting) loaded(gen uint64, st *room.State, err error) {
 func (m *Meeting) onEvent(ev room.Event) {
 	switch {
 	case ev.Kind == room.EventResync:
+		// The sessions are told once the state can be read again (see
+		// loaded), rather than all reading it now from a store that may
+		// still be coming back.
 		m.held = nil
+		m.resyncOwed = true
 		m.reload()
-	case m.loading:
-		m.held = append(m.held, ev)
+		return
 	default:
+		if m.loading {
+			// Kept to apply again on top of the state being loaded; the
+			// gates follow the event now all the same.
+			m.held = append(m.held, ev)
+		}
 		m.learn(ev)
 		m.changed()
 	}
+	m.deliver(ev)
+}
+
+// deliver passes an event on to the local sessions.
+func (m *Meeting) deliver(ev room.Event) {
 	for s := range m.seats {
 		if s.deliver != nil {
 			s.deliver(ev)
@@ -260,8 +298,8 @@ func (m *Meeting) changed() {
 // hold participants of the room, while someone is connected here.
 func (m *Meeting) planRelays() {
 	c := m.ms.p.Cluster
-	if c == nil {
-		return
+	if c == nil || m.quitting() {
+		return // a newer meeting of the room may be running: leave the links to it
 	}
 	var from []string
 	if m.members.Load() > 0 {

@@ -112,7 +112,7 @@ func TestRelaysFollowEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seat.Joined(local.Self.ID)
+	seat.Joined(local.Self, local.Snapshot.Seq)
 	waitUntil(t, "the room hosted here", func() bool { h, _, id := fc.state(); return h == 1 && id == created.ID })
 
 	remote, err := rooms.Join(ctx, created.ID, room.JoinRequest{Name: "Remote", Instance: "there"})

@@ -21,17 +21,20 @@ import (
 )
 
 // Cluster is what a meeting's owner tells the other instances' machinery
-// (package signaling/cluster). Its methods must not block: they are called
-// from owners' loops.
+// (package signaling/cluster).
 type Cluster interface {
 	// Instance is this instance's id.
 	Instance() string
 	// Hosting records that this instance has (on) or no longer has a
 	// running meeting of the room, so that the room is cleaned up if the
-	// instance dies.
+	// instance dies. Hosting(id, true) is called as a meeting starts, from
+	// the goroutine of the session about to join, and may wait briefly
+	// for the registry; Hosting(id, false) is called from the owner's loop
+	// and must not block.
 	Hosting(id room.RoomID, on bool)
 	// Relay says from which other instances the meeting needs the media
-	// of their participants; none closes the meeting's relay links.
+	// of their participants; none closes the meeting's relay links. It is
+	// called from the owner's loop and must not block.
 	Relay(m *Meeting, from []string)
 }
 

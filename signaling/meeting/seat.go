@@ -20,10 +20,17 @@ type Seat struct {
 // Meeting is the meeting the seat is in.
 func (s *Seat) Meeting() *Meeting { return s.m }
 
-// Joined says that the session joined the room as participant id.
-func (s *Seat) Joined(id room.ParticipantID) {
+// Joined says that the session joined the room as participant self, in
+// the room's state of sequence number seq (the join's snapshot). The
+// meeting takes self as the participant's state unless it already knows a
+// later one, so that their tracks are gated by it even if the join's event
+// is slow to arrive.
+func (s *Seat) Joined(self room.Participant, seq uint64) {
 	s.m.do(func() {
-		s.member = id
+		s.member = self.ID
+		if _, known := s.m.people[self.ID]; !known || s.m.seq < seq {
+			s.m.people[self.ID] = self
+		}
 		s.m.countMembers()
 		s.m.changed()
 	})
