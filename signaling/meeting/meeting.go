@@ -238,8 +238,7 @@ func (m *Meeting) loaded(gen uint64, st *room.State, err error) {
 // onEvent applies a room event to what the owner knows, then passes it
 // on to the local sessions.
 func (m *Meeting) onEvent(ev room.Event) {
-	switch {
-	case ev.Kind == room.EventResync:
+	if ev.Kind == room.EventResync {
 		// The sessions are told once the state can be read again (see
 		// loaded), rather than all reading it now from a store that may
 		// still be coming back.
@@ -247,15 +246,14 @@ func (m *Meeting) onEvent(ev room.Event) {
 		m.resyncOwed = true
 		m.reload()
 		return
-	default:
-		if m.loading {
-			// Kept to apply again on top of the state being loaded; the
-			// gates follow the event now all the same.
-			m.held = append(m.held, ev)
-		}
-		m.learn(ev)
-		m.changed()
 	}
+	if m.loading {
+		// Kept to apply again on top of the state being loaded; the gates
+		// follow the event now all the same.
+		m.held = append(m.held, ev)
+	}
+	m.learn(ev)
+	m.changed()
 	m.deliver(ev)
 }
 
