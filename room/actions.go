@@ -2,39 +2,9 @@ package room
 
 import "slices"
 
-// The handlers of the moderation actions, in the order of actionTable.
-// Moderate has checked the actor and, for a targeted action, the target.
-
-func (s *State) onAdmit(_, target *Participant, _ ModCommand, _ int64) ([]Event, error) {
-	return s.admit(target)
-}
-
-func (s *State) onDeny(_, target *Participant, _ ModCommand, _ int64) ([]Event, error) {
-	if target.Status != StatusWaiting {
-		return nil, badCommand("they are not waiting")
-	}
-	target.Denied, target.Present = true, false
-	return []Event{s.participantEvent(EventDenied, target)}, nil
-}
-
-func (s *State) onAdmitAll(_, _ *Participant, _ ModCommand, _ int64) ([]Event, error) {
-	var evs []Event
-	for _, p := range s.sortedParticipants() {
-		if p.Present && p.Status == StatusWaiting {
-			e, _ := s.admit(p)
-			evs = append(evs, e...)
-		}
-	}
-	return evs, nil
-}
-
-func (s *State) admit(p *Participant) ([]Event, error) {
-	if p.Status != StatusWaiting {
-		return nil, badCommand("they are not waiting")
-	}
-	p.Status = StatusAdmitted
-	return []Event{s.participantEvent(EventUpdated, p)}, nil
-}
+// The handlers of the moderation actions, in the order of actionTable
+// (those of the waiting room are in waiting.go). Moderate has checked the
+// actor and, for a targeted action, the target.
 
 func (s *State) onLock(_, _ *Participant, _ ModCommand, _ int64) ([]Event, error) {
 	return s.setRoom(func() { s.Locked = true }), nil

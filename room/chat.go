@@ -79,7 +79,7 @@ func (s *State) VisibleChat(viewer Participant) []ChatMessage {
 // write while chat is open; privately only to facilitators, unless the
 // room allows private messages between members.
 func (s *State) SendChat(a Actor, to Audience, text string, now int64) ([]Event, error) {
-	p, err := s.admittedActor(a)
+	p, err := s.admittedActor(a, "chat")
 	if err != nil {
 		return nil, err
 	}

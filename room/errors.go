@@ -31,10 +31,16 @@ var (
 	ErrRemoved = errors.New("you were removed from this meeting")
 	// ErrDenied: a facilitator did not admit the participant.
 	ErrDenied = errors.New("the facilitator did not admit you to this meeting")
-	// ErrFull: the room has as many participants as it may hold.
+	// ErrFull: the meeting has as many participants as it may hold.
 	ErrFull = errors.New("this meeting is full")
+	// ErrWaitingRoomFull: the waiting room holds as many people as it may.
+	ErrWaitingRoomFull = errors.New("the waiting room is full; please try again later")
 	// ErrChatClosed: chat is closed for members.
 	ErrChatClosed = errors.New("chat is closed")
+	// ErrKeyRequired: the identity is a facilitator's, and the join did
+	// not bring the facilitator key. It is an ErrForbidden.
+	ErrKeyRequired = fmt.Errorf("%w: this identity belongs to a facilitator of the meeting; "+
+		"come back through your facilitator link", ErrForbidden)
 	// ErrBadCommand: the command is malformed (unknown action, missing or
 	// unknown target, value out of range).
 	ErrBadCommand = errors.New("bad command")

@@ -15,6 +15,7 @@ const (
 	ActAdmit       Action = "admit"
 	ActDeny        Action = "deny"
 	ActAdmitAll    Action = "admit_all"
+	ActDenyAll     Action = "deny_all"
 	ActLock        Action = "lock"
 	ActUnlock      Action = "unlock"
 	ActLowerHand   Action = "lower_hand"
@@ -64,6 +65,7 @@ func actionTable() map[Action]actionSpec {
 		ActAdmit:       {targeted: true, present: true, do: (*State).onAdmit},
 		ActDeny:        {targeted: true, present: true, do: (*State).onDeny},
 		ActAdmitAll:    {do: (*State).onAdmitAll},
+		ActDenyAll:     {do: (*State).onDenyAll},
 		ActLock:        {do: (*State).onLock},
 		ActUnlock:      {do: (*State).onUnlock},
 		ActLowerHand:   {targeted: true, do: (*State).onLowerHand},
@@ -117,7 +119,7 @@ type ModCommand struct {
 // milliseconds). Only facilitators and co-facilitators may moderate; only
 // a facilitator may mute, remove, rename or demote a facilitator.
 func (s *State) Moderate(a Actor, c ModCommand, now int64) ([]Event, error) {
-	actor, err := s.admittedActor(a)
+	actor, err := s.admittedActor(a, "")
 	if err != nil {
 		return nil, err
 	}

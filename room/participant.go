@@ -85,11 +85,16 @@ func (s *State) actor(a Actor) (*Participant, error) {
 	return p, nil
 }
 
-// admittedActor is actor for commands that need the meeting itself.
-func (s *State) admittedActor(a Actor) (*Participant, error) {
+// admittedActor is actor for commands that need the meeting itself:
+// someone in the waiting room is refused, told (when what is set, e.g.
+// "chat") that they can do it once let in.
+func (s *State) admittedActor(a Actor, what string) (*Participant, error) {
 	p, err := s.actor(a)
 	if err == nil && p.Status != StatusAdmitted {
-		return nil, notAllowed("you are still in the waiting room")
+		if what == "" {
+			return nil, notAllowed("you are still in the waiting room")
+		}
+		return nil, notAllowed("you are in the waiting room; you can " + what + " once a facilitator lets you in")
 	}
 	return p, err
 }

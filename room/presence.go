@@ -36,25 +36,13 @@ type Joined struct {
 // A new participant gets newID and the identity token newIdentity (both
 // chosen by the caller, so that Join stays deterministic); a returning one
 // (req.Identity) keeps theirs.
+//
+// Only a join with the facilitator key makes or keeps a facilitator: an
+// identity token alone never brings back a facilitator's powers. A
+// facilitator's identity without the key is refused (ErrKeyRequired); a
+// co-facilitator's comes back as a member, whom a facilitator may promote
+// again.
 func (s *State) Join(req JoinRequest, newID ParticipantID, newIdentity string) (Joined, []Event, error) {
-	var p *Participant
-	identity := newIdentity
-	if req.Identity != "" {
-		id, ok := s.Identities[hashSecret(req.Identity)]
-		if ok {
-			p = s.Participants[id]
-		}
-		if p == nil {
-			return Joined{}, nil, ErrUnknownIdentity
-		}
-		if p.Removed {
-			return Joined{}, nil, ErrRemoved
-		}
-		if p.Denied {
-			return Joined{}, nil, ErrDenied
-		}
-		identity = req.Identity
-	}
 	isFacilitator := false
 	if req.FacilitatorKey != "" {
 		if !s.facilitatorKeyOK(req.FacilitatorKey) {
@@ -62,32 +50,24 @@ func (s *State) Join(req JoinRequest, newID ParticipantID, newIdentity string) (
 		}
 		isFacilitator = true
 	}
+	p, identity, err := s.resume(req, isFacilitator)
+	if err != nil {
+		return Joined{}, nil, err
+	}
 	if p == nil {
-		name, err := CleanName(req.Name)
-		if err != nil {
+		if p, err = s.newcomer(req, newID, isFacilitator); err != nil {
 			return Joined{}, nil, err
-		}
-		if !isFacilitator && (s.Locked || s.AutoLocked) {
-			return Joined{}, nil, ErrLocked
-		}
-		if !isFacilitator && len(s.Present()) >= s.maxParticipants() {
-			return Joined{}, nil, ErrFull
-		}
-		p = &Participant{ID: newID, Name: name, Role: RoleMember, Status: StatusAdmitted, Camera: true}
-		if s.Settings.WaitingRoom && !isFacilitator {
-			p.Status = StatusWaiting
-		}
-		if s.Settings.MuteOnEntry && !isFacilitator {
-			p.Muted, p.MutedBy = true, MutedBySelf
-		}
-		if s.Suspended && !isFacilitator {
-			p.Muted, p.MutedBy, p.Camera, p.CameraBlocked = true, MutedByFacilitator, false, true
 		}
 		s.Participants[newID] = p
 		s.Identities[hashSecret(newIdentity)] = newID
+		identity = newIdentity
 	}
-	if isFacilitator {
+	demoted := false
+	switch {
+	case isFacilitator:
 		p.Role, p.Status = RoleFacilitator, StatusAdmitted
+	case p.Role == RoleCoFacilitator:
+		p.Role, demoted = RoleMember, true // see above: no powers without the key
 	}
 	if req.Muted != nil && *req.Muted && !p.Muted {
 		p.Muted, p.MutedBy = true, MutedBySelf
@@ -103,7 +83,67 @@ func (s *State) Join(req JoinRequest, newID ParticipantID, newIdentity string) (
 		s.AutoLocked = false
 		evs = append(evs, s.roomEvent())
 	}
+	if demoted {
+		evs = append(evs, s.checkAutoLock()...)
+	}
 	return Joined{Self: *p, Identity: identity, Snapshot: s.Clone()}, evs, nil
+}
+
+// resume finds the participant whose identity req brings, if any, and
+// checks that they may come back.
+func (s *State) resume(req JoinRequest, isFacilitator bool) (*Participant, string, error) {
+	if req.Identity == "" {
+		return nil, "", nil
+	}
+	id, ok := s.Identities[hashSecret(req.Identity)]
+	p := s.Participants[id]
+	switch {
+	case !ok || p == nil:
+		return nil, "", ErrUnknownIdentity
+	case p.Removed:
+		return nil, "", ErrRemoved
+	case p.Denied:
+		return nil, "", ErrDenied
+	case p.Role == RoleFacilitator && !isFacilitator:
+		return nil, "", ErrKeyRequired
+	case p.Status == StatusWaiting && !p.Present && !isFacilitator && s.waitingCount() >= s.maxWaiting():
+		// Leaving and coming back must not get round the waiting room's cap.
+		return nil, "", ErrWaitingRoomFull
+	}
+	return p, req.Identity, nil
+}
+
+// newcomer checks a new person's join and returns their record. People
+// waiting count toward the waiting room's cap, not toward the meeting's:
+// a public link filled with waiting bots does not lock members out of the
+// meeting. Facilitators always get in.
+func (s *State) newcomer(req JoinRequest, id ParticipantID, isFacilitator bool) (*Participant, error) {
+	name, err := CleanName(req.Name)
+	if err != nil {
+		return nil, err
+	}
+	p := &Participant{ID: id, Name: name, Role: RoleMember, Status: StatusAdmitted, Camera: true}
+	if isFacilitator {
+		return p, nil
+	}
+	switch {
+	case s.Locked || s.AutoLocked:
+		return nil, ErrLocked
+	case s.Settings.WaitingRoom && s.waitingCount() >= s.maxWaiting():
+		return nil, ErrWaitingRoomFull
+	case !s.Settings.WaitingRoom && s.admittedCount() >= s.maxParticipants():
+		return nil, ErrFull
+	}
+	if s.Settings.WaitingRoom {
+		p.Status = StatusWaiting
+	}
+	if s.Settings.MuteOnEntry {
+		p.Muted, p.MutedBy = true, MutedBySelf
+	}
+	if s.Suspended {
+		p.Muted, p.MutedBy, p.Camera, p.CameraBlocked = true, MutedByFacilitator, false, true
+	}
+	return p, nil
 }
 
 // Leave marks the participant as gone, unless the connection is older

@@ -54,7 +54,7 @@ func (s *State) mayUnmute(p *Participant) bool {
 
 // RaiseHand puts the participant's hand up, at the end of the queue.
 func (s *State) RaiseHand(a Actor) ([]Event, error) {
-	p, err := s.admittedActor(a)
+	p, err := s.admittedActor(a, "raise your hand")
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (s *State) RaiseHand(a Actor) ([]Event, error) {
 
 // LowerHand takes the participant's hand down.
 func (s *State) LowerHand(a Actor) ([]Event, error) {
-	p, err := s.admittedActor(a)
+	p, err := s.admittedActor(a, "raise and lower your hand")
 	if err != nil {
 		return nil, err
 	}
@@ -79,9 +79,11 @@ func (s *State) LowerHand(a Actor) ([]Event, error) {
 	return []Event{s.handsEvent()}, nil
 }
 
-// Rename changes the participant's own name, if the room allows it.
+// Rename changes the participant's own name, if the room allows it and
+// they are in the meeting: people waiting keep the name they came with
+// (a facilitator may still rename them).
 func (s *State) Rename(a Actor, name string) ([]Event, error) {
-	p, err := s.actor(a)
+	p, err := s.admittedActor(a, "change your name")
 	if err != nil {
 		return nil, err
 	}

@@ -23,13 +23,27 @@ type Settings struct {
 	// default for muting the speaker when time is up.
 	ShareSeconds int  `json:"shareSeconds"`
 	AutoMute     bool `json:"autoMute"`
-	// MaxParticipants bounds the people in the meeting (waiting room
-	// included); facilitators always get in. 0 means DefaultMaxParticipants.
+	// MaxParticipants bounds the people admitted to the meeting (the
+	// waiting room does not count); facilitators always get in. 0 means
+	// DefaultMaxParticipants.
 	MaxParticipants int `json:"maxParticipants,omitempty"`
+	// MaxWaiting bounds the people in the waiting room. 0 means
+	// DefaultMaxWaiting.
+	MaxWaiting int `json:"maxWaiting,omitempty"`
 }
 
-// DefaultMaxParticipants is a room's limit unless its settings say otherwise.
-const DefaultMaxParticipants = 100
+// DefaultMaxParticipants and DefaultMaxWaiting are a room's limits unless
+// its settings say otherwise.
+const (
+	DefaultMaxParticipants = 100
+	DefaultMaxWaiting      = 50
+)
+
+// The bounds of the limits a facilitator may set.
+const (
+	MinMaxParticipants, MaxMaxParticipants = 2, 1000
+	MinMaxWaiting, MaxMaxWaiting           = 1, 500
+)
 
 // Mode is a room's speaking mode.
 type Mode string
@@ -78,6 +92,8 @@ type SettingsUpdate struct {
 	AutoMute     *bool   `json:"autoMute,omitempty"`
 	// MaxParticipants: 2 to 1000.
 	MaxParticipants *int `json:"maxParticipants,omitempty"`
+	// MaxWaiting: 1 to 500.
+	MaxWaiting *int `json:"maxWaiting,omitempty"`
 }
 
 // onSettings applies c.Settings, all of it or, when a value is out of
@@ -112,10 +128,16 @@ func (s *State) onSettings(_, _ *Participant, c ModCommand, _ int64) ([]Event, e
 		next.Guidelines = g
 	}
 	if u.MaxParticipants != nil {
-		if *u.MaxParticipants < 2 || *u.MaxParticipants > 1000 {
+		if *u.MaxParticipants < MinMaxParticipants || *u.MaxParticipants > MaxMaxParticipants {
 			return nil, badCommand("a meeting holds 2 to 1000 people")
 		}
 		next.MaxParticipants = *u.MaxParticipants
+	}
+	if u.MaxWaiting != nil {
+		if *u.MaxWaiting < MinMaxWaiting || *u.MaxWaiting > MaxMaxWaiting {
+			return nil, badCommand("a waiting room holds 1 to 500 people")
+		}
+		next.MaxWaiting = *u.MaxWaiting
 	}
 	if u.ShareSeconds != nil {
 		if *u.ShareSeconds < 10 || *u.ShareSeconds > 3600 {

@@ -79,13 +79,6 @@ func (s *State) Present() []Participant {
 	return out
 }
 
-func (s *State) maxParticipants() int {
-	if s.Settings.MaxParticipants > 0 {
-		return s.Settings.MaxParticipants
-	}
-	return DefaultMaxParticipants
-}
-
 // sortedParticipants returns the participants in a fixed order (by id), so
 // that commands touching several produce their events deterministically.
 func (s *State) sortedParticipants() []*Participant {

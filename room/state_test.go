@@ -482,13 +482,15 @@ func TestJoinComeback(t *testing.T) {
 			wantRole: room.RoleMember,
 		},
 		{
-			name: "facilitator keeps role without the key",
+			name: "facilitator with the key",
 			setup: func(t *testing.T, s *room.State) room.Joined {
 				j := mustJoin(t, s, "Fran", testKey)
 				wantEvents(t, leave(t, s, act(s, j.Self.ID), true), "left:Fran", "room")
 				return j
 			},
-			req:        func(j room.Joined) room.JoinRequest { return room.JoinRequest{Identity: j.Identity} },
+			req: func(j room.Joined) room.JoinRequest {
+				return room.JoinRequest{Identity: j.Identity, FacilitatorKey: testKey}
+			},
 			wantRole:   room.RoleFacilitator,
 			wantUnlock: true,
 		},
@@ -709,7 +711,7 @@ func TestSeqIncrementsByOnePerEvent(t *testing.T) {
 	record("leave B (auto-lock)", evs, nil, 2)
 	evs = leave(t, s, room.Actor{ID: b.Self.ID, Conn: 1}, false)
 	record("leave B again", evs, nil, 0)
-	joinRec(room.JoinRequest{Identity: b.Identity}, "unused", 2) // joined, room (auto-lock lifted)
+	joinRec(room.JoinRequest{Identity: b.Identity, FacilitatorKey: testKey}, "unused", 2) // joined, room (auto-lock lifted)
 	evs = leave(t, s, room.Actor{ID: b.Self.ID, Conn: 1}, true)
 	record("stale leave B", evs, nil, 0)
 	if _, _, err := join(t, s, room.JoinRequest{Name: "E", FacilitatorKey: "wrong"}, "ie"); !errors.Is(err, room.ErrForbidden) {

@@ -84,9 +84,9 @@ func TestEventVisibleTo(t *testing.T) {
 			sees: []string{"Fran", "Cora", "Will"}, self: yes,
 		},
 		{
-			name: "a waiting person renames themselves",
+			name: "a facilitator renames a waiting person",
 			event: func(t *testing.T, c *cast) room.Event {
-				return only(t, mustRun(t, c.s, func(s *room.State) ([]room.Event, error) { return s.Rename(c.act("Will"), "William") }), room.EventUpdated)
+				return only(t, c.mustMod(t, "Fran", room.ModCommand{Action: room.ActRename, Target: c.id("Will"), Name: "William"}), room.EventUpdated)
 			},
 			sees: []string{"Fran", "Cora", "Will"}, self: yes,
 		},

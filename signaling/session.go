@@ -381,16 +381,7 @@ func (s *session) handleModerate(data []byte, re json.RawMessage) {
 		}
 		c.Target = id
 	}
-	if u := m.Settings; u != nil {
-		var mode *room.Mode
-		if u.Mode != nil {
-			md := room.Mode(*u.Mode)
-			mode = &md
-		}
-		c.Settings = &room.SettingsUpdate{WaitingRoom: u.WaitingRoom, MuteOnEntry: u.MuteOnEntry, Mode: mode,
-			SelfRename: u.SelfRename, PrivateChat: u.PrivateChat, Guidelines: u.Guidelines,
-			ShareSeconds: u.ShareSeconds, AutoMute: u.AutoMute, MaxParticipants: u.MaxParticipants}
-	}
+	c.Settings = roomSettings(m.Settings)
 	s.apply(re, func(st *room.State, now int64) ([]room.Event, error) { return st.Moderate(s.actor(), c, now) })
 }
 

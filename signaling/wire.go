@@ -18,6 +18,8 @@ func wireError(err error) (code, msg string) {
 		return protocol.CodeRoomNotFound, "no such room"
 	case errors.Is(err, room.ErrBadName):
 		return protocol.CodeBadRequest, room.ErrBadName.Error()
+	case errors.Is(err, room.ErrKeyRequired):
+		return protocol.CodeForbidden, "this identity belongs to a facilitator of the meeting; come back through your facilitator link"
 	case errors.Is(err, room.ErrForbidden):
 		return protocol.CodeForbidden, "the facilitator link is not valid for this room"
 	case errors.Is(err, room.ErrUnknownIdentity):
@@ -32,6 +34,8 @@ func wireError(err error) (code, msg string) {
 		return protocol.CodeNotAllowed, room.ErrDenied.Error()
 	case errors.Is(err, room.ErrFull):
 		return protocol.CodeRoomFull, room.ErrFull.Error()
+	case errors.Is(err, room.ErrWaitingRoomFull):
+		return protocol.CodeWaitingRoomFull, room.ErrWaitingRoomFull.Error()
 	case errors.Is(err, room.ErrChatClosed):
 		return protocol.CodeChatClosed, "chat is closed by the facilitator"
 	case errors.Is(err, room.ErrNotAllowed):
@@ -60,12 +64,29 @@ func wireRoom(id room.RoomID, i room.Info) protocol.RoomInfo {
 		WaitingRoom: i.Settings.WaitingRoom, MuteOnEntry: i.Settings.MuteOnEntry, Mode: string(i.Settings.Mode),
 		SelfRename: i.Settings.SelfRename, PrivateChat: i.Settings.PrivateChat, ChatOpen: i.ChatOpen,
 		Suspended: i.Suspended, Guidelines: i.Settings.Guidelines, ShareSeconds: i.Settings.ShareSeconds,
-		AutoMute: i.Settings.AutoMute, MaxParticipants: i.Settings.MaxParticipants, Speaker: idString(i.Speaker),
+		AutoMute: i.Settings.AutoMute, MaxParticipants: i.Settings.MaxParticipants, MaxWaiting: i.Settings.MaxWaiting,
+		Speaker: idString(i.Speaker),
 	}
 	if t := i.Timer; t != nil {
 		r.Timer = &protocol.Timer{Speaker: idString(t.Speaker), EndsAt: t.EndsAt, Seconds: t.Seconds, AutoMute: t.AutoMute}
 	}
 	return r
+}
+
+// roomSettings is a settings change from the wire, for the room; nil when
+// the message holds none.
+func roomSettings(u *protocol.Settings) *room.SettingsUpdate {
+	if u == nil {
+		return nil
+	}
+	var mode *room.Mode
+	if u.Mode != nil {
+		md := room.Mode(*u.Mode)
+		mode = &md
+	}
+	return &room.SettingsUpdate{WaitingRoom: u.WaitingRoom, MuteOnEntry: u.MuteOnEntry, Mode: mode,
+		SelfRename: u.SelfRename, PrivateChat: u.PrivateChat, Guidelines: u.Guidelines,
+		ShareSeconds: u.ShareSeconds, AutoMute: u.AutoMute, MaxParticipants: u.MaxParticipants, MaxWaiting: u.MaxWaiting}
 }
 
 func wireHands(ids []room.ParticipantID) []string {

@@ -45,6 +45,7 @@ func newStore(t *testing.T) (*memory.Store, *room.State) {
 	s := memory.New()
 	st := room.NewState(room.NewRoomID(), "Tuesday group", "key")
 	st.Settings.MaxParticipants = 1000 // the concurrency test joins 500
+	st.Settings.MaxWaiting = 500
 	if err := s.Create(context.Background(), st); err != nil {
 		t.Fatalf("Create: %v", err)
 	}

@@ -60,6 +60,7 @@ const (
 	CodeRemoved         = "removed"
 	CodeChatClosed      = "chat_closed"
 	CodeRoomFull        = "room_full"
+	CodeWaitingRoomFull = "waiting_room_full"
 	CodeUnavailable     = "unavailable"
 	CodeInternal        = "internal"
 )
@@ -167,6 +168,7 @@ type Settings struct {
 	ShareSeconds    *int    `json:"shareSeconds,omitempty"`
 	AutoMute        *bool   `json:"autoMute,omitempty"`
 	MaxParticipants *int    `json:"maxParticipants,omitempty"`
+	MaxWaiting      *int    `json:"maxWaiting,omitempty"`
 }
 
 // Moderate is a facilitator's command.
@@ -217,6 +219,7 @@ type RoomInfo struct {
 	ShareSeconds    int    `json:"shareSeconds"`
 	AutoMute        bool   `json:"autoMute"`
 	MaxParticipants int    `json:"maxParticipants"`
+	MaxWaiting      int    `json:"maxWaiting"`
 	Speaker         string `json:"speaker"`
 	Timer           *Timer `json:"timer,omitempty"`
 }

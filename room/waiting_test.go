@@ -1,0 +1,366 @@
+package room_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hearth-meet/hearth/room"
+)
+
+// waitingRoom is a room with its waiting room on, the limits given, Fran
+// (facilitator) present, admitted members A1, A2, ... and waiting people
+// W1, W2, ... present.
+func waitingRoom(t testing.TB, maxParticipants, maxWaiting, admitted, waiting int) *cast {
+	t.Helper()
+	s := newState()
+	s.Settings.MaxParticipants, s.Settings.MaxWaiting = maxParticipants, maxWaiting
+	c := &cast{s: s, ids: map[string]room.ParticipantID{}, identity: map[string]string{}}
+	c.join(t, "Fran", testKey)
+	for i := 1; i <= admitted; i++ {
+		name := fmt.Sprintf("A%d", i)
+		c.join(t, name, "")
+		c.mustMod(t, "Fran", target(room.ActAdmit, c, name))
+	}
+	for i := 1; i <= waiting; i++ {
+		c.join(t, fmt.Sprintf("W%d", i), "")
+	}
+	return c
+}
+
+// capCases are the rows of TestWaitingRoomCaps.
+var capCases = []struct {
+	name string
+	// maxP, maxW are the room's limits; admitted and waiting how many
+	// members are in each (Fran, the facilitator, is admitted too).
+	maxP, maxW, admitted, waiting int
+	// prep changes the room before the join.
+	prep func(t *testing.T, c *cast)
+	req  func(c *cast) room.JoinRequest
+	// wantErr, or else the joiner's status.
+	wantErr    error
+	wantStatus room.Status
+}{
+	{name: "meeting full, waiting room has space: the newcomer waits",
+		maxP: 3, maxW: 5, admitted: 2, waiting: 1,
+		req: newcomer, wantStatus: room.StatusWaiting},
+	{name: "waiting room full",
+		maxP: 10, maxW: 3, waiting: 3,
+		req: newcomer, wantErr: room.ErrWaitingRoomFull},
+	{name: "waiting room full, a facilitator still gets in",
+		maxP: 10, maxW: 3, waiting: 3,
+		req:        func(*cast) room.JoinRequest { return room.JoinRequest{Name: "Fay", FacilitatorKey: testKey} },
+		wantStatus: room.StatusAdmitted},
+	{name: "both full, a facilitator still gets in",
+		maxP: 2, maxW: 1, admitted: 1, waiting: 1,
+		req:        func(*cast) room.JoinRequest { return room.JoinRequest{Name: "Fay", FacilitatorKey: testKey} },
+		wantStatus: room.StatusAdmitted},
+	{name: "default cap: 50 wait",
+		maxP: 0, maxW: 0, waiting: 49,
+		req: newcomer, wantStatus: room.StatusWaiting},
+	{name: "default cap: the 51st is refused",
+		maxP: 0, maxW: 0, waiting: 50,
+		req: newcomer, wantErr: room.ErrWaitingRoomFull},
+	{name: "locked comes first",
+		maxP: 10, maxW: 1, waiting: 1,
+		prep: func(t *testing.T, c *cast) { c.mustMod(t, "Fran", room.ModCommand{Action: room.ActLock}) },
+		req:  newcomer, wantErr: room.ErrLocked},
+	{name: "no waiting room, meeting full",
+		maxP: 3, maxW: 1, admitted: 2,
+		prep: noWaitingRoom,
+		req:  newcomer, wantErr: room.ErrFull},
+	{name: "no waiting room, people still waiting do not block the meeting",
+		maxP: 3, maxW: 2, admitted: 1, waiting: 2,
+		prep: noWaitingRoom,
+		req:  newcomer, wantStatus: room.StatusAdmitted},
+	{name: "someone who waited, left and comes back to a full waiting room",
+		maxP: 10, maxW: 2, waiting: 2,
+		prep: func(t *testing.T, c *cast) {
+			mustLeave(t, c.s, *c.p("W1"))
+			c.join(t, "W3", "")
+		},
+		req:     func(c *cast) room.JoinRequest { return room.JoinRequest{Identity: c.identity["W1"]} },
+		wantErr: room.ErrWaitingRoomFull},
+	{name: "someone waiting reconnects (connection replaced) when it is full",
+		maxP: 10, maxW: 2, waiting: 2,
+		req:        func(c *cast) room.JoinRequest { return room.JoinRequest{Identity: c.identity["W1"]} },
+		wantStatus: room.StatusWaiting},
+	{name: "an admitted member comes back to a full meeting",
+		maxP: 3, maxW: 2, admitted: 2,
+		prep: func(t *testing.T, c *cast) {
+			mustLeave(t, c.s, *c.p("A1"))
+			c.join(t, "A3", "")
+			c.mustMod(t, "Fran", target(room.ActAdmit, c, "A3"))
+		},
+		req:        func(c *cast) room.JoinRequest { return room.JoinRequest{Identity: c.identity["A1"]} },
+		wantStatus: room.StatusAdmitted},
+}
+
+// People waiting count toward the waiting room's cap, not the meeting's;
+// facilitators always get in; leaving and coming back does not get round
+// the cap.
+func TestWaitingRoomCaps(t *testing.T) {
+	for _, tt := range capCases {
+		t.Run(tt.name, func(t *testing.T) {
+			c := waitingRoom(t, tt.maxP, tt.maxW, tt.admitted, tt.waiting)
+			if tt.prep != nil {
+				tt.prep(t, c)
+			}
+			j, _, err := join(t, c.s, tt.req(c), "identity-joiner")
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("join: %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && j.Self.Status != tt.wantStatus {
+				t.Errorf("joiner's status %s, want %s", j.Self.Status, tt.wantStatus)
+			}
+		})
+	}
+}
+
+func newcomer(*cast) room.JoinRequest { return room.JoinRequest{Name: "Newcomer"} }
+
+func noWaitingRoom(t *testing.T, c *cast) {
+	c.mustMod(t, "Fran", room.ModCommand{Action: room.ActSettings, Settings: &room.SettingsUpdate{WaitingRoom: ptr(false)}})
+}
+
+// 99 scripted joins through a public member link fill the waiting room,
+// not the meeting: a real member still comes in (here the facilitator has
+// made room for 100 people waiting), and is admitted; beyond the cap
+// newcomers are told the waiting room is full. Before the waiting room had
+// its own cap, the 99 counted toward the meeting's 100 and the member got
+// ErrFull.
+func TestBotFloodDoesNotLockOutMembers(t *testing.T) {
+	for _, maxWaiting := range []int{0, 100} {
+		t.Run(fmt.Sprintf("maxWaiting=%d", maxWaiting), func(t *testing.T) {
+			c := waitingRoom(t, 0, maxWaiting, 0, 0)
+			waiting, refused := 0, map[string]int{}
+			for i := range 99 {
+				_, _, err := join(t, c.s, room.JoinRequest{Name: fmt.Sprintf("bot-%d", i)}, fmt.Sprintf("bot-identity-%d", i))
+				switch {
+				case err == nil:
+					waiting++
+				case errors.Is(err, room.ErrWaitingRoomFull):
+					refused["waiting room full"]++
+				default:
+					refused[err.Error()]++
+				}
+			}
+			j, _, err := join(t, c.s, room.JoinRequest{Name: "Real member"}, "identity-real")
+			t.Logf("maxParticipants 100 (default), maxWaiting %d: of 99 bots %d wait, refused %v; the real member: %v %v",
+				maxWaiting, waiting, refused, j.Self.Status, err)
+			if maxWaiting == 0 {
+				// The default cap: the member is told the waiting room is
+				// full; Deny all clears it, and they come in.
+				if waiting != room.DefaultMaxWaiting || !errors.Is(err, room.ErrWaitingRoomFull) {
+					t.Fatalf("default cap: %d bots wait, member %v; want %d and ErrWaitingRoomFull", waiting, err, room.DefaultMaxWaiting)
+				}
+				evs := c.mustMod(t, "Fran", room.ModCommand{Action: room.ActDenyAll})
+				t.Logf("Deny all: %d people denied", len(evs))
+				if j, _, err = join(t, c.s, room.JoinRequest{Name: "Real member"}, "identity-real"); err != nil {
+					t.Fatalf("the member after Deny all: %v", err)
+				}
+			} else if err != nil || waiting != 99 {
+				t.Fatalf("%d bots wait; the member: %v; want 99 and the member waiting", waiting, err)
+			}
+			if j.Self.Status != room.StatusWaiting {
+				t.Fatalf("the member is %s, want waiting", j.Self.Status)
+			}
+			c.mustMod(t, "Fran", room.ModCommand{Action: room.ActAdmit, Target: j.Self.ID})
+			if p := c.s.Participants[j.Self.ID]; p.Status != room.StatusAdmitted {
+				t.Errorf("the member after Admit is %s", p.Status)
+			}
+		})
+	}
+}
+
+// Admitting respects the meeting's cap: one by one (ErrFull once it is
+// reached) and all at once (as many as fit; the others keep waiting).
+func TestAdmitRespectsMeetingCap(t *testing.T) {
+	c := waitingRoom(t, 3, 10, 1, 3) // Fran, A1 in; W1..W3 wait; room for one more
+	evs := c.mustMod(t, "Fran", room.ModCommand{Action: room.ActAdmitAll})
+	if len(evs) != 1 || c.s.Participants[evs[0].Participant.ID].Status != room.StatusAdmitted {
+		t.Fatalf("admit all with room for one: events %v", describe(evs))
+	}
+	for _, name := range []string{"W1", "W2", "W3"} {
+		if c.p(name).Status == room.StatusWaiting {
+			if _, err := c.mod(t, "Fran", target(room.ActAdmit, c, name)); !errors.Is(err, room.ErrFull) {
+				t.Errorf("admit %s into a full meeting: %v, want ErrFull", name, err)
+			}
+		}
+	}
+	if _, err := c.mod(t, "Fran", room.ModCommand{Action: room.ActAdmitAll}); !errors.Is(err, room.ErrFull) {
+		t.Errorf("admit all into a full meeting: %v, want ErrFull", err)
+	}
+	// Someone leaves: there is room again.
+	mustLeave(t, c.s, *c.p("A1"))
+	first := waitingNames(c)[0]
+	wantEvents(t, c.mustMod(t, "Fran", room.ModCommand{Action: room.ActAdmitAll}), "updated:"+first)
+}
+
+// waitingNames are the names of the people waiting and present, in the
+// order of their ids.
+func waitingNames(c *cast) []string {
+	var names []string
+	for name, id := range c.ids {
+		if p := c.s.Participants[id]; p.Present && p.Status == room.StatusWaiting {
+			names = append(names, name)
+		}
+	}
+	return c.sorted("", names...)
+}
+
+// Deny all turns away everyone waiting, also someone whose connection
+// dropped; only those present are told. Nobody admitted is touched, and
+// none of those denied can come back with their identity.
+func TestDenyAll(t *testing.T) {
+	c := waitingRoom(t, 10, 10, 1, 3)
+	mustLeave(t, c.s, *c.p("W3")) // waiting, connection gone
+	wantEvents(t, c.mustMod(t, "Fran", room.ModCommand{Action: room.ActDenyAll}), c.sorted("denied:", "W1", "W2")...)
+	for _, name := range []string{"W1", "W2", "W3"} {
+		if p := c.p(name); !p.Denied || p.Present {
+			t.Errorf("%s after Deny all: %+v", name, *p)
+		}
+		if _, err := c.rejoin(t, name); !errors.Is(err, room.ErrDenied) {
+			t.Errorf("%s comes back after Deny all: %v, want ErrDenied", name, err)
+		}
+	}
+	if p := c.p("A1"); p.Denied || !p.Present || p.Status != room.StatusAdmitted {
+		t.Errorf("admitted A1 after Deny all: %+v", *p)
+	}
+	// Nobody waiting: nothing happens.
+	wantEvents(t, c.mustMod(t, "Fran", room.ModCommand{Action: room.ActDenyAll}))
+	// A newcomer may still wait.
+	if j := c.join(t, "Later", ""); j.Self.Status != room.StatusWaiting {
+		t.Errorf("newcomer after Deny all: %s", j.Self.Status)
+	}
+}
+
+// People in the waiting room may not rename themselves, chat or raise
+// their hand (each was a way to make facilitators' pages busy); they are
+// told why, and may once admitted.
+func TestWaitingCannotRenameChatOrRaiseHand(t *testing.T) {
+	cmds := []struct {
+		name string
+		run  func(s *room.State, a room.Actor) ([]room.Event, error)
+	}{
+		{"rename", func(s *room.State, a room.Actor) ([]room.Event, error) { return s.Rename(a, "Sneaky") }},
+		{"chat to the room", func(s *room.State, a room.Actor) ([]room.Event, error) {
+			return s.SendChat(a, room.ChatToRoom, "hello", t0)
+		}},
+		{"chat to facilitators", func(s *room.State, a room.Actor) ([]room.Event, error) {
+			return s.SendChat(a, room.ChatToFacilitators, "hello", t0)
+		}},
+		{"raise hand", func(s *room.State, a room.Actor) ([]room.Event, error) { return s.RaiseHand(a) }},
+		{"lower hand", func(s *room.State, a room.Actor) ([]room.Event, error) { return s.LowerHand(a) }},
+	}
+	for _, cmd := range cmds {
+		t.Run(cmd.name, func(t *testing.T) {
+			c := waitingRoom(t, 10, 10, 0, 1)
+			before := c.s.Clone()
+			_, err := run(t, c.s, func(s *room.State) ([]room.Event, error) { return cmd.run(s, c.act("W1")) })
+			if !errors.Is(err, room.ErrNotAllowed) || !strings.Contains(err.Error(), "waiting room") {
+				t.Fatalf("%s from the waiting room: %v, want ErrNotAllowed saying why", cmd.name, err)
+			}
+			assertUnchanged(t, before, c.s)
+			t.Logf("%s: %v", cmd.name, err)
+			c.mustMod(t, "Fran", target(room.ActAdmit, c, "W1"))
+			if _, err := run(t, c.s, func(s *room.State) ([]room.Event, error) { return cmd.run(s, c.act("W1")) }); err != nil {
+				t.Errorf("%s once admitted: %v", cmd.name, err)
+			}
+		})
+	}
+}
+
+func TestMaxWaitingSetting(t *testing.T) {
+	if s := room.DefaultSettings(); s.MaxWaiting != 0 || room.DefaultMaxWaiting != 50 {
+		t.Errorf("default MaxWaiting %d (DefaultMaxWaiting %d), want 0 meaning 50", s.MaxWaiting, room.DefaultMaxWaiting)
+	}
+	for _, tt := range []struct {
+		v  int
+		ok bool
+	}{{-1, false}, {0, false}, {1, true}, {50, true}, {500, true}, {501, false}} {
+		c := waitingRoom(t, 0, 0, 0, 0)
+		u := &room.SettingsUpdate{MaxWaiting: ptr(tt.v)}
+		evs, err := c.mod(t, "Fran", room.ModCommand{Action: room.ActSettings, Settings: u})
+		switch {
+		case tt.ok && (err != nil || c.s.Settings.MaxWaiting != tt.v):
+			t.Errorf("maxWaiting %d: %v, setting %d", tt.v, err, c.s.Settings.MaxWaiting)
+		case tt.ok:
+			wantEvents(t, evs, "room")
+		case !errors.Is(err, room.ErrBadCommand):
+			t.Errorf("maxWaiting %d: %v, want ErrBadCommand", tt.v, err)
+		}
+	}
+}
+
+// Resuming a facilitator's identity needs the facilitator key: a stolen
+// token alone never brings a facilitator's powers. A co-facilitator's
+// identity without the key comes back as a member (promoted members have
+// no facilitator link); a member's as before.
+func TestNoTakeoverWithIdentityAlone(t *testing.T) {
+	tests := []struct {
+		name    string
+		who     string // whose identity is presented: Fran, Cora or Mia
+		absent  bool   // they left before
+		key     string
+		wantErr error
+		// wantRole, when the join succeeds.
+		wantRole room.Role
+	}{
+		{name: "present facilitator, token alone", who: "Fran", wantErr: room.ErrKeyRequired},
+		{name: "absent facilitator, token alone", who: "Fran", absent: true, wantErr: room.ErrKeyRequired},
+		{name: "present facilitator, wrong key", who: "Fran", key: "wrong", wantErr: room.ErrForbidden},
+		{name: "present facilitator, with the key", who: "Fran", key: testKey, wantRole: room.RoleFacilitator},
+		{name: "absent facilitator, with the key", who: "Fran", absent: true, key: testKey, wantRole: room.RoleFacilitator},
+		{name: "present co-facilitator, token alone", who: "Cora", wantRole: room.RoleMember},
+		{name: "absent co-facilitator, token alone", who: "Cora", absent: true, wantRole: room.RoleMember},
+		{name: "co-facilitator with the key", who: "Cora", key: testKey, wantRole: room.RoleFacilitator},
+		{name: "member, token alone", who: "Mia", wantRole: room.RoleMember},
+		{name: "absent member, token alone", who: "Mia", absent: true, wantRole: room.RoleMember},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCast(t)
+			if tt.absent {
+				leave(t, c.s, c.act(tt.who), false)
+			}
+			before := *c.p(tt.who)
+			j, evs, err := join(t, c.s, room.JoinRequest{Name: "Thief", Identity: c.identity[tt.who], FacilitatorKey: tt.key}, "x")
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("join with %s's identity: %v, want %v", tt.who, err, tt.wantErr)
+			}
+			if err != nil {
+				if p := c.p(tt.who); *p != before {
+					t.Errorf("%s changed by a refused join: %+v, was %+v", tt.who, *p, before)
+				}
+				return
+			}
+			if j.Self.Role != tt.wantRole || j.Self.ID != c.id(tt.who) {
+				t.Errorf("joined as %s (%s), want %s as %s", j.Self.Role, j.Self.Name, tt.who, tt.wantRole)
+			}
+			if _, err := c.mod(t, tt.who, room.ModCommand{Action: room.ActLock}); (err == nil) != tt.wantRole.Moderates() {
+				t.Errorf("lock after the join: %v; want allowed %v", err, tt.wantRole.Moderates())
+			}
+			t.Logf("events %v", describe(evs))
+		})
+	}
+}
+
+// A co-facilitator who was the last moderator present and is replaced by
+// a join without the key leaves the room auto-locked.
+func TestCoFacilitatorWithoutKeyLocksRoom(t *testing.T) {
+	c := newCast(t)
+	leave(t, c.s, c.act("Fran"), true)
+	if c.s.AutoLocked {
+		t.Fatal("auto-locked while Cora is present")
+	}
+	_, evs, err := join(t, c.s, room.JoinRequest{Identity: c.identity["Cora"]}, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantEvents(t, evs, "joined:Cora", "room")
+	if !c.s.AutoLocked || c.p("Cora").Role != room.RoleMember {
+		t.Errorf("autoLocked %v, Cora %s; want true, member", c.s.AutoLocked, c.p("Cora").Role)
+	}
+}
