@@ -27,6 +27,9 @@ type Config struct {
 	// KeyframeInterval is the shortest time between two keyframe requests
 	// forwarded to the same publisher.
 	KeyframeInterval time.Duration
+	// Now is the clock (time.Now when nil). It paces the warnings pion
+	// logs (one of each kind a minute at most).
+	Now func() time.Time
 }
 
 func (c *Config) setDefaults() error {
@@ -49,6 +52,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.KeyframeInterval <= 0 {
 		c.KeyframeInterval = 500 * time.Millisecond
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	return nil
 }

@@ -42,21 +42,27 @@ type Stats struct {
 	NACKs            atomic.Uint64 // NACK packets received from subscribers
 	SenderReports    atomic.Uint64 // RTCP sender reports read from publishers
 	Tracks           atomic.Int64  // published tracks now
+	// WarningsSuppressed counts pion's warnings not logged because one of
+	// their kind was logged less than a minute before: mostly packets
+	// dropped on the media port (unknown STUN users, datagrams from no
+	// known candidate), which anyone can send.
+	WarningsSuppressed atomic.Uint64
 }
 
 // New opens the media UDP socket and returns an SFU using it. log receives
-// pion's warnings too, which name network addresses: give it a logger that
-// removes them (Hearth logs no addresses).
+// pion's warnings too (each kind once a minute at most), which name network
+// addresses: give it a logger that removes them (Hearth logs no
+// addresses).
 func New(cfg Config, log *zap.Logger) (*SFU, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	loggers := newPionLoggers(log.Named("pion"))
 	ips, err := listenIPs(cfg)
 	if err != nil {
 		return nil, err
 	}
 	s := &SFU{cfg: cfg, log: log}
+	loggers := newPionLoggers(log.Named("pion"), cfg.Now, &s.stats.WarningsSuppressed)
 	muxes := make([]ice.UDPMux, 0, len(ips))
 	for _, ip := range ips {
 		uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: cfg.UDPPort})

@@ -16,7 +16,7 @@ type collector struct {
 
 	rooms, participants, tracks                *prometheus.Desc
 	packets, bytes, muted, keyframeReqs, nacks *prometheus.Desc
-	senderReports                              *prometheus.Desc
+	senderReports, warningsSuppressed          *prometheus.Desc
 }
 
 func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
@@ -32,12 +32,14 @@ func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
 		keyframeReqs:  d("pli_sent_total", "Keyframe requests (PLI) sent to publishers."),
 		nacks:         d("nacks_received_total", "NACK packets received from subscribers."),
 		senderReports: d("sender_reports_received_total", "RTCP sender reports read from publishers."),
+		warningsSuppressed: d("media_warnings_suppressed_total",
+			"Media warnings not logged because one of their kind was logged less than a minute before (mostly packets dropped on the media port)."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports} {
+	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.warningsSuppressed} {
 		ch <- d
 	}
 }
@@ -59,4 +61,5 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.keyframeReqs, st.KeyframeRequests.Load())
 	counter(c.nacks, st.NACKs.Load())
 	counter(c.senderReports, st.SenderReports.Load())
+	counter(c.warningsSuppressed, st.WarningsSuppressed.Load())
 }
