@@ -6,14 +6,35 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
 
-// addrPattern matches IPv4 addresses and anything that looks like an IPv6
-// address.
-const addrPattern = `\b(?:\d{1,3}\.){3}\d{1,3}\b|\[?\b[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\]?`
+// addrPattern matches an IP address in any of the forms libraries write:
+// IPv4 (192.0.2.1, 192.0.2.1:3478) and IPv6 in full, compressed or mixed
+// form (2001:db8::1, ::1, ::, ::ffff:192.0.2.1, 64:ff9b::198.51.100.1),
+// with a zone (fe80::1%eth0, %25eth0 in URLs), in brackets with or without
+// a port ([::1]:6379). The port, zone and brackets go with the address. It
+// errs on the side of removing: anything with two colons between hex
+// digits (a time such as 12:30:45, a MAC address) is taken for an address.
+const addrPattern = `\[(?:` + reIPv6 + `)` + reZone + `\]` + rePort +
+	`|(?:` + reIPv6 + `)` + reZone +
+	`|\b` + reIPv4 + `\b` + rePort
+
+// The parts of addrPattern.
+const (
+	reHex  = `[0-9A-Fa-f]{1,4}`
+	reIPv4 = `(?:\d{1,3}\.){3}\d{1,3}`
+	// reIPv6 ends with a group (or an embedded IPv4 address), perhaps
+	// followed by "::", or is all colons and groups ending in "::" (::,
+	// 1::). A single colon after an address ("dial 2001:db8::1: refused")
+	// is not taken as part of it.
+	reIPv6 = `(?:(?:` + reHex + `)?:){2,7}(?:` + reIPv4 + `|` + reHex + `)(?:::)?|(?:(?:` + reHex + `)?:){1,7}:`
+	reZone = `(?:%[0-9A-Za-z_~-]+(?:\.[0-9A-Za-z_~-]+)*)?`
+	rePort = `(?::\d{1,5})?`
+)
 
 // newLogger builds the server's logger. Whatever is logged, IP addresses
 // are replaced by <addr> in messages, strings and errors: libraries write
@@ -52,8 +73,16 @@ func (c *redactCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.C
 }
 
 func (c *redactCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
-	e.Message = c.re.ReplaceAllString(e.Message, "<addr>")
+	e.Message = c.redact(e.Message)
 	return c.Core.Write(e, c.clean(fields))
+}
+
+// redact replaces every address in s by <addr>.
+func (c *redactCore) redact(s string) string {
+	if !strings.ContainsAny(s, ".:") { // no address without one of them
+		return s
+	}
+	return c.re.ReplaceAllString(s, "<addr>")
 }
 
 func (c *redactCore) clean(fields []zapcore.Field) []zapcore.Field {
@@ -61,14 +90,14 @@ func (c *redactCore) clean(fields []zapcore.Field) []zapcore.Field {
 	for i, f := range fields {
 		switch f.Type {
 		case zapcore.StringType:
-			f.String = c.re.ReplaceAllString(f.String, "<addr>")
+			f.String = c.redact(f.String)
 		case zapcore.ErrorType:
 			if err, ok := f.Interface.(error); ok {
-				f = zap.NamedError(f.Key, errors.New(c.re.ReplaceAllString(err.Error(), "<addr>")))
+				f = zap.NamedError(f.Key, errors.New(c.redact(err.Error())))
 			}
 		case zapcore.StringerType:
 			if s, ok := f.Interface.(fmt.Stringer); ok {
-				f = zap.String(f.Key, c.re.ReplaceAllString(s.String(), "<addr>"))
+				f = zap.String(f.Key, c.redact(s.String()))
 			}
 		}
 		out[i] = f
