@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
@@ -76,8 +77,13 @@ type Peer struct {
 	id     string
 	log    *zap.Logger
 	params PeerParams
-	pub    *webrtc.PeerConnection
+	pubAPI *webrtc.API
 	sub    *webrtc.PeerConnection
+
+	// pub is the publish connection. It is replaced only while it has
+	// never been negotiated (see restorePublish), so never while it
+	// carries tracks.
+	pub atomic.Pointer[webrtc.PeerConnection]
 
 	mu sync.Mutex // guards everything below
 	// tracks are the tracks this peer publishes.
@@ -87,6 +93,9 @@ type Peer struct {
 	// pending holds candidates that arrived before their connection had a
 	// remote description.
 	pending map[Direction][]webrtc.ICECandidateInit
+	// reoffer is set when the subscribe connection's unanswered offer was
+	// offered again: once it is answered, a new offer is needed.
+	reoffer bool
 	closed  bool
 }
 
@@ -101,20 +110,29 @@ func (s *SFU) NewPeer(params PeerParams) (*Peer, error) {
 		downs:   map[*Track]*downTrack{},
 		pending: map[Direction][]webrtc.ICECandidateInit{},
 	}
-	pubAPI := s.pubAPI
+	p.pubAPI = s.pubAPI
 	if params.Kind == RelayIn {
-		pubAPI = s.relayAPI
+		p.pubAPI = s.relayAPI
 	}
-	var err error
-	if p.pub, err = pubAPI.NewPeerConnection(webrtc.Configuration{}); err != nil {
-		return nil, fmt.Errorf("media: publish connection: %w", err)
+	pub, err := p.newPublishConn()
+	if err != nil {
+		return nil, err
 	}
+	p.pub.Store(pub)
 	if p.sub, err = s.subAPI.NewPeerConnection(webrtc.Configuration{}); err != nil {
-		_ = p.pub.Close()
+		_ = pub.Close()
 		return nil, fmt.Errorf("media: subscribe connection: %w", err)
 	}
-	p.pub.OnTrack(p.onTrack)
 	return p, nil
+}
+
+func (p *Peer) newPublishConn() (*webrtc.PeerConnection, error) {
+	pc, err := p.pubAPI.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, fmt.Errorf("media: publish connection: %w", err)
+	}
+	pc.OnTrack(p.onTrack)
+	return pc, nil
 }
 
 // ID is the peer's id (see PeerParams.ID).
@@ -175,7 +193,7 @@ func (p *Peer) Tracks() []*Track {
 func (p *Peer) conn(d Direction) (*webrtc.PeerConnection, error) {
 	switch d {
 	case Publish:
-		return p.pub, nil
+		return p.pub.Load(), nil
 	case Subscribe:
 		return p.sub, nil
 	}
@@ -183,22 +201,87 @@ func (p *Peer) conn(d Direction) (*webrtc.PeerConnection, error) {
 }
 
 // HandleOffer applies the client's offer on the publish connection and
-// returns the answer, which holds all the server's candidates.
+// returns the answer, which holds all the server's candidates. An offer
+// that cannot be applied leaves the connection ready for the next one:
+// the error wraps ErrBadSDP when the offer was refused before pion saw it.
 func (p *Peer) HandleOffer(sdp string) (string, error) {
-	if err := p.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+	pc := p.pub.Load()
+	if err := checkOffer(sdp, pc.CurrentRemoteDescription() == nil); err != nil {
+		return "", fmt.Errorf("apply offer: %w", err)
+	}
+	answer, err := p.answer(pc, sdp)
+	if err != nil {
+		p.restorePublish(pc)
+		return "", err
+	}
+	return answer, nil
+}
+
+func (p *Peer) answer(pc *webrtc.PeerConnection, sdp string) (string, error) {
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return "", fmt.Errorf("apply offer: %w", err)
 	}
 	p.flushCandidates(Publish)
-	answer, err := p.pub.CreateAnswer(nil)
+	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
 		return "", fmt.Errorf("create answer: %w", err)
 	}
-	return p.setLocal(p.pub, answer)
+	return p.setLocal(pc, answer)
+}
+
+// restorePublish brings the publish connection back to the stable state
+// after an offer failed half-way, so that the client's next offer is
+// answered: pion changes the state before most of its checks, and cannot
+// roll back (it refuses webrtc.SDPTypeRollback). A connection never
+// negotiated carries nothing yet and is replaced by a new one. One
+// negotiated before, which may carry tracks, takes the failed offer after
+// all, with an answer that is never sent; the client's next offer
+// replaces both.
+func (p *Peer) restorePublish(pc *webrtc.PeerConnection) {
+	if pc.SignalingState() == webrtc.SignalingStateStable {
+		return
+	}
+	if pc.CurrentRemoteDescription() != nil {
+		answer, err := pc.CreateAnswer(nil)
+		if err == nil {
+			err = pc.SetLocalDescription(answer)
+		}
+		if err != nil {
+			p.log.Warn("publish connection stuck after a failed offer", zap.Stringer("state", pc.SignalingState()), zap.Error(err))
+		}
+		return
+	}
+	fresh, err := p.newPublishConn()
+	if err != nil {
+		p.log.Warn("publish connection not renewed after a failed offer", zap.Error(err))
+		return
+	}
+	p.mu.Lock()
+	stale := p.closed || p.pub.Load() != pc
+	if !stale {
+		p.pub.Store(fresh)
+	}
+	p.mu.Unlock()
+	if stale {
+		pc = fresh
+	}
+	if err := pc.Close(); err != nil {
+		p.log.Debug("close publish connection", zap.Error(err))
+	}
 }
 
 // CreateOffer makes a new offer on the subscribe connection, for the
-// tracks the peer is subscribed to now.
+// tracks the peer is subscribed to now. While the last offer awaits a
+// valid answer (a refused answer leaves it waiting: pion cannot take an
+// offer back), it offers that one again, and once it is answered asks for
+// a new one (PeerParams.OnNegotiationNeeded).
 func (p *Peer) CreateOffer() (string, error) {
+	if pending := p.sub.PendingLocalDescription(); pending != nil && p.sub.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		p.mu.Lock()
+		p.reoffer = true
+		p.mu.Unlock()
+		return pending.SDP, nil
+	}
 	offer, err := p.sub.CreateOffer(nil)
 	if err != nil {
 		return "", fmt.Errorf("create offer: %w", err)
@@ -218,11 +301,25 @@ func (p *Peer) setLocal(pc *webrtc.PeerConnection, desc webrtc.SessionDescriptio
 }
 
 // HandleAnswer applies the client's answer on the subscribe connection.
+// An answer that does not fit the offer is refused (the error wraps
+// ErrBadSDP) and the offer keeps waiting: CreateOffer offers it again.
 func (p *Peer) HandleAnswer(sdp string) error {
+	if offer := p.sub.PendingLocalDescription(); offer != nil {
+		if err := checkAnswer(sdp, offer.SDP, p.sub.CurrentRemoteDescription() == nil); err != nil {
+			return fmt.Errorf("apply answer: %w", err)
+		}
+	}
 	if err := p.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
 		return fmt.Errorf("apply answer: %w", err)
 	}
 	p.flushCandidates(Subscribe)
+	p.mu.Lock()
+	again := p.reoffer
+	p.reoffer = false
+	p.mu.Unlock()
+	if again {
+		p.negotiationNeeded()
+	}
 	return nil
 }
 
@@ -351,7 +448,7 @@ func (p *Peer) Close() {
 	for t, d := range downs {
 		t.removeDown(d)
 	}
-	if err := p.pub.Close(); err != nil {
+	if err := p.pub.Load().Close(); err != nil {
 		p.log.Debug("close publish connection", zap.Error(err))
 	}
 	if err := p.sub.Close(); err != nil {

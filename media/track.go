@@ -101,7 +101,7 @@ func (t *Track) RequestKeyframe() {
 	}
 	t.sfu.stats.KeyframeRequests.Add(1)
 	pli := []rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(t.remote.SSRC())}}
-	_ = t.publisher.pub.WriteRTCP(pli) // fails only when the connection is closing
+	_ = t.publisher.pub.Load().WriteRTCP(pli) // fails only when the connection is closing
 }
 
 // addDown adds a subscriber.
