@@ -47,6 +47,7 @@ export const els = {
   leave: /** @type {HTMLButtonElement} */ ($('leave')),
   fac: $('fac-controls'),
   admitAll: /** @type {HTMLButtonElement} */ ($('admit-all')),
+  denyAll: /** @type {HTMLButtonElement} */ ($('deny-all')),
   lock: /** @type {HTMLButtonElement} */ ($('lock')),
   nextSpeaker: /** @type {HTMLButtonElement} */ ($('next-speaker')),
   muteAll: /** @type {HTMLButtonElement} */ ($('mute-all')),

@@ -208,7 +208,7 @@ func TestPageAccessibleNames(t *testing.T) {
 		`aria-label="Chat messages"`, `aria-label="Facilitator controls"`, `aria-label="Meeting controls"`,
 		`role="timer" aria-label="Share timer"`, `role="log"`,
 		`>Waiting for the facilitator to let you in<`, `>Chat<`, `>Chat is closed<`,
-		`>Raise hand<`, `>Rename me<`, `>Admit all<`, `>Lock room<`, `>Next speaker<`, `>Mute all<`,
+		`>Raise hand<`, `>Rename me<`, `>Admit all<`, `>Deny all<`, `>Lock room<`, `>Next speaker<`, `>Mute all<`,
 		`>Close chat<`, `>Suspend all activity<`, `>End meeting<`, `>Start share timer<`,
 		`>Speaking mode<`, `>Share minutes<`, `>Mute when time is up<`, `>Room settings<`,
 		`>Waiting room<`, `>Mute on entry<`, `>Members may rename themselves<`,

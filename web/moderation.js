@@ -1,6 +1,6 @@
-// The facilitator controls: the room-wide commands (admit all, lock, next
-// speaker, mute all, chat, suspend, end), the share timer, the speaking
-// mode and the room settings. Each button says what the room's state is
+// The facilitator controls: the room-wide commands (admit all and deny
+// all, in the waiting room's panel; lock, next speaker, mute all, chat,
+// suspend, end), the share timer, the speaking mode and the room settings. Each button says what the room's state is
 // and sends the command that changes it; the server's next room event
 // updates them. (A person's own row buttons are in panels.js.)
 
@@ -58,6 +58,7 @@ function room() {
 
 export function initModeration() {
   els.admitAll.addEventListener('click', () => moderate('admit_all'));
+  els.denyAll.addEventListener('click', () => moderate('deny_all'));
   els.lock.addEventListener('click', () => {
     const r = room();
     if (r) moderate(r.locked ? 'unlock' : 'lock');

@@ -135,7 +135,19 @@ const JOIN_REFUSALS = {
     button: 'Try again',
   },
   forbidden: { title: 'This facilitator link is not valid.', extra: 'Please check the link you were given.', button: null },
+  waiting_room_full: {
+    title: 'The waiting room is full.',
+    extra: 'You can try again in a little while.',
+    button: 'Try again',
+  },
 };
+
+/**
+ * The refusal of a join without the facilitator key that brought a
+ * facilitator's identity (this tab joined as the facilitator before): the
+ * server lets a facilitator back only with the key.
+ */
+const FACILITATOR_IDENTITY_REFUSAL = { title: 'Please use your facilitator link.', extra: '', button: null };
 
 /** Reconnection attempts since the last welcome. */
 let reconnectAttempts = 0;
@@ -254,7 +266,7 @@ function startSession(name) {
     if (beforeWelcome && page.view === 'joining') {
       s.close();
       page.session = null;
-      const refusal = JOIN_REFUSALS[code];
+      const refusal = code === 'forbidden' && !facilitatorKey ? FACILITATOR_IDENTITY_REFUSAL : JOIN_REFUSALS[code];
       if (refusal) {
         const own = sameSentence(message, refusal.title) ? '' : asSentence(message);
         const detail = [own, refusal.extra].filter(Boolean).join(' ');
