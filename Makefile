@@ -1,6 +1,7 @@
 # Hearth: `make test` installs what the tests need (when run as root on
-# Debian) and runs vet and staticcheck plus every test: unit, integration,
-# multi-instance and browser.
+# Debian) and runs vet and staticcheck, each fuzz target for a few seconds,
+# govulncheck (when its database can be reached), and every test: unit,
+# integration, multi-instance and browser.
 
 GO ?= go
 CHROMIUM ?= /usr/bin/chromium
@@ -10,10 +11,21 @@ CHROMIUM ?= /usr/bin/chromium
 STATICCHECK_VERSION ?= v0.8.2
 GOBIN_DIR = $(or $(shell $(GO) env GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin)
 STATICCHECK = $(GOBIN_DIR)/staticcheck
+# govulncheck (golang.org/x/vuln): `make vulncheck` installs this version
+# when it is missing or another version, and runs it only when the Go
+# vulnerability database answers within a few seconds.
+GOVULNCHECK_VERSION ?= v1.9.0
+GOVULNCHECK = $(GOBIN_DIR)/govulncheck
+VULNDB ?= https://vuln.go.dev
+# Fuzz targets (docs/fuzzing.md), as Name:package. `make fuzz` runs each
+# for FUZZTIME; e.g. `make fuzz FUZZTIME=10m` for a longer search.
+FUZZTIME ?= 3s
+FUZZ_TARGETS = FuzzSessionFrame:./signaling/ FuzzJoin:./room/ FuzzParseID:./room/ \
+	FuzzRoomLink:./web/ FuzzPeerHandleOffer:./media/ FuzzPeerHandleAnswer:./media/
 
-.PHONY: test deps vet run bench
+.PHONY: test deps vet fuzz vulncheck run bench
 
-test: deps vet
+test: deps vet fuzz vulncheck
 	HEARTH_REQUIRE_BROWSER=1 HEARTH_REQUIRE_REDIS=1 $(GO) test -race -count=1 -timeout 12m ./...
 
 deps:
@@ -37,6 +49,32 @@ vet:
 		echo "installing staticcheck $(STATICCHECK_VERSION)"; \
 		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); }
 	$(STATICCHECK) ./...
+
+# Each run starts from the committed seeds only (a fresh corpus cache, so
+# that inputs gathered by long runs do not eat the few seconds); a failing
+# input is written to the package's testdata/fuzz/<Name>/, where plain
+# `go test` replays it from then on.
+fuzz:
+	@cache=$$(mktemp -d); trap 'rm -rf "$$cache"' EXIT; \
+	for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		out=$$($(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg \
+			-args -test.fuzzcachedir="$$cache/$$name" 2>&1) || \
+			{ echo "$$out"; echo "fuzz $$name: FAILED"; exit 1; }; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME)): $$(echo "$$out" | grep -o 'execs: [0-9]*' | tail -1)"; \
+	done
+
+vulncheck:
+	@if ! command -v curl >/dev/null 2>&1 || \
+		! curl -fsS --connect-timeout 3 -m 5 -o /dev/null $(VULNDB)/index/db.json 2>/dev/null; then \
+		echo "govulncheck skipped: $(VULNDB) cannot be reached from here (run make vulncheck where it can)"; \
+		exit 0; \
+	fi; \
+	[ "$$($(GO) version -m $(GOVULNCHECK) 2>/dev/null | awk '$$1 == "mod" && $$2 == "golang.org/x/vuln" { print $$3 }')" = \
+		"$(GOVULNCHECK_VERSION)" ] || { \
+		echo "installing govulncheck $(GOVULNCHECK_VERSION)"; \
+		$(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION) || exit 1; }; \
+	$(GOVULNCHECK) -db $(VULNDB) ./...
 
 run:
 	$(GO) run ./cmd/hearth
