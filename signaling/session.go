@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"go.uber.org/zap"
@@ -277,6 +278,7 @@ func (s *session) handle(f frame) bool {
 		s.sendError(protocol.CodeBadJSON, "each message must be one JSON object in a text frame", nil)
 		return false
 	}
+	env.ID = cleanID(env.ID)
 	h := s.handler(env.Type)
 	switch {
 	case h == nil:
@@ -383,6 +385,27 @@ func (s *session) handleModerate(data []byte, re json.RawMessage) {
 	}
 	c.Settings = roomSettings(m.Settings)
 	s.apply(re, func(st *room.State, now int64) ([]room.Event, error) { return st.Moderate(s.actor(), c, now) })
+}
+
+// cleanID returns the request id to echo in answers: as the client sent
+// it, or, when it holds bytes that are not UTF-8 (which a text frame must
+// not carry, RFC 6455 section 5.6), the same value with those bytes
+// replaced.
+func cleanID(id json.RawMessage) json.RawMessage {
+	if utf8.Valid(id) {
+		return id
+	}
+	var v any
+	d := json.NewDecoder(bytes.NewReader(id))
+	d.UseNumber()
+	if d.Decode(&v) != nil {
+		return nil
+	}
+	out, err := json.Marshal(v) // writes invalid bytes as U+FFFD
+	if err != nil {
+		return nil
+	}
+	return out
 }
 
 func quoteType(t string) string {
