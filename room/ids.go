@@ -1,7 +1,6 @@
 package room
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -22,7 +21,7 @@ func NewParticipantID() ParticipantID { return ParticipantID(uuid.New()) }
 
 // ParseRoomID parses the textual form of a room id.
 func ParseRoomID(s string) (RoomID, error) {
-	u, err := parseCanonical(s)
+	u, err := uuid.Parse(s)
 	if err != nil {
 		return RoomID{}, fmt.Errorf("room id: %w", err)
 	}
@@ -31,24 +30,11 @@ func ParseRoomID(s string) (RoomID, error) {
 
 // ParseParticipantID parses the textual form of a participant id.
 func ParseParticipantID(s string) (ParticipantID, error) {
-	u, err := parseCanonical(s)
+	u, err := uuid.Parse(s)
 	if err != nil {
 		return ParticipantID{}, fmt.Errorf("participant id: %w", err)
 	}
 	return ParticipantID(u), nil
-}
-
-// parseCanonical parses a UUID in its canonical form only (lower case,
-// with dashes), so that one id has one spelling and one room one link.
-func parseCanonical(s string) (uuid.UUID, error) {
-	u, err := uuid.Parse(s)
-	if err != nil {
-		return uuid.UUID{}, err
-	}
-	if u.String() != s {
-		return uuid.UUID{}, errors.New("not in canonical form")
-	}
-	return u, nil
 }
 
 // String returns the canonical textual form of the id.
