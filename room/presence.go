@@ -95,7 +95,14 @@ func (s *State) resume(req JoinRequest, isFacilitator bool) (*Participant, strin
 	if req.Identity == "" {
 		return nil, "", nil
 	}
-	id, ok := s.Identities[hashSecret(req.Identity)]
+	hash := hashSecret(req.Identity)
+	if removed, banned := s.Bans[banKey(hash)]; banned {
+		if removed {
+			return nil, "", ErrRemoved
+		}
+		return nil, "", ErrDenied
+	}
+	id, ok := s.Identities[hash]
 	p := s.Participants[id]
 	switch {
 	case !ok || p == nil:
@@ -167,13 +174,9 @@ func (s *State) Leave(a Actor, explicit bool) ([]Event, error) {
 	return evs, nil
 }
 
-// IdleMeetingTimeout is how long a meeting may stay empty and still be the
-// same meeting (people reconnecting after a restart or a lost connection
-// find their hand, mute and chat). After that it is over: see NoteEmpty.
-const IdleMeetingTimeout = 10 * 60 * 1000 // milliseconds
-
 // NoteEmpty records, at time now (Unix milliseconds), whether the meeting
-// is empty. Service calls it after every leave.
+// is empty. Service calls it after every command on a meeting that has
+// participants.
 func (s *State) NoteEmpty(now int64) {
 	for _, p := range s.Participants {
 		if p.Present {
@@ -186,13 +189,14 @@ func (s *State) NoteEmpty(now int64) {
 	}
 }
 
-// CloseIdle ends a meeting nobody has been in for IdleMeetingTimeout, at
-// time now: its chat, hands, floor, bans and participants are deleted, so
-// that the next meeting in the room (a recurring group's next week) starts
-// clean. Nobody is present to be told, so there is no event. Service calls
-// it before every join.
-func (s *State) CloseIdle(now int64) {
-	if s.EmptySince != 0 && now-s.EmptySince >= IdleMeetingTimeout {
+// CloseIdle ends a meeting nobody has been in for grace (milliseconds),
+// at time now: its chat, hands, floor, bans and participants are deleted,
+// as End meeting does, so that nothing said in it stays and the next
+// meeting in the room (a recurring group's next week) starts clean.
+// Nobody is present to be told, so there is no event. Service calls it
+// before every command and when the grace has passed (see Service).
+func (s *State) CloseIdle(now, grace int64) {
+	if s.EmptySince != 0 && now-s.EmptySince >= grace {
 		s.clearMeeting()
 	}
 }
@@ -202,6 +206,7 @@ func (s *State) CloseIdle(now int64) {
 func (s *State) clearMeeting() {
 	s.Participants = map[ParticipantID]*Participant{}
 	s.Identities = map[string]ParticipantID{}
+	s.Gone, s.Bans = nil, nil
 	s.Hands, s.Chat = nil, nil
 	s.Locked, s.AutoLocked, s.ChatOpen, s.Suspended = false, false, true, false
 	s.Speaker, s.Timer = ParticipantID{}, nil

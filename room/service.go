@@ -5,21 +5,60 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"sync"
 	"time"
 )
 
 // Service applies the meeting's commands to rooms kept in a Store.
+//
+// Around every command it tidies the meeting (State.Tidy): participants
+// gone for the grace are pruned and a meeting empty for the grace is
+// closed. So that this happens without a later command too, the Service
+// that saw someone leave arranges a tidy for when the grace ends (see
+// schedule): with several instances, any of them may run it, and running
+// it twice does nothing more.
 type Service struct {
+	// static after construction
 	store Store
 	now   func() time.Time
+	grace time.Duration
+	after func(time.Duration, func()) (stop func() bool)
+
+	mu  sync.Mutex // guards due
+	due map[RoomID]pendingTidy
+}
+
+// ServiceParams configures a Service.
+type ServiceParams struct {
+	Store Store
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Grace is how long someone who left may come back as themselves, and
+	// how long an empty meeting lasts; ResumeGrace when zero.
+	Grace time.Duration
+	// AfterFunc runs f after d (as time.AfterFunc does) until stop is
+	// called; time.AfterFunc when nil. Tests give a fake clock's.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // NewService returns a Service over store. now is the clock (nil: time.Now).
 func NewService(store Store, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
+	return NewServiceWith(ServiceParams{Store: store, Now: now})
+}
+
+// NewServiceWith returns a Service configured by p.
+func NewServiceWith(p ServiceParams) *Service {
+	s := &Service{store: p.Store, now: p.Now, grace: p.Grace, after: p.AfterFunc, due: map[RoomID]pendingTidy{}}
+	if s.now == nil {
+		s.now = time.Now
 	}
-	return &Service{store: store, now: now}
+	if s.grace <= 0 {
+		s.grace = ResumeGrace
+	}
+	if s.after == nil {
+		s.after = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
+	return s
 }
 
 // Created describes a new room and its secret.
@@ -51,10 +90,8 @@ func (s *Service) Snapshot(ctx context.Context, id RoomID) (*State, error) {
 // Join brings a person into the room. See State.Join.
 func (s *Service) Join(ctx context.Context, id RoomID, req JoinRequest) (Joined, error) {
 	newID, newIdentity := NewParticipantID(), NewSecret()
-	now := s.now().UnixMilli()
 	var res Joined
-	_, err := s.store.Update(ctx, id, func(st *State) ([]Event, error) {
-		st.CloseIdle(now)
+	_, err := s.update(ctx, id, func(st *State, _ int64) ([]Event, error) {
 		j, evs, err := st.Join(req, newID, newIdentity)
 		if err == nil {
 			st.EmptySince = 0
@@ -67,11 +104,8 @@ func (s *Service) Join(ctx context.Context, id RoomID, req JoinRequest) (Joined,
 
 // Leave marks the actor's connection as gone. See State.Leave.
 func (s *Service) Leave(ctx context.Context, id RoomID, a Actor, explicit bool) error {
-	now := s.now().UnixMilli()
-	_, err := s.store.Update(ctx, id, func(st *State) ([]Event, error) {
-		evs, err := st.Leave(a, explicit)
-		st.NoteEmpty(now)
-		return evs, err
+	_, err := s.update(ctx, id, func(st *State, _ int64) ([]Event, error) {
+		return st.Leave(a, explicit)
 	})
 	return err
 }
@@ -82,8 +116,32 @@ type Command func(st *State, now int64) ([]Event, error)
 
 // Apply runs a command on the room's state and publishes its events.
 func (s *Service) Apply(ctx context.Context, id RoomID, cmd Command) ([]Event, error) {
-	now := s.now().UnixMilli()
-	return s.store.Update(ctx, id, func(st *State) ([]Event, error) { return cmd(st, now) })
+	return s.update(ctx, id, cmd)
+}
+
+// update runs cmd on the room's state between the tidying of the meeting
+// (before: State.Tidy; after: who is gone and whether it is empty), and
+// arranges the next tidy.
+func (s *Service) update(ctx context.Context, id RoomID, cmd Command) ([]Event, error) {
+	now, grace := s.now().UnixMilli(), s.grace.Milliseconds()
+	var next int64
+	evs, err := s.store.Update(ctx, id, func(st *State) ([]Event, error) {
+		evs := st.Tidy(now, grace)
+		more, err := cmd(st, now)
+		if err != nil {
+			return nil, err
+		}
+		st.noteGone(now)
+		if len(st.Participants) > 0 {
+			st.NoteEmpty(now)
+		}
+		next = st.nextDue(grace)
+		return append(evs, more...), nil
+	})
+	if err == nil && next != 0 {
+		s.schedule(id, next)
+	}
+	return evs, err
 }
 
 // Tick advances the room's share timer. See State.Tick.

@@ -21,13 +21,20 @@ type State struct {
 	FacilitatorKeyHash string `json:"facilitatorKeyHash"`
 	// Seq is the sequence number of the last event.
 	Seq uint64 `json:"seq"`
-	// Participants holds everyone who joined the running meeting, present
-	// or not, so that a participant who reconnects keeps id, role and
-	// state, and a removed one stays out.
+	// Participants holds who is in the running meeting, and who left less
+	// than the grace ago (see Tidy), so that a participant who reconnects
+	// keeps id, role and state.
 	Participants map[ParticipantID]*Participant `json:"participants"`
 	// Identities maps the hex SHA-256 of each identity token to its
 	// participant.
 	Identities map[string]ParticipantID `json:"identities"`
+	// Gone holds when each participant not present was first known gone
+	// (Unix milliseconds); Tidy prunes them after the grace.
+	Gone map[ParticipantID]int64 `json:"gone,omitempty"`
+	// Bans are the identities barred from the running meeting whose
+	// participants were pruned: a prefix of the identity's hash (see
+	// banKey), true when removed, false when denied. No name is kept.
+	Bans map[string]bool `json:"bans,omitempty"`
 	// Hands is the raised-hand queue, first raised first.
 	Hands []ParticipantID `json:"hands"`
 	// Chat holds the running meeting's messages, oldest first.
@@ -63,6 +70,8 @@ func (s *State) Clone() *State {
 	if c.Identities == nil {
 		c.Identities = map[string]ParticipantID{}
 	}
+	c.Gone = maps.Clone(s.Gone)
+	c.Bans = maps.Clone(s.Bans)
 	c.Hands = slices.Clone(s.Hands)
 	c.Chat = slices.Clone(s.Chat)
 	return &c
