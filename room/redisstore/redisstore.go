@@ -4,19 +4,23 @@
 //
 // # Keys and channels
 //
-// A room's whole State is one JSON value at <prefix>room:{<id>}:state, and
-// its events are published, one JSON room.Event per message, on the channel
-// <prefix>room:{<id>}:events. The braces are a Redis Cluster hash tag: all
-// of a room's keys live in one slot. The state key has a TTL (Params.TTL),
-// set when the room is created and renewed by every update, so a room
-// nobody uses disappears by itself; Delete removes it at once. Nothing else
-// is stored.
+// A room's State, but for its chat, is one JSON value at
+// <prefix>room:{<id>}:state; the running meeting's chat is a list at
+// <prefix>room:{<id>}:chat (see chat.go), so that a command does not
+// rewrite it. Its events are published, one JSON room.Event per message,
+// on the channel <prefix>room:{<id>}:events. The braces are a Redis
+// Cluster hash tag: all of a room's keys live in one slot. Both keys have
+// a TTL (Params.TTL), set when the room is created and renewed by every
+// update, so a room nobody uses disappears by itself; Delete removes them
+// at once. Nothing else is stored.
 //
 // # Updates
 //
-// Update is optimistic: WATCH the state key, GET it, run fn on the decoded
-// copy, then in one MULTI/EXEC write the new state (with its TTL) and
-// PUBLISH the events. When another update won in between, EXEC fails and
+// Update is optimistic: WATCH the state key, GET it and the chat, run fn
+// on the decoded copy, then in one MULTI/EXEC write the new state (with
+// its TTL), append the new chat messages, and PUBLISH the events. The chat
+// list is written only in those transactions, so watching the state key
+// covers it too. When another update won in between, EXEC fails and
 // the whole thing, fn included, runs again on a fresh copy (up to
 // maxAttempts times, with a short random pause). Because the state and its
 // events are written in one transaction, events are published in sequence
@@ -52,6 +56,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -234,7 +239,7 @@ func (s *Store) Create(ctx context.Context, st *room.State) error {
 	if s.ctx.Err() != nil {
 		return ErrClosed
 	}
-	b, err := json.Marshal(st)
+	b, err := encodeState(st)
 	if err != nil {
 		return fmt.Errorf("redisstore: encode room %s: %w", st.ID, err)
 	}
@@ -245,6 +250,15 @@ func (s *Store) Create(ctx context.Context, st *room.State) error {
 	if !ok {
 		return room.ErrExists
 	}
+	if len(st.Chat) == 0 {
+		return nil
+	}
+	_, err = s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		return s.writeChat(ctx, p, st.ID, nil, st.Chat)
+	})
+	if err != nil {
+		return fmt.Errorf("redisstore: create room %s: %w", st.ID, err)
+	}
 	return nil
 }
 
@@ -253,14 +267,18 @@ func (s *Store) Get(ctx context.Context, id room.RoomID) (*room.State, error) {
 	if s.ctx.Err() != nil {
 		return nil, ErrClosed
 	}
-	b, err := s.client.Get(ctx, s.stateKey(id)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, room.ErrNotFound
-	}
-	if err != nil {
+	var r stored
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		r = s.read(ctx, p, id)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("redisstore: get room %s: %w", id, err)
 	}
-	st, err := decodeState(b)
+	st, err := r.decode()
+	if errors.Is(err, room.ErrNotFound) {
+		return nil, room.ErrNotFound
+	}
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: get room %s: %w", id, err)
 	}
@@ -298,22 +316,24 @@ func (s *Store) Update(ctx context.Context, id room.RoomID, fn func(*room.State)
 	for attempt := 1; ; attempt++ {
 		var evs []room.Event
 		err := s.client.Watch(ctx, func(tx *redis.Tx) error {
-			b, err := tx.Get(ctx, key).Bytes()
-			if errors.Is(err, redis.Nil) {
-				return room.ErrNotFound
+			var r stored
+			_, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
+				r = s.read(ctx, p, id)
+				return nil
+			})
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return err
 			}
+			st, err := r.decode()
 			if err != nil {
 				return err
 			}
-			st, err := decodeState(b)
-			if err != nil {
-				return err
-			}
+			oldChat := slices.Clone(st.Chat) // fn may change st.Chat in place
 			out, err := fn(st)
 			if err != nil {
 				return fnError{err}
 			}
-			nb, err := json.Marshal(st)
+			nb, err := encodeState(st)
 			if err != nil {
 				return fmt.Errorf("encode room: %w", err)
 			}
@@ -325,6 +345,9 @@ func (s *Store) Update(ctx context.Context, id room.RoomID, fn func(*room.State)
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.Set(ctx, key, nb, s.ttl)
+				if err := s.writeChat(ctx, p, id, oldChat, st.Chat); err != nil {
+					return err
+				}
 				for _, m := range msgs {
 					p.Publish(ctx, ch, m)
 				}
@@ -362,7 +385,7 @@ func (s *Store) Delete(ctx context.Context, id room.RoomID) error {
 	if s.ctx.Err() != nil {
 		return ErrClosed
 	}
-	n, err := s.client.Del(ctx, s.stateKey(id)).Result()
+	n, err := s.client.Del(ctx, s.stateKey(id), s.chatKey(id)).Result()
 	if err != nil {
 		return fmt.Errorf("redisstore: delete room %s: %w", id, err)
 	}

@@ -41,6 +41,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 	t.Run("Cancel", func(t *testing.T) { testCancel(t, newBackend(t)()) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newBackend(t)) })
 	t.Run("SharedBackend", func(t *testing.T) { testShared(t, newBackend(t)) })
+	t.Run("Chat", func(t *testing.T) { testChat(t, newBackend(t)) })
 }
 
 func testCreateGet(t *testing.T, s room.Store) {
