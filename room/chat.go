@@ -51,22 +51,32 @@ type ChatMessage struct {
 	At int64 `json:"at"`
 }
 
+// visibleTo reports whether viewer may read m. Someone in the waiting room
+// reads only their conversation with the facilitators: the messages
+// written to them and their own answers.
 func (m *ChatMessage) visibleTo(viewer Participant) bool {
+	if viewer.ID == m.From || ChatToParticipant(viewer.ID) == m.To {
+		return true
+	}
+	if viewer.Status != StatusAdmitted {
+		return false
+	}
 	switch m.To {
 	case ChatToRoom:
 		return true
 	case ChatToFacilitators:
-		return viewer.Role.Moderates() || viewer.ID == m.From
+		return viewer.Role.Moderates()
 	}
-	return viewer.ID == m.From || ChatToParticipant(viewer.ID) == m.To
+	return false
 }
 
-// VisibleChat returns the messages the viewer may see, oldest first.
+// VisibleChat returns the messages the viewer may see, oldest first. An
+// admitted viewer sees the room's messages (also those written before they
+// were let in), messages to the facilitators if they are one, and their
+// private messages; someone waiting sees only their conversation with the
+// facilitators.
 func (s *State) VisibleChat(viewer Participant) []ChatMessage {
 	out := []ChatMessage{}
-	if viewer.Status != StatusAdmitted {
-		return out
-	}
 	for i := range s.Chat {
 		if s.Chat[i].visibleTo(viewer) {
 			out = append(out, s.Chat[i])
@@ -77,41 +87,28 @@ func (s *State) VisibleChat(viewer Participant) []ChatMessage {
 
 // SendChat posts a message at time now (Unix milliseconds). Members may
 // write while chat is open; privately only to facilitators, unless the
-// room allows private messages between members.
+// room allows private messages between members. A facilitator may write
+// privately to someone in the waiting room, who may then answer the
+// facilitators (ChatToFacilitators, also while chat is closed) and
+// nothing else: someone waiting who was not written to cannot chat at all.
 func (s *State) SendChat(a Actor, to Audience, text string, now int64) ([]Event, error) {
-	p, err := s.admittedActor(a, "chat")
+	p, err := s.chatActor(a)
 	if err != nil {
 		return nil, err
 	}
-	text = strings.TrimSpace(text)
-	if text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxChatLen {
-		return nil, badCommand("a message must be 1 to 500 characters")
+	text, err = cleanChat(text)
+	if err != nil {
+		return nil, err
 	}
-	for _, r := range text {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' {
-			return nil, badCommand("a message may not contain control characters")
+	if p.Status != StatusAdmitted {
+		if to != ChatToFacilitators {
+			return nil, notAllowed("in the waiting room you can answer only the facilitators")
 		}
-	}
-	if !s.ChatOpen && !p.Role.Moderates() {
+	} else if !s.ChatOpen && !p.Role.Moderates() {
 		return nil, ErrChatClosed
 	}
-	switch to {
-	case "", ChatToRoom:
-		to = ChatToRoom
-	case ChatToFacilitators:
-	default:
-		id, ok := to.Participant()
-		if !ok {
-			return nil, badCommand("no such participant")
-		}
-		q, ok := s.Participants[id]
-		if !ok || !q.Present || q.Status != StatusAdmitted || id == p.ID {
-			return nil, badCommand("no such participant")
-		}
-		if !p.Role.Moderates() && !q.Role.Moderates() && !s.Settings.PrivateChat {
-			return nil, notAllowed("private messages between members are turned off")
-		}
-		to = ChatToParticipant(id)
+	if to, err = s.audience(p, to); err != nil {
+		return nil, err
 	}
 	s.NextChat++
 	msg := ChatMessage{ID: "m" + strconv.FormatUint(s.NextChat, 10), From: p.ID, FromName: p.Name, To: to, Text: text, At: now}
@@ -123,4 +120,72 @@ func (s *State) SendChat(a Actor, to Audience, text string, now int64) ([]Event,
 	ev.Chat = &msg
 	ev.Participant = *p
 	return []Event{ev}, nil
+}
+
+// chatActor is the sender of a chat message: an admitted participant, or
+// someone waiting to whom a facilitator has written.
+func (s *State) chatActor(a Actor) (*Participant, error) {
+	p, err := s.actor(a)
+	if err != nil || p.Status == StatusAdmitted || s.writtenTo(p.ID) {
+		return p, err
+	}
+	return s.admittedActor(a, "chat")
+}
+
+// writtenTo reports whether a facilitator has written to id in the chat
+// kept.
+func (s *State) writtenTo(id ParticipantID) bool {
+	to := ChatToParticipant(id)
+	for i := range s.Chat {
+		if s.Chat[i].To == to {
+			if q := s.Participants[s.Chat[i].From]; q != nil && q.Role.Moderates() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cleanChat trims a message's text and checks it.
+func cleanChat(text string) (string, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxChatLen {
+		return "", badCommand("a message must be 1 to 500 characters")
+	}
+	for _, r := range text {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			return "", badCommand("a message may not contain control characters")
+		}
+	}
+	return text, nil
+}
+
+// audience checks whom p writes to: the room, the facilitators, or one
+// present participant (someone waiting only from a facilitator; between
+// members only if the room allows it).
+func (s *State) audience(p *Participant, to Audience) (Audience, error) {
+	switch to {
+	case "", ChatToRoom:
+		return ChatToRoom, nil
+	case ChatToFacilitators:
+		return to, nil
+	}
+	id, ok := to.Participant()
+	if !ok {
+		return "", badCommand("no such participant")
+	}
+	q, ok := s.Participants[id]
+	if !ok || !q.Present || id == p.ID {
+		return "", badCommand("no such participant")
+	}
+	if q.Status != StatusAdmitted {
+		if !p.Role.Moderates() {
+			return "", badCommand("no such participant")
+		}
+		return ChatToParticipant(id), nil
+	}
+	if !p.Role.Moderates() && !q.Role.Moderates() && !s.Settings.PrivateChat {
+		return "", notAllowed("private messages between members are turned off")
+	}
+	return ChatToParticipant(id), nil
 }

@@ -98,8 +98,9 @@ func (s *State) roomEvent() Event {
 
 // VisibleTo reports whether the participant viewer may see the event.
 // People in the waiting room are seen only by facilitators (and
-// themselves) and see only the room and themselves; private chat goes to
-// its sender and recipients only.
+// themselves) and see only the room, themselves and their conversation
+// with the facilitators; private chat goes to its sender and recipients
+// only.
 func (e *Event) VisibleTo(viewer Participant) bool {
 	self := e.Participant.ID == viewer.ID
 	if viewer.Status != StatusAdmitted {
@@ -108,6 +109,8 @@ func (e *Event) VisibleTo(viewer Participant) bool {
 			return true
 		case EventJoined, EventUpdated, EventLeft, EventRemoved, EventDenied:
 			return self
+		case EventChat:
+			return e.Chat.visibleTo(viewer)
 		}
 		return false
 	}

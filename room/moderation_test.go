@@ -404,6 +404,24 @@ var actionCases = map[room.Action]actionCase{
 			wantEvents(t, c.mustMod(t, "Mia", room.ModCommand{Action: room.ActLock}), "room")
 		},
 	},
+	room.ActMoveToWaiting: {
+		cmd:    func(c *cast) room.ModCommand { return target(room.ActMoveToWaiting, c, "Mia") },
+		events: func(c *cast) []string { return []string{"left:Mia", "hands", "updated:Mia"} },
+		want: func(c *cast, w *room.State) {
+			mia := c.in(w, "Mia")
+			mia.Status, mia.Muted, mia.MutedBy, mia.Camera = room.StatusWaiting, true, room.MutedByFacilitator, false
+			w.Hands = nil
+		},
+		after: func(t *testing.T, c *cast, actor string) {
+			if _, err := c.chat(t, "Mia", room.ChatToRoom, "hi"); !errors.Is(err, room.ErrNotAllowed) {
+				t.Errorf("Mia chats from the waiting room: %v, want ErrNotAllowed", err)
+			}
+			wantEvents(t, c.mustMod(t, actor, target(room.ActAdmit, c, "Mia")), "updated:Mia")
+			if p := c.p("Mia"); p.Status != room.StatusAdmitted || !p.Muted || p.MutedBy != room.MutedByFacilitator {
+				t.Errorf("Mia admitted again = %+v", *p)
+			}
+		},
+	},
 	room.ActDemote: {
 		prep:   func(t testing.TB, c *cast) { c.mustMod(t, "Fran", target(room.ActPromote, c, "Mia")) },
 		cmd:    func(c *cast) room.ModCommand { return target(room.ActDemote, c, "Mia") },
@@ -623,7 +641,7 @@ func TestModerateOnAFacilitator(t *testing.T) {
 func TestModerateBadTargets(t *testing.T) {
 	// targeted are the actions that need a target.
 	targeted := []room.Action{room.ActAdmit, room.ActDeny, room.ActLowerHand, room.ActLetSpeak, room.ActEndTurn, room.ActMute,
-		room.ActAskUnmute, room.ActRemove, room.ActRename, room.ActPromote, room.ActDemote}
+		room.ActAskUnmute, room.ActRemove, room.ActRename, room.ActPromote, room.ActDemote, room.ActMoveToWaiting}
 	// Aimed at someone who is not present (left, or denied), these are
 	// accepted: a dropped connection keeps its hand and turn, which a
 	// facilitator may take back, and someone disruptive can be muted,

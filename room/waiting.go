@@ -6,7 +6,9 @@ package room
 // have their own cap (MaxWaiting) and do not count toward the meeting's
 // (MaxParticipants), they may not rename themselves, chat or raise hands
 // (admittedActor refuses them), and a facilitator can turn them all away
-// at once (ActDenyAll).
+// at once (ActDenyAll). A facilitator may talk with someone waiting before
+// letting them in (see SendChat), and send an admitted member back to wait
+// (ActMoveToWaiting).
 
 // maxParticipants is how many people the meeting admits.
 func (s *State) maxParticipants() int {
@@ -110,4 +112,26 @@ func (s *State) admit(p *Participant) ([]Event, error) {
 func (s *State) deny(p *Participant) Event {
 	p.Denied, p.Present = true, false
 	return s.participantEvent(EventDenied, p)
+}
+
+// onMoveToWaiting sends an admitted member back to the waiting room: their
+// hand goes down, they lose the floor, they are muted by the facilitator
+// and their camera is off, so that admitting them again brings them back
+// quietly. The others see them leave (a left event with their record as
+// it was); facilitators and the person then see them waiting. Their media
+// stops at once, since only admitted participants' media is forwarded.
+func (s *State) onMoveToWaiting(actor, target *Participant, _ ModCommand, _ int64) ([]Event, error) {
+	switch {
+	case target.ID == actor.ID:
+		return nil, badCommand("you cannot send yourself to the waiting room")
+	case target.Status != StatusAdmitted:
+		return nil, badCommand("they are already waiting")
+	case target.Role != RoleMember:
+		return nil, badCommand("only a member can be moved to the waiting room; demote them first")
+	}
+	evs := []Event{s.participantEvent(EventLeft, target)}
+	evs = append(evs, s.dropFloor(target.ID)...)
+	target.Status = StatusWaiting
+	target.Muted, target.MutedBy, target.AskedToUnmute, target.Camera = true, MutedByFacilitator, false, false
+	return append(evs, s.participantEvent(EventUpdated, target)), nil
 }

@@ -364,3 +364,141 @@ func TestCoFacilitatorWithoutKeyLocksRoom(t *testing.T) {
 		t.Errorf("autoLocked %v, Cora %s; want true, member", c.s.AutoLocked, c.p("Cora").Role)
 	}
 }
+
+// visibleTo lists which of names may see each event, as kind:names.
+func visibleTo(c *cast, evs []room.Event, names ...string) []string {
+	var out []string
+	for _, ev := range evs {
+		var who []string
+		for _, n := range names {
+			if ev.VisibleTo(*c.p(n)) {
+				who = append(who, n)
+			}
+		}
+		out = append(out, string(ev.Kind)+":"+strings.Join(who, ","))
+	}
+	return out
+}
+
+// TestTalkToSomeoneWaiting: a facilitator may write to someone waiting,
+// who reads only that conversation and may answer only the facilitators,
+// and only once written to (so bots waiting cannot fill the facilitators'
+// chat). Once admitted they keep the conversation and see the room's
+// chat; sent back to wait, they see only the conversation again.
+func TestTalkToSomeoneWaiting(t *testing.T) {
+	c := newCast(t) // m1: Mia to the room; Will and Wendy wait
+	will := c.id("Will")
+	everyone := []string{"Fran", "Cora", "Mia", "Will", "Wendy"}
+	steps := []struct {
+		name    string
+		do      func(t *testing.T) ([]room.Event, error)
+		seenBy  []string // visibleTo of the events
+		wantErr error
+	}{
+		{name: "Will cannot write before a facilitator did", wantErr: room.ErrNotAllowed,
+			do: func(t *testing.T) ([]room.Event, error) {
+				return c.chat(t, "Will", room.ChatToFacilitators, "let me in")
+			}},
+		{name: "a member cannot write to Will", wantErr: room.ErrBadCommand,
+			do: func(t *testing.T) ([]room.Event, error) { return c.chat(t, "Mia", room.ChatToParticipant(will), "hi") }},
+		{name: "Fran writes to Will (m2)", seenBy: []string{"chat:Fran,Will"},
+			do: func(t *testing.T) ([]room.Event, error) {
+				return c.chat(t, "Fran", room.ChatToParticipant(will), "Is this your first meeting?")
+			}},
+		{name: "Will cannot write to the room", wantErr: room.ErrNotAllowed,
+			do: func(t *testing.T) ([]room.Event, error) { return c.chat(t, "Will", room.ChatToRoom, "hi all") }},
+		{name: "Will cannot write to Fran alone", wantErr: room.ErrNotAllowed,
+			do: func(t *testing.T) ([]room.Event, error) {
+				return c.chat(t, "Will", room.ChatToParticipant(c.id("Fran")), "hi")
+			}},
+		{name: "Wendy still cannot write", wantErr: room.ErrNotAllowed,
+			do: func(t *testing.T) ([]room.Event, error) { return c.chat(t, "Wendy", room.ChatToFacilitators, "me too") }},
+		{name: "Will answers the facilitators, also with chat closed (m3)", seenBy: []string{"chat:Fran,Cora,Will"},
+			do: func(t *testing.T) ([]room.Event, error) {
+				c.mustMod(t, "Fran", room.ModCommand{Action: room.ActCloseChat})
+				return c.chat(t, "Will", room.ChatToFacilitators, "Yes, it is")
+			}},
+	}
+	for _, st := range steps {
+		evs, err := st.do(t)
+		if !errors.Is(err, st.wantErr) {
+			t.Fatalf("%s: err = %v, want %v", st.name, err, st.wantErr)
+		}
+		if got := visibleTo(c, evs, everyone...); strings.Join(got, " ") != strings.Join(st.seenBy, " ") {
+			t.Errorf("%s: events seen %v, want %v", st.name, got, st.seenBy)
+		}
+	}
+	chatOf := func(name string) string { return strings.Join(chatIDs(c.s.VisibleChat(*c.p(name))), ",") }
+	for name, want := range map[string]string{"Will": "m2,m3", "Wendy": "", "Mia": "m1", "Fran": "m1,m2,m3", "Cora": "m1,m3"} {
+		if got := chatOf(name); got != want {
+			t.Errorf("waiting: VisibleChat(%s) = %s, want %s", name, got, want)
+		}
+	}
+	c.mustMod(t, "Fran", target(room.ActAdmit, c, "Will"))
+	if got := chatOf("Will"); got != "m1,m2,m3" {
+		t.Errorf("admitted: VisibleChat(Will) = %s, want m1,m2,m3", got)
+	}
+	c.mustMod(t, "Fran", room.ModCommand{Action: room.ActOpenChat})
+	ok(t)(c.chat(t, "Mia", room.ChatToRoom, "welcome Will")) // m4
+	c.mustMod(t, "Fran", target(room.ActMoveToWaiting, c, "Will"))
+	if got := chatOf("Will"); got != "m2,m3" {
+		t.Errorf("sent back: VisibleChat(Will) = %s, want m2,m3", got)
+	}
+	// Written to before, Will may still answer the facilitators.
+	wantEvents(t, ok(t)(c.chat(t, "Will", room.ChatToFacilitators, "ok")), "chat:Will")
+}
+
+// TestMoveToWaiting: a facilitator sends an admitted member back to the
+// waiting room: they leave the others' view, lose hand and floor, are
+// muted by the facilitator with their camera off, and may be admitted
+// again. Only admitted members can be sent back.
+func TestMoveToWaiting(t *testing.T) {
+	t.Run("the speaker", func(t *testing.T) {
+		c := newCast(t) // Bob has the floor
+		c.mustMod(t, "Fran", room.ModCommand{Action: room.ActStartTimer, Seconds: 60})
+		evs := c.mustMod(t, "Cora", target(room.ActMoveToWaiting, c, "Bob"))
+		wantEvents(t, evs, "left:Bob", "room", "updated:Bob")
+		names := []string{"Fran", "Cora", "Mia", "Bob", "Will"}
+		want := "left:Fran,Cora,Mia,Bob room:Fran,Cora,Mia,Bob,Will updated:Fran,Cora,Bob"
+		if got := strings.Join(visibleTo(c, evs, names...), " "); got != want {
+			t.Errorf("seen: %s\nwant: %s", got, want)
+		}
+		bob := c.p("Bob")
+		if bob.Status != room.StatusWaiting || !bob.Muted || bob.MutedBy != room.MutedByFacilitator || bob.Camera ||
+			!bob.Present || c.s.Speaker != (room.ParticipantID{}) || c.s.Timer != nil {
+			t.Errorf("after: Bob %+v, speaker %v, timer %v", *bob, c.s.Speaker, c.s.Timer)
+		}
+		if _, err := c.setSelf(t, "Bob", room.SelfUpdate{Muted: ptr(false)}); !errors.Is(err, room.ErrNotAllowed) {
+			t.Errorf("Bob unmutes while waiting: %v, want ErrNotAllowed", err)
+		}
+		wantEvents(t, c.mustMod(t, "Fran", target(room.ActAdmit, c, "Bob")), "updated:Bob")
+	})
+	refusals := []struct {
+		name, actor, target string
+		prep                func(t *testing.T, c *cast)
+		wantErr             error
+	}{
+		{name: "someone waiting", actor: "Fran", target: "Will", wantErr: room.ErrBadCommand},
+		{name: "a co-facilitator", actor: "Fran", target: "Cora", wantErr: room.ErrBadCommand},
+		{name: "a facilitator, by a co-facilitator", actor: "Cora", target: "Fran", wantErr: room.ErrBadCommand},
+		{name: "themselves", actor: "Fran", target: "Fran", wantErr: room.ErrBadCommand},
+		{name: "someone who left", actor: "Fran", target: "Abe", wantErr: room.ErrBadCommand},
+		{name: "by a member", actor: "Mia", target: "Bob", wantErr: room.ErrNotAllowed},
+		{name: "twice", actor: "Fran", target: "Mia", wantErr: room.ErrBadCommand, prep: func(t *testing.T, c *cast) {
+			c.mustMod(t, "Fran", target(room.ActMoveToWaiting, c, "Mia"))
+		}},
+	}
+	for _, tt := range refusals {
+		t.Run("refused: "+tt.name, func(t *testing.T) {
+			c := newCast(t)
+			if tt.prep != nil {
+				tt.prep(t, c)
+			}
+			before := c.s.Clone()
+			if _, err := c.mod(t, tt.actor, target(room.ActMoveToWaiting, c, tt.target)); !errors.Is(err, tt.wantErr) {
+				t.Errorf("err = %v, want %v", err, tt.wantErr)
+			}
+			assertUnchanged(t, before, c.s)
+		})
+	}
+}

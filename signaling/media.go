@@ -70,6 +70,18 @@ func (s *session) startMedia() {
 	s.seat.Attach(peer)
 }
 
+// stopMedia ends the participant's media when a facilitator sent them
+// back to the waiting room: from then on they neither send nor receive
+// any; admitted again, they get a new peer (startMedia).
+func (s *session) stopMedia() {
+	if s.peer == nil {
+		return
+	}
+	s.seat.Meeting().Detach(s.peer)
+	s.peer.Close()
+	s.peer, s.awaitingAnswer, s.renegotiate = nil, false, false
+}
+
 func (s *session) needNegotiation() {
 	select {
 	case s.negotiate <- struct{}{}:

@@ -146,6 +146,8 @@ func (s *session) resync() bool {
 	s.send(snapshot(st, s.self))
 	if s.self.Status == room.StatusAdmitted {
 		s.startMedia()
+	} else {
+		s.stopMedia() // sent back to the waiting room
 	}
 	return false
 }

@@ -131,7 +131,11 @@ func snapshot(st *room.State, viewer room.Participant) protocol.Welcome {
 		Type: protocol.TypeSnapshot, Room: wireRoom(st.ID, st.Info), Self: wireParticipant(viewer),
 		Participants: []protocol.Participant{}, Hands: []string{}, Chat: []protocol.ChatMessage{}, Seq: st.Seq,
 	}
+	for _, m := range st.VisibleChat(viewer) {
+		w.Chat = append(w.Chat, wireChat(m))
+	}
 	if viewer.Status != room.StatusAdmitted {
+		// The room, themselves and their conversation with the facilitators.
 		w.Participants = append(w.Participants, wireParticipant(viewer))
 		return w
 	}
@@ -144,9 +148,6 @@ func snapshot(st *room.State, viewer room.Participant) protocol.Welcome {
 		if p := st.Participants[id]; p != nil && p.Present {
 			w.Hands = append(w.Hands, id.String())
 		}
-	}
-	for _, m := range st.VisibleChat(viewer) {
-		w.Chat = append(w.Chat, wireChat(m))
 	}
 	return w
 }

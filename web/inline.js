@@ -1,5 +1,5 @@
 // Inline forms and confirmations: rename oneself, rename or remove someone,
-// end the meeting. At most one is open; it exists only while open, in the
+// write to someone in the waiting room, end the meeting. At most one is open; it exists only while open, in the
 // slot of what opened it, and focus goes back there when it closes.
 
 import { els, h, setLabel, focusable } from './dom.js';
@@ -11,7 +11,7 @@ import { nameProblem } from './prejoin.js';
 
 /**
  * The one inline form or confirmation that is open, if any.
- * @typedef {{kind: 'rename-self'}|{kind: 'end'}|{kind: 'rename'|'remove', id: string, name: string}} Inline
+ * @typedef {{kind: 'rename-self'}|{kind: 'end'}|{kind: 'rename'|'remove'|'message', id: string, name: string}} Inline
  */
 
 /** What is open. @type {Inline|null} */
@@ -49,6 +49,7 @@ export function closeInline(refocus = true) {
   let back = null;
   if (was.kind === 'rename-self') back = els.renameSelf;
   else if (was.kind === 'end') back = els.endMeeting;
+  else if (was.kind === 'message') back = document.querySelector(`[data-fkey="${CSS.escape(`w:${was.id}:message`)}"]`);
   else back = document.querySelector(`[data-fkey="${CSS.escape(`p:${was.id}:${was.kind}`)}"]`);
   if (focusable(back)) back.focus();
 }
@@ -127,6 +128,45 @@ function nameForm(id, label, save) {
 }
 
 /**
+ * A small form to write to someone in the waiting room: label, text
+ * field, "Send message" and "Cancel". The message goes to them alone; they may
+ * answer the facilitators.
+ * @param {string} id    the person's participant id
+ * @param {string} name  their display name
+ * @returns {HTMLElement}
+ */
+function messageForm(id, name) {
+  const form = /** @type {HTMLFormElement} */ (h('form', 'inline-form'));
+  form.noValidate = true;
+  const lab = /** @type {HTMLLabelElement} */ (h('label', '', `Message to ${name}`));
+  lab.htmlFor = 'message-waiting-input';
+  const input = /** @type {HTMLInputElement} */ (h('input'));
+  input.id = 'message-waiting-input';
+  input.type = 'text';
+  input.maxLength = 500;
+  input.autocomplete = 'off';
+  input.placeholder = 'Is this your first meeting?';
+  const send = /** @type {HTMLButtonElement} */ (h('button', 'small primary', 'Send message'));
+  send.type = 'submit';
+  const cancel = /** @type {HTMLButtonElement} */ (h('button', 'small', 'Cancel'));
+  cancel.type = 'button';
+  cancel.addEventListener('click', () => closeInline());
+  const row = h('div', 'inline-row');
+  row.append(input, send, cancel);
+  form.append(lab, row);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (text === '' || !page.session) {
+      input.focus();
+      return;
+    }
+    if (page.session.sendChat(text, id)) closeInline();
+  });
+  return form;
+}
+
+/**
  * A confirmation: a question, a confirm button and "Cancel".
  * @param {string} question
  * @param {LabelParts} confirmLabel
@@ -159,6 +199,8 @@ function createInline(it) {
       });
     case 'rename':
       return nameForm('rename-other-input', `New name for ${it.name}`, (name) => moderate('rename', { target: it.id, name }));
+    case 'message':
+      return messageForm(it.id, it.name);
     case 'remove':
       return confirmBox(`Remove ${it.name}?`, ['Confirm remove', [` ${it.name}`]], () => moderate('remove', { target: it.id }));
     case 'end':
@@ -171,7 +213,8 @@ function createInline(it) {
 function inlineSlot(it) {
   if (it.kind === 'rename-self') return els.renameSelfSlot;
   if (it.kind === 'end') return els.endSlot;
-  for (const li of els.participants.children) {
+  const list = it.kind === 'message' ? els.waitingList : els.participants;
+  for (const li of list.children) {
     if (li.getAttribute('data-key') === it.id) return /** @type {HTMLElement|null} */ (li.querySelector('.p-inline'));
   }
   return null;

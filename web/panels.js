@@ -1,5 +1,6 @@
 // The side panels' lists: participants (with a facilitator's buttons on
-// each row), the waiting room, and the raised hands in queue order. Each
+// each row), the waiting room (admit, message, deny), and the raised
+// hands in queue order. Each
 // row says what the server's record says; the lists are updated in place.
 
 import { els, h, setText, reconcile, renderActions } from './dom.js';
@@ -41,6 +42,10 @@ function participantActions(p, ctx) {
     list.push({ key: 'mute', label: ['Mute', [` ${name}`]], run: mod('mute') });
   }
   list.push({ key: 'rename', label: ['Rename', [` ${name}`]], run: () => openInline({ kind: 'rename', id: target, name }) });
+  if (p.role === 'member') {
+    // The gentler step before removal: they wait again, and may be admitted again.
+    list.push({ key: 'to-waiting', label: [`Move ${name} to waiting room`], run: mod('move_to_waiting_room') });
+  }
   if (p.role === 'member') {
     list.push({ key: 'role', label: ['Promote', [` ${name}`]], run: mod('promote') });
   } else {
@@ -121,6 +126,7 @@ export function renderWaitingList(waiting, ctx) {
     const mod = (/** @type {string} */ action) => () => moderate(action, { target: p.id });
     renderActions(/** @type {HTMLElement} */ (li.querySelector('.p-actions')), [
       { key: 'admit', label: ['Admit', [` ${p.name}`]], run: mod('admit'), className: 'primary' },
+      { key: 'message', label: [`Message ${p.name}`], run: () => openInline({ kind: 'message', id: p.id, name: p.name }) },
       { key: 'deny', label: ['Deny', [` ${p.name}`]], run: mod('deny') },
     ], `w:${p.id}:`);
   });

@@ -1,10 +1,13 @@
 // Before joining: the camera and microphone preview with its level meter,
-// and the name form.
+// and the name form. In the waiting room: the conversation with the
+// facilitators, if one of them wrote.
 
-import { els, hasLiveVideo, play } from './dom.js';
+import { els, h, hasLiveVideo, play, reconcile } from './dom.js';
 import { page, setStatus, show } from './page.js';
 
 /** @typedef {import('./page.js').View} View */
+/** @typedef {import('./protocol.js').HearthSession} HearthSession */
+/** @typedef {import('./protocol.js').ChatMessage} ChatMessage */
 
 /** Stops the level meter, while the preview runs. @type {(() => void)|null} */
 let stopMeter = null;
@@ -158,4 +161,73 @@ function startMeter(stream) {
     ctx.close().catch(() => {});
     meter.value = 0;
   };
+}
+
+// ---- the waiting room's conversation with the facilitators -----------------------
+
+/** @type {{box: HTMLElement, log: HTMLElement, form: HTMLFormElement, input: HTMLInputElement}|null} */
+let talk = null;
+
+/** Builds the conversation's section in the waiting screen, once. */
+function talkBox() {
+  if (talk) return talk;
+  const box = h('section', 'waiting-talk');
+  box.setAttribute('aria-labelledby', 'waiting-talk-heading');
+  const heading = h('h3', '', 'Messages from the facilitators');
+  heading.id = 'waiting-talk-heading';
+  const log = h('div', 'chat-log');
+  log.id = 'waiting-talk-log';
+  log.setAttribute('role', 'log');
+  log.setAttribute('aria-live', 'polite');
+  const form = /** @type {HTMLFormElement} */ (h('form', 'inline-form'));
+  form.noValidate = true;
+  const label = /** @type {HTMLLabelElement} */ (h('label', '', 'Reply to the facilitators'));
+  label.htmlFor = 'waiting-reply';
+  const input = /** @type {HTMLInputElement} */ (h('input'));
+  input.id = 'waiting-reply';
+  input.type = 'text';
+  input.maxLength = 500;
+  input.autocomplete = 'off';
+  const send = /** @type {HTMLButtonElement} */ (h('button', 'small primary', 'Send reply'));
+  send.type = 'submit';
+  const row = h('div', 'inline-row');
+  row.append(input, send);
+  form.append(label, row);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (text === '' || !page.session) return;
+    if (Array.from(text).length > 500) {
+      setStatus('A message can be at most 500 characters.');
+      return;
+    }
+    if (page.session.sendChat(text, 'facilitators')) input.value = '';
+    else setStatus('The message could not be sent. Please check your connection.');
+    input.focus();
+  });
+  box.append(heading, log, form);
+  box.hidden = true;
+  els.waiting.append(box);
+  talk = { box, log, form, input };
+  return talk;
+}
+
+/**
+ * Shows what a facilitator wrote to this person while they wait, and
+ * their answers; the reply box appears once a facilitator has written
+ * (the server allows answers only then, and only to the facilitators).
+ * @param {HearthSession} s
+ */
+export function renderWaitingTalk(s) {
+  const messages = s.chat;
+  if (messages.length === 0 && !talk) return;
+  const t = talkBox();
+  const me = s.selfId;
+  t.box.hidden = messages.length === 0;
+  t.form.hidden = !messages.some((m) => m.to === me && m.from !== me);
+  reconcile(t.log, messages.map((m, i) => ({ key: m.id ? `m:${m.id}` : `i:${i}`, item: m })), (/** @type {ChatMessage} */ m) => {
+    const line = h('p', 'chat-line');
+    line.append(h('span', 'chat-from', m.from === me ? 'You' : m.fromName || 'A facilitator'), ': ', h('span', 'chat-text', m.text));
+    return line;
+  }, () => {});
 }

@@ -38,7 +38,7 @@ export { isFacilitatorRole, isMutedByFacilitator } from './roomstate.js';
  * Events dispatched by HearthSession (all are CustomEvents; see `detail`):
  *
  * - "welcome"          {self: Participant, room: Room, identity: string, participants: Participant[], waiting: boolean}
- * - "admitted"         {}  a waiting participant was let in (media starts now)
+ * - "admitted"         {}  a waiting participant was let in (media starts now); "sentback" {}: moved back (media stops)
  * - "snapshot"         {admitted: boolean}  the whole room state was replaced (admission or resynchronisation)
  * - "participants"     {participants: Participant[], selfId: string}
  * - "room"             {room: Room}
@@ -564,6 +564,7 @@ export class HearthSession extends EventTarget {
       return;
     }
     const admittedNow = wasWaiting && change.after.status !== 'waiting';
+    if (!wasWaiting && change.after.status === 'waiting') { this.#peers.close(); this.#emit('sentback', {}); } // no media while waiting
     this.#followSelf(change, admittedNow);
     this.#emitParticipants();
     if (admittedNow) this.#onAdmitted();

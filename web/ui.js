@@ -55,7 +55,7 @@
 import { HearthSession, wsURL, isFacilitatorRole } from './protocol.js';
 import { els, setText, rememberFocus, restoreFocus } from './dom.js';
 import { page, show, setStatus, setRenderer } from './page.js';
-import { initPrejoin, stopPreview } from './prejoin.js';
+import { initPrejoin, stopPreview, renderWaitingTalk } from './prejoin.js';
 import { renderTiles, attachRemote, detachRemote, clearTiles, initStage } from './stage.js';
 import { renderParticipants, renderWaitingList, renderHands, clearPanels } from './panels.js';
 import { renderToolbar, initToolbar, openAskUnmute, closeAskUnmute } from './toolbar.js';
@@ -205,6 +205,13 @@ function startSession(name) {
       setStatus('You joined the meeting.', 5000);
     }
     noticeChanges();
+    drawMeeting();
+  }));
+  s.addEventListener('sentback', mine(() => {
+    closeAskUnmute();
+    dropInline();
+    enterWaiting();
+    setStatus('A facilitator moved you to the waiting room. They can let you in again.');
     drawMeeting();
   }));
   s.addEventListener('admitted', mine(() => {
@@ -452,6 +459,7 @@ function drawMeeting() {
     els.askUnmute.hidden = true;
     els.fac.hidden = true;
     els.timerBox.hidden = true;
+    if (waiting) renderWaitingTalk(s);
     syncInline();
     restoreFocus(mark);
     return;
