@@ -62,6 +62,9 @@ type Params struct {
 	// rooms (media relays, presence of dead instances); package
 	// signaling/cluster implements it.
 	Cluster Cluster
+	// Admission bounds connections and joins per client address and joins
+	// per room; the zero value limits nothing.
+	Admission Admission
 }
 
 // Cluster is what the server and its meetings need of the instances
@@ -82,6 +85,7 @@ type Server struct {
 	origin   []string
 	meetings *meeting.Meetings
 	cluster  Cluster            // nil for a single instance
+	admit    *admission         // safe for concurrent use
 	ctx      context.Context    // canceled by Shutdown
 	cancel   context.CancelFunc // cancels ctx
 
@@ -98,7 +102,7 @@ func NewServer(p Params) *Server {
 	}
 	return &Server{
 		rooms: p.Rooms, sfu: p.SFU, log: p.Log, limits: p.Limits, origin: p.OriginPatterns,
-		meetings: meeting.New(mp), cluster: p.Cluster, ctx: ctx, cancel: cancel,
+		meetings: meeting.New(mp), cluster: p.Cluster, admit: newAdmission(p.Admission), ctx: ctx, cancel: cancel,
 	}
 }
 
@@ -110,16 +114,32 @@ func (s *Server) Counts() (rooms, participants int) { return s.meetings.Counts()
 func (s *Server) secretOK(secret string) bool { return s.cluster != nil && s.cluster.SecretOK(secret) }
 
 // ServeHTTP upgrades the request to a WebSocket and runs a session on it
-// until either side ends it.
+// until either side ends it. A client address over its limits gets 429
+// before the upgrade (see Admission); the address is not logged.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.ctx.Err() != nil {
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	var adm *entry
+	if s.admit.perAddress() {
+		var no *refusal
+		if adm, no = s.admit.open(s.admit.clientAddr(r)); no != nil {
+			refuse(w, no)
+			return
+		}
+	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.origin})
 	if err != nil {
+		if adm != nil {
+			s.admit.close(nil, adm)
+		}
 		s.log.Debug("websocket accept failed", zap.Error(err))
 		return
+	}
+	if adm != nil {
+		s.admit.bind(conn, adm)
+		defer s.admit.close(conn, adm)
 	}
 	conn.SetReadLimit(s.limits.MessageSize)
 	s.wg.Add(1)

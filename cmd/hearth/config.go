@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/hearth-meet/hearth/signaling"
 )
 
 // config is the server's configuration: every flag has an environment
@@ -25,6 +28,14 @@ type config struct {
 	AdminToken      string
 	RedisURL        string
 	InstanceURL     string
+
+	// Admission: how fast people may arrive (see docs/configuration.md).
+	JoinRate           float64 // joins per minute per room on this instance; 0: no limit
+	JoinBurst          int
+	AddressConnections int     // WebSocket connections per client address; 0: no limit
+	AddressJoinRate    float64 // joins per minute per client address; 0: no limit
+	AddressJoinBurst   int
+	TrustedProxies     string // CIDRs whose X-Forwarded-For is believed
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -76,8 +87,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.AdminToken, "admin-token", env("admin-token", ""), "bearer token for the operators' API (POST /api/rooms); empty turns the API off (HEARTH_ADMIN_TOKEN)")
 	fs.StringVar(&c.RedisURL, "redis-url", env("redis-url", ""), "redis://host:6379/0 to share rooms with other instances; empty keeps rooms in memory (HEARTH_REDIS_URL)")
 	fs.StringVar(&c.InstanceURL, "instance-url", env("instance-url", ""), "where other instances reach this one's signaling endpoint for media relays, e.g. ws://10.0.0.5:8080/ws (HEARTH_INSTANCE_URL; default from --addr)")
+	if err := admissionFlags(fs, &c, env); err != nil {
+		return c, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		return c, err
+	}
+	if c.JoinRate < 0 || c.JoinBurst < 0 || c.AddressConnections < 0 || c.AddressJoinRate < 0 || c.AddressJoinBurst < 0 {
+		return c, fmt.Errorf("--join-rate, --join-burst and the --address-* limits cannot be negative (0 turns a limit off)")
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -86,6 +106,86 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return c, fmt.Errorf("--log-format must be json or console, not %q", c.LogFormat)
 	}
 	return c, nil
+}
+
+// Defaults of admission. A family, a clinic or a residential programme
+// often shares one address behind NAT: 50 connections and a burst of 30
+// joins let a group of 30 arrive at once from one network (then one join
+// every 3 s), while 99 scripted joins from one address are cut to 30. The
+// room's burst (40) is larger than one address's, so no single network
+// can use it up; with its refill (one a second) it lets a meeting's start
+// through and blunts a wave from many addresses until a facilitator acts.
+const (
+	defaultJoinRate           = 60
+	defaultJoinBurst          = 40
+	defaultAddressConnections = 50
+	defaultAddressJoinRate    = 20
+	defaultAddressJoinBurst   = 30
+	// A proxy on the same host (deploy/Caddyfile) is trusted unless told
+	// otherwise, so that clients behind it are not all one address.
+	defaultTrustedProxies = "127.0.0.0/8,::1/128"
+)
+
+// admissionFlags defines the flags of admission on fs, with defaults from
+// the environment.
+func admissionFlags(fs *flag.FlagSet, c *config, env func(name, def string) string) error {
+	num := func(name string, def float64) (float64, error) {
+		v := env(name, strconv.FormatFloat(def, 'f', -1, 64))
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("HEARTH_%s: %q is not a number of at least 0", strings.ToUpper(strings.ReplaceAll(name, "-", "_")), v)
+		}
+		return n, nil
+	}
+	var v [5]float64
+	for i, d := range []struct {
+		name string
+		def  float64
+	}{{"join-rate", defaultJoinRate}, {"join-burst", defaultJoinBurst}, {"address-connections", defaultAddressConnections},
+		{"address-join-rate", defaultAddressJoinRate}, {"address-join-burst", defaultAddressJoinBurst}} {
+		n, err := num(d.name, d.def)
+		if err != nil {
+			return err
+		}
+		v[i] = n
+	}
+	fs.Float64Var(&c.JoinRate, "join-rate", v[0], "joins per minute into one room on this instance, after the burst; facilitators exempt; 0: no limit (HEARTH_JOIN_RATE)")
+	fs.IntVar(&c.JoinBurst, "join-burst", int(v[1]), "joins into one room at once before --join-rate applies (HEARTH_JOIN_BURST)")
+	fs.IntVar(&c.AddressConnections, "address-connections", int(v[2]), "WebSocket connections one client address may hold at once; 0: no limit (HEARTH_ADDRESS_CONNECTIONS)")
+	fs.Float64Var(&c.AddressJoinRate, "address-join-rate", v[3], "joins per minute from one client address, after the burst; 0: no limit (HEARTH_ADDRESS_JOIN_RATE)")
+	fs.IntVar(&c.AddressJoinBurst, "address-join-burst", int(v[4]), "joins from one client address at once before --address-join-rate applies (HEARTH_ADDRESS_JOIN_BURST)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("trusted-proxies", defaultTrustedProxies), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client, e.g. 127.0.0.1/32,10.0.0.0/8; none trusts none (HEARTH_TRUSTED_PROXIES)")
+	return nil
+}
+
+// trustedProxies parses --trusted-proxies; a bare address is one host.
+func (c config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		if f = strings.TrimSpace(f); f == "" || f == "none" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, fmt.Errorf("--trusted-proxies: %q is not a CIDR such as 10.0.0.0/8", f)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// admission is the signaling server's admission from the configuration.
+func (c config) admission() signaling.Admission {
+	proxies, _ := c.trustedProxies() // checked by parseConfig
+	return signaling.Admission{
+		AddressConnections: c.AddressConnections, AddressJoinsPerMinute: c.AddressJoinRate,
+		AddressJoinBurst: c.AddressJoinBurst, RoomJoinsPerMinute: c.JoinRate, RoomJoinBurst: c.JoinBurst,
+		TrustedProxies: proxies,
+	}
 }
 
 // instanceURL is where other instances reach this one: --instance-url, or

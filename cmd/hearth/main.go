@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer st.close()
 	rooms := room.NewService(st.store, nil)
-	sp := signaling.Params{Rooms: rooms, SFU: sfu, Log: log.Named("signaling")}
+	sp := signaling.Params{Rooms: rooms, SFU: sfu, Log: log.Named("signaling"), Admission: cfg.admission()}
 	if st.registry != nil {
 		cl := cluster.New(cluster.Params{Registry: st.registry, Rooms: rooms, SFU: sfu, Log: log.Named("cluster")})
 		defer cl.Close()

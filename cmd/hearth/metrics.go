@@ -17,6 +17,7 @@ type collector struct {
 	rooms, participants, tracks                *prometheus.Desc
 	packets, bytes, muted, keyframeReqs, nacks *prometheus.Desc
 	senderReports, warningsSuppressed          *prometheus.Desc
+	refused, trackedAddresses                  *prometheus.Desc
 }
 
 func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
@@ -34,12 +35,16 @@ func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
 		senderReports: d("sender_reports_received_total", "RTCP sender reports read from publishers."),
 		warningsSuppressed: d("media_warnings_suppressed_total",
 			"Media warnings not logged because one of their kind was logged less than a minute before (mostly packets dropped on the media port)."),
+		refused: prometheus.NewDesc("hearth_admission_refused_total",
+			"Connections (HTTP 429) and joins (rate_limited) refused by admission, by reason: address_connections, address_joins, room_joins, full (the table of addresses was full).",
+			[]string{"reason"}, nil),
+		trackedAddresses: d("admission_tracked_addresses", "Client addresses held in memory by admission (never logged or stored)."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.warningsSuppressed} {
+	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.warningsSuppressed, c.refused, c.trackedAddresses} {
 		ch <- d
 	}
 }
@@ -62,4 +67,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.nacks, st.NACKs.Load())
 	counter(c.senderReports, st.SenderReports.Load())
 	counter(c.warningsSuppressed, st.WarningsSuppressed.Load())
+	ref := c.sig.Refusals()
+	for reason, v := range map[string]uint64{"address_connections": ref.AddressConnections,
+		"address_joins": ref.AddressJoins, "room_joins": ref.RoomJoins, "full": ref.Full} {
+		ch <- prometheus.MustNewConstMetric(c.refused, prometheus.CounterValue, float64(v), reason)
+	}
+	gauge(c.trackedAddresses, float64(c.sig.TrackedAddresses()))
 }
