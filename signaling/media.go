@@ -30,6 +30,7 @@ func (s *session) handleRelay(data []byte, re json.RawMessage) {
 		s.sendError(protocol.CodeForbidden, "relay not accepted", re)
 		return
 	}
+	s.relayAccepted()
 	roomID, err := room.ParseRoomID(m.Room)
 	if err != nil {
 		s.sendError(protocol.CodeRoomNotFound, "no such room", re)
