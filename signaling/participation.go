@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/coder/websocket"
 	"go.uber.org/zap"
@@ -33,6 +34,9 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 		s.sendError(protocol.CodeRoomNotFound, "no such room", re)
 		return
 	}
+	if s.joinRateLimited(roomID, m.FacilitatorKey != "", re) {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	// Take a seat before joining, so that no event after the snapshot is missed.
@@ -46,7 +50,8 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 		s.sendError(code, msg, re)
 		return
 	}
-	s.joined, s.roomID, s.self, s.seq, s.seat = true, roomID, j.Self, j.Snapshot.Seq, seat
+	s.joined, s.roomID, s.seq, s.seat = true, roomID, j.Snapshot.Seq, seat
+	s.setSelf(j.Self)
 	seat.Joined(j.Self, j.Snapshot.Seq)
 	s.log = s.srv.log.With(zap.Stringer("room", roomID), zap.Stringer("participant", j.Self.ID))
 	w := snapshot(j.Snapshot, j.Self)
@@ -59,8 +64,23 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 	}
 }
 
+// setSelf records the participant's own state as the room last said it.
+func (s *session) setSelf(p room.Participant) {
+	s.self = p
+	s.viewer.Store(&p)
+}
+
 // deliver is called by the room's meeting for each event; it only queues.
+// Events the participant may not see are dropped here already, so that a
+// storm they would never be shown (people in the waiting room toggling
+// their cameras, seen only by facilitators) cannot fill the queue while
+// the run loop waits on a command. The view may lag the run loop's: a
+// change of status or role is followed by a snapshot read after it, which
+// holds whatever was dropped under the old view.
 func (s *session) deliver(ev room.Event) {
+	if v := s.viewer.Load(); v != nil && ev.Kind != room.EventResync && !ev.VisibleTo(*v) {
+		return
+	}
 	select {
 	case s.events <- ev:
 	default:
@@ -90,7 +110,7 @@ func (s *session) onEvent(ev room.Event) bool {
 				return s.bye(protocol.ByeReplaced, "replaced by a new connection")
 			}
 		case room.EventRemoved:
-			s.send(wireEvent(ev))
+			s.sendEvent(ev)
 			return s.bye(protocol.ByeRemoved, "removed by the facilitator")
 		case room.EventDenied:
 			return s.bye(protocol.ByeDenied, "not admitted")
@@ -103,20 +123,46 @@ func (s *session) onEvent(ev room.Event) bool {
 			if changed {
 				// Admitted, promoted or demoted: what they may see differs.
 				if ev.Kind == room.EventUpdated {
-					s.send(wireEvent(ev))
+					s.sendEvent(ev)
 				}
 				return s.resync()
 			}
 		}
 	}
 	if ev.Kind == room.EventEnded {
-		s.send(wireEvent(ev))
+		s.sendEvent(ev)
 		return s.bye(protocol.ByeEnded, "the meeting ended")
 	}
 	if ev.VisibleTo(s.self) {
-		s.send(wireEvent(ev))
+		s.sendEvent(ev)
 	}
 	return false
+}
+
+// sendEvent passes an event the client may see on to it. An event about
+// the waiting room, for a facilitator, may be held back for a moment and
+// merged with later ones about the same person (see waitingBatch); any
+// other event goes after what is held, so that order is kept.
+func (s *session) sendEvent(ev room.Event) {
+	if holds(ev, s.self) {
+		sendNow, wait := s.batch.add(ev, time.Now())
+		if sendNow {
+			s.send(wireEvent(ev))
+		} else {
+			s.batchDue.Reset(wait)
+		}
+		return
+	}
+	s.flushHeld()
+	s.send(wireEvent(ev))
+}
+
+// flushHeld sends the held events about the waiting room, oldest first.
+func (s *session) flushHeld() {
+	s.batchDue.Stop()
+	for _, ev := range s.batch.take(time.Now()) {
+		s.send(wireEvent(ev))
+	}
 }
 
 // bye says goodbye with reason and closes; it returns true for onEvent.
@@ -143,6 +189,9 @@ func (s *session) resync() bool {
 		return true
 	}
 	s.seq = st.Seq
+	// The snapshot holds everything held back.
+	s.batch.drop()
+	s.batchDue.Stop()
 	s.send(snapshot(st, s.self))
 	if s.self.Status == room.StatusAdmitted {
 		s.startMedia()
@@ -170,7 +219,7 @@ func (s *session) adopt(p *room.Participant) (end, changed bool) {
 		return s.bye(protocol.ByeShutdown, "connection lost; reconnect"), false
 	}
 	prev := s.self
-	s.self = *p
+	s.setSelf(*p)
 	return false, prev.Status != p.Status || prev.Role != p.Role
 }
 
@@ -196,5 +245,9 @@ func (s *session) cleanup() {
 		lost = &a
 	}
 	s.seat.Leave(lost, s.leftOnPurpose)
-	s.log.Info("participant left")
+	var fields []zap.Field
+	if s.batch.merged > 0 {
+		fields = append(fields, zap.Int("coalescedEvents", s.batch.merged))
+	}
+	s.log.Info("participant left", fields...)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -38,6 +39,10 @@ type session struct {
 	limiter   *rate.Limiter   // client message rate
 	log       *zap.Logger     // no names or addresses; ids only
 
+	// viewer is a copy of self, stored by the run loop whenever self
+	// changes and read by deliver (see there); nil until the join.
+	viewer atomic.Pointer[room.Participant]
+
 	// owned by the run loop
 	joined         bool
 	roomID         room.RoomID
@@ -52,6 +57,10 @@ type session struct {
 	// resyncRetry fires when a snapshot the client is owed could not be
 	// read and is to be tried again; stopped otherwise.
 	resyncRetry *time.Timer
+	// batch holds events about the waiting room for a facilitator's
+	// client; batchDue fires when they are due (stopped while none are).
+	batch    waitingBatch
+	batchDue *time.Timer
 }
 
 // outgoing is one item of the send queue: a message, or the instruction
@@ -75,6 +84,8 @@ func newSession(srv *Server, conn *websocket.Conn) *session {
 		log:       srv.log,
 		// Armed only by resync.
 		resyncRetry: stoppedTimer(),
+		batch:       newWaitingBatch(coalesceInterval),
+		batchDue:    stoppedTimer(),
 	}
 }
 
@@ -234,6 +245,8 @@ func (s *session) loop(serverCtx, life context.Context, inbound <-chan frame) (f
 			if s.resync() {
 				return true
 			}
+		case <-s.batchDue.C:
+			s.flushHeld()
 		}
 	}
 }

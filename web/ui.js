@@ -219,20 +219,24 @@ function startSession(name) {
     setStatus('The facilitator let you in. Welcome to the meeting.', 8000);
     drawMeeting();
   }));
+  // The room's events come in runs (a server sends what it held back about
+  // the waiting room together): each is taken at once, the page is drawn
+  // once for the run.
   for (const type of ['participants', 'room']) {
     s.addEventListener(type, mine(() => {
       noticeChanges();
-      drawMeeting();
+      drawSoon();
     }));
   }
-  for (const type of ['snapshot', 'hands', 'chat', 'chatdeleted']) s.addEventListener(type, mine(() => drawMeeting()));
+  s.addEventListener('snapshot', mine(() => drawMeeting()));
+  for (const type of ['hands', 'chat', 'chatdeleted']) s.addEventListener(type, mine(() => drawSoon()));
   s.addEventListener('streamadded', mine((e) => {
     attachRemote(e.detail.participantId, e.detail.stream);
-    drawMeeting();
+    drawSoon();
   }));
   s.addEventListener('streamremoved', mine((e) => {
     detachRemote(e.detail.participantId);
-    drawMeeting();
+    drawSoon();
   }));
   // What a new record of ours did to the microphone or camera: announced
   // with the rest of the change, now (the "participants" event follows).
@@ -440,8 +444,27 @@ function noticeChanges(media = {}) {
 
 // ---- render -------------------------------------------------------------------------
 
+/** A draw asked for by drawSoon and not yet done. */
+let drawQueued = false;
+
+/**
+ * Draws the meeting before the next frame (or within 100 ms, where a
+ * hidden tab gets no frames), once however many events ask for it
+ * meanwhile: a run of events costs one draw, not one each.
+ */
+function drawSoon() {
+  if (drawQueued) return;
+  drawQueued = true;
+  const run = () => {
+    if (drawQueued) drawMeeting();
+  };
+  requestAnimationFrame(run);
+  setTimeout(run, 100);
+}
+
 /** Draws the meeting (or the waiting room) from the session's state. */
 function drawMeeting() {
+  drawQueued = false;
   const s = page.session;
   if (!s || (page.view !== 'meeting' && page.view !== 'waiting')) return;
   const mark = rememberFocus();
