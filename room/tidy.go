@@ -1,6 +1,7 @@
 package room
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
 	"time"
@@ -18,10 +19,14 @@ import (
 // client, a reload and a restarted or failed-over instance.
 const ResumeGrace = 2 * time.Minute
 
-// MaxGoneKept bounds the participants kept for their return: when more
-// have left within the grace (a churn of joins and hang-ups), the ones
-// gone longest are pruned first, so that the cost of a command stays flat.
-const MaxGoneKept = 64
+// MaxGoneKept bounds the people who left the waiting room kept for their
+// return: when more have left within the grace (a churn of scripted joins
+// and hang-ups through a public link), the ones gone longest are pruned
+// first, so that the cost of a command stays flat. Admitted participants
+// who left are bounded by the room's participant limit instead, so that
+// when a whole meeting drops at once (an instance died) everyone can come
+// back as themselves.
+const MaxGoneKept = 24
 
 // banHashLen is how much of an identity's hex hash a ban keeps: 128 bits.
 const banHashLen = 32
@@ -92,16 +97,26 @@ func (s *State) noteGone(now int64) {
 	}
 }
 
-// dueGone returns the participants to prune, gone longest first.
+// dueGone returns the participants to prune: those whose grace is over,
+// and the ones gone longest beyond the bounds (MaxGoneKept).
 func (s *State) dueGone(now, grace int64) []ParticipantID {
-	ids := make([]ParticipantID, 0, len(s.Gone))
+	var waiting, admitted []ParticipantID
 	for id := range s.Gone {
-		ids = append(ids, id)
+		if s.Participants[id].Status == StatusWaiting {
+			waiting = append(waiting, id)
+		} else {
+			admitted = append(admitted, id)
+		}
 	}
+	return append(s.due(waiting, MaxGoneKept, now, grace), s.due(admitted, s.maxParticipants(), now, grace)...)
+}
+
+// due returns, of ids, those gone for grace and the oldest beyond keep.
+func (s *State) due(ids []ParticipantID, keep int, now, grace int64) []ParticipantID {
 	slices.SortFunc(ids, func(a, b ParticipantID) int {
-		return cmp.Or(cmp.Compare(s.Gone[a], s.Gone[b]), cmp.Compare(a.String(), b.String()))
+		return cmp.Or(cmp.Compare(s.Gone[a], s.Gone[b]), bytes.Compare(a[:], b[:]))
 	})
-	n := max(0, len(ids)-MaxGoneKept)
+	n := max(0, len(ids)-keep)
 	for n < len(ids) && now-s.Gone[ids[n]] >= grace {
 		n++
 	}

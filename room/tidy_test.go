@@ -138,10 +138,16 @@ func TestEmptyMeetingEndsWithoutJoin(t *testing.T) {
 	}
 }
 
-// Joins and hang-ups keep the state bounded during the churn (MaxGoneKept)
-// and small after it (the grace).
+// Joins and hang-ups through the waiting room (a public link) keep the
+// state bounded during the churn (MaxGoneKept) and small after it (the
+// grace).
 func TestChurnStaysBounded(t *testing.T) {
-	svc, c, clk := tidyService(t)
+	clk := roomtest.NewClock(time.UnixMilli(t0))
+	svc := room.NewServiceWith(room.ServiceParams{Store: memory.New(), Now: clk.Now, AfterFunc: clk.AfterFunc})
+	c, err := svc.Create(context.Background(), "Tuesday group", room.DefaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
 	svcJoin(t, svc, c.ID, room.JoinRequest{Name: "Fran", FacilitatorKey: c.FacilitatorKey})
 	largest := 0
 	for i := range 500 {

@@ -55,16 +55,58 @@ func (r stored) decode() (*room.State, error) {
 	if err != nil {
 		return nil, err
 	}
-	st.Chat = nil
-	if len(msgs) > 0 {
-		st.Chat = make([]room.ChatMessage, len(msgs))
+	st.Chat, err = decodeChat(msgs)
+	return st, err
+}
+
+func decodeChat(msgs []string) ([]room.ChatMessage, error) {
+	if len(msgs) == 0 {
+		return nil, nil
 	}
+	out := make([]room.ChatMessage, len(msgs))
 	for i, m := range msgs {
-		if err := json.Unmarshal([]byte(m), &st.Chat[i]); err != nil {
+		if err := json.Unmarshal([]byte(m), &out[i]); err != nil {
 			return nil, fmt.Errorf("decode the stored chat: %w", err)
 		}
 	}
-	return st, nil
+	return out, nil
+}
+
+// readForUpdate reads the room's state within tx, with its chat as this
+// Store remembers it when the list shows no change (see chatCache), else
+// read in full.
+func (s *Store) readForUpdate(ctx context.Context, tx *redis.Tx, id room.RoomID) (*room.State, error) {
+	var state *redis.StringCmd
+	var pr probe
+	_, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
+		state = p.Get(ctx, s.stateKey(id))
+		pr = s.probeChat(ctx, p, id)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	b, err := state.Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, room.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := decodeState(b)
+	if err != nil {
+		return nil, err
+	}
+	if msgs, ok := s.chats.lookup(id, pr); ok {
+		st.Chat = msgs
+		return st, nil
+	}
+	all, err := tx.LRange(ctx, s.chatKey(id), 0, -1).Result()
+	if err != nil {
+		return nil, err
+	}
+	st.Chat, err = decodeChat(all)
+	return st, err
 }
 
 // writeChat queues on p what makes the stored chat, old, into cur:

@@ -131,6 +131,16 @@ type Store struct {
 	ttl       time.Duration
 	health    time.Duration
 
+	// roomLocks serialise this instance's updates of a room (by the last
+	// byte of its id), so that only other instances' updates contend for
+	// its WATCH: optimistic retries among many local writers of one room
+	// would otherwise grow without bound under a churn.
+	roomLocks [256]sync.Mutex
+	// yieldUntil is, per lock, until when this instance lets the others
+	// take the room's turn first (Unix ns); see takeTurn.
+	yieldUntil [256]atomic.Int64
+	chats      chatCache // the chats of the rooms this Store updates
+
 	ctx    context.Context // done when the Store is closed
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -225,6 +235,7 @@ func (s *Store) Close() {
 			_ = ec.ps.Close()
 		}
 		s.wg.Wait()
+		s.chats.forgetAll()
 		if s.ownClient {
 			_ = s.client.Close()
 		}
@@ -313,18 +324,15 @@ func (s *Store) Update(ctx context.Context, id room.RoomID, fn func(*room.State)
 		return nil, ErrClosed
 	}
 	key, ch := s.stateKey(id), s.channel(id)
+	slot := int(id[len(id)-1])
+	s.roomLocks[slot].Lock()
+	defer s.roomLocks[slot].Unlock()
+	defer s.takeTurn(ctx, id, slot)()
 	for attempt := 1; ; attempt++ {
 		var evs []room.Event
+		var chat []room.ChatMessage
 		err := s.client.Watch(ctx, func(tx *redis.Tx) error {
-			var r stored
-			_, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
-				r = s.read(ctx, p, id)
-				return nil
-			})
-			if err != nil && !errors.Is(err, redis.Nil) {
-				return err
-			}
-			st, err := r.decode()
+			st, err := s.readForUpdate(ctx, tx, id)
 			if err != nil {
 				return err
 			}
@@ -353,12 +361,13 @@ func (s *Store) Update(ctx context.Context, id room.RoomID, fn func(*room.State)
 				}
 				return nil
 			})
-			evs = out
+			evs, chat = out, st.Chat
 			return err
 		}, key)
 		var fe fnError
 		switch {
 		case err == nil:
+			s.chats.remember(id, chat)
 			return evs, nil
 		case errors.As(err, &fe):
 			return nil, fe.err
