@@ -112,25 +112,12 @@ func TestSendChatRefused(t *testing.T) {
 		{name: "to an unknown id", from: "Fran", to: func(*cast) room.Audience { return room.ChatToParticipant(room.NewParticipantID()) }, text: "hi", wantErr: room.ErrBadCommand},
 		{name: "to the zero id", from: "Fran", to: func(*cast) room.Audience { return room.ChatToParticipant(room.ParticipantID{}) }, text: "hi", wantErr: room.ErrBadCommand},
 		{name: "to something that is not an id", from: "Fran", to: func(*cast) room.Audience { return "everyone" }, text: "hi", wantErr: room.ErrBadCommand},
-		{name: "member to a waiting person", from: "Mia", to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Will")) }, text: "hi", wantErr: room.ErrBadCommand},
-		{name: "member to a waiting person, private chat on", from: "Mia", prep: privateChatOn,
-			to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Will")) }, text: "hi", wantErr: room.ErrBadCommand},
+		{name: "to a waiting person", from: "Mia", to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Will")) }, text: "hi", wantErr: room.ErrBadCommand},
 		{name: "to someone who left", from: "Fran", to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Abe")) }, text: "hi", wantErr: room.ErrBadCommand},
 		{name: "to someone removed", from: "Fran", prep: func(t *testing.T, c *cast) { c.mustMod(t, "Fran", target(room.ActRemove, c, "Bob")) },
 			to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Bob")) }, text: "hi", wantErr: room.ErrBadCommand},
 		{name: "from a waiting person", from: "Will", text: "hello?", wantErr: room.ErrNotAllowed},
 		{name: "from a waiting person to the facilitators", from: "Will", to: func(*cast) room.Audience { return room.ChatToFacilitators }, text: "let me in", wantErr: room.ErrNotAllowed},
-		{name: "from a waiting person written to by another waiting person's facilitator", from: "Wendy", prep: franWritesToWill,
-			to: func(*cast) room.Audience { return room.ChatToFacilitators }, text: "me too", wantErr: room.ErrNotAllowed},
-		{name: "from a waiting person written to, to the room", from: "Will", prep: franWritesToWill, text: "hello all", wantErr: room.ErrNotAllowed},
-		{name: "from a waiting person written to, to a facilitator alone", from: "Will", prep: franWritesToWill,
-			to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Fran")) }, text: "hi Fran", wantErr: room.ErrNotAllowed},
-		{name: "from a waiting person written to, bad text", from: "Will", prep: franWritesToWill,
-			to: func(*cast) room.Audience { return room.ChatToFacilitators }, text: "\x1b", wantErr: room.ErrBadCommand},
-		{name: "from a waiting person whose message from a facilitator was deleted", from: "Will", prep: func(t *testing.T, c *cast) {
-			franWritesToWill(t, c)
-			c.mustMod(t, "Fran", room.ModCommand{Action: room.ActDeleteChat, MessageID: "m2"})
-		}, to: func(*cast) room.Audience { return room.ChatToFacilitators }, text: "hello?", wantErr: room.ErrNotAllowed},
 		{name: "from a stale connection", actor: func(c *cast) room.Actor { return room.Actor{ID: c.id("Stan"), Conn: 1} }, text: "hi", wantErr: room.ErrNotPresent},
 		{name: "from someone who left", from: "Abe", text: "hi", wantErr: room.ErrNotPresent},
 		{name: "from a stranger", actor: func(*cast) room.Actor { return room.Actor{ID: room.NewParticipantID(), Conn: 1} }, text: "hi", wantErr: room.ErrNotPresent},
@@ -167,15 +154,6 @@ func TestSendChatRefused(t *testing.T) {
 			assertUnchanged(t, before, c.s)
 		})
 	}
-}
-
-func privateChatOn(t *testing.T, c *cast) {
-	c.mustMod(t, "Fran", room.ModCommand{Action: room.ActSettings, Settings: &room.SettingsUpdate{PrivateChat: ptr(true)}})
-}
-
-// franWritesToWill: the facilitator writes m2 to Will, who is waiting.
-func franWritesToWill(t *testing.T, c *cast) {
-	ok(t)(c.chat(t, "Fran", room.ChatToParticipant(c.id("Will")), "Is this your first meeting?"))
 }
 
 func closeChat(t *testing.T, c *cast) {

@@ -502,3 +502,60 @@ func TestMoveToWaiting(t *testing.T) {
 		})
 	}
 }
+
+// franWritesToWill: the facilitator writes m2 to Will, who is waiting.
+func franWritesToWill(t *testing.T, c *cast) {
+	ok(t)(c.chat(t, "Fran", room.ChatToParticipant(c.id("Will")), "Is this your first meeting?"))
+}
+
+// TestWaitingChatRefused: what someone waiting may not write, and to whom
+// nobody but a facilitator may write in the waiting room.
+func TestWaitingChatRefused(t *testing.T) {
+	toFacilitators := func(*cast) room.Audience { return room.ChatToFacilitators }
+	tests := []struct {
+		name, from string
+		prep       func(t *testing.T, c *cast)
+		to         func(c *cast) room.Audience
+		text       string
+		wantErr    error
+	}{
+		{name: "member to someone waiting, private chat on", from: "Mia", prep: func(t *testing.T, c *cast) {
+			c.mustMod(t, "Fran", room.ModCommand{Action: room.ActSettings, Settings: &room.SettingsUpdate{PrivateChat: ptr(true)}})
+		}, to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Will")) }, wantErr: room.ErrBadCommand},
+		{name: "someone waiting to another waiting", from: "Will", prep: franWritesToWill,
+			to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Wendy")) }, wantErr: room.ErrNotAllowed},
+		{name: "waiting, not written to, while another was", from: "Wendy", prep: franWritesToWill, to: toFacilitators, wantErr: room.ErrNotAllowed},
+		{name: "written to, to the room", from: "Will", prep: franWritesToWill, wantErr: room.ErrNotAllowed},
+		{name: "written to, to a facilitator alone", from: "Will", prep: franWritesToWill,
+			to: func(c *cast) room.Audience { return room.ChatToParticipant(c.id("Fran")) }, wantErr: room.ErrNotAllowed},
+		{name: "written to, bad text", from: "Will", prep: franWritesToWill, to: toFacilitators, text: "\x1b", wantErr: room.ErrBadCommand},
+		{name: "written to, but the message was deleted", from: "Will", prep: func(t *testing.T, c *cast) {
+			franWritesToWill(t, c)
+			c.mustMod(t, "Fran", room.ModCommand{Action: room.ActDeleteChat, MessageID: "m2"})
+		}, to: toFacilitators, wantErr: room.ErrNotAllowed},
+		{name: "written to by a member before (private chat on), now waiting", from: "Mia", prep: func(t *testing.T, c *cast) {
+			c.mustMod(t, "Fran", room.ModCommand{Action: room.ActSettings, Settings: &room.SettingsUpdate{PrivateChat: ptr(true)}})
+			ok(t)(c.chat(t, "Bob", room.ChatToParticipant(c.id("Mia")), "hi"))
+			c.mustMod(t, "Fran", target(room.ActMoveToWaiting, c, "Mia"))
+		}, to: toFacilitators, wantErr: room.ErrNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCast(t)
+			tt.prep(t, c)
+			to, text := room.ChatToRoom, tt.text
+			if tt.to != nil {
+				to = tt.to(c)
+			}
+			if text == "" {
+				text = "hello"
+			}
+			before := c.s.Clone()
+			evs, err := c.chat(t, tt.from, to, text)
+			if !errors.Is(err, tt.wantErr) || evs != nil {
+				t.Errorf("= %v, %v; want no events, %v", describe(evs), err, tt.wantErr)
+			}
+			assertUnchanged(t, before, c.s)
+		})
+	}
+}

@@ -25,15 +25,9 @@ func chatHas(text string) string {
 	return fmt.Sprintf(`[...document.querySelectorAll('[aria-label="Chat messages"]')].some(l => l.textContent.includes(%q))`, text)
 }
 
-// In real Chromium: a facilitator writes to someone in the waiting room
-// (Message NAME), who reads it on the waiting screen and answers the
-// facilitators, who read the answer (a member does not see the
-// conversation); admitted and heard, the person is then moved back to
-// the waiting room (Move NAME to waiting room): their page shows the
-// waiting screen at once, the member stops receiving their audio, and
-// they receive none of the meeting's; admitted again, they get the
-// meeting's media back.
-func TestBrowserWaitingTalkAndMoveBack(t *testing.T) {
+// waitingTalkMeeting starts a server and a room, and opens in Chromium a
+// facilitator's page, an admitted member's and a newcomer's, who waits.
+func waitingTalkMeeting(t *testing.T) (fac, member, newcomer *webtest.Page) {
 	ts := startServer(t, "--admin-token", "tok")
 	req, _ := http.NewRequest(http.MethodPost, "http://"+ts.addr.String()+"/api/rooms", strings.NewReader(`{"name":"Friday group"}`))
 	req.Header.Set("Authorization", "Bearer tok")
@@ -55,19 +49,31 @@ func TestBrowserWaitingTalkAndMoveBack(t *testing.T) {
 		p.Click("Join")
 		return p
 	}
-	fac := join(links.FacilitatorLink, "Frederika")
+	fac = join(links.FacilitatorLink, "Frederika")
 	fac.WaitVisible(webtest.Button("Leave"))
-	member := join(links.MemberLink, "Agnieszka")
+	member = join(links.MemberLink, "Agnieszka")
 	if !member.WaitFor(10*time.Second, waitingScreen) {
 		t.Fatal("a newcomer does not see the waiting screen")
 	}
 	fac.Click("Admit Agnieszka")
 	member.WaitVisible(webtest.Button("Leave"))
-
-	newcomer := join(links.MemberLink, "Benedikt")
+	newcomer = join(links.MemberLink, "Benedikt")
 	if !newcomer.WaitFor(10*time.Second, waitingScreen) {
 		t.Fatal("the newcomer does not see the waiting screen")
 	}
+	return fac, member, newcomer
+}
+
+// In real Chromium: a facilitator writes to someone in the waiting room
+// (Message NAME), who reads it on the waiting screen and answers the
+// facilitators, who read the answer (a member does not see the
+// conversation); admitted and heard, the person is then moved back to
+// the waiting room (Move NAME to waiting room): their page shows the
+// waiting screen at once, the member stops receiving their audio, and
+// they receive none of the meeting's; admitted again, they get the
+// meeting's media back.
+func TestBrowserWaitingTalkAndMoveBack(t *testing.T) {
+	fac, member, newcomer := waitingTalkMeeting(t)
 
 	// Message NAME: the facilitator asks; the newcomer reads and answers.
 	const question, answer = "Is this your first meeting? q-5581", "Yes, it is. a-9043"
@@ -102,8 +108,11 @@ func TestBrowserWaitingTalkAndMoveBack(t *testing.T) {
 	if n := awaitAudio(member, 2); n != 2 {
 		t.Fatalf("after Benedikt unmuted, the member receives %d audio tracks, want 2", n)
 	}
+	moveBackAndAdmitAgain(t, fac, member, newcomer, question)
+}
 
-	// Move NAME to waiting room: back to the waiting screen, media stops.
+// moveBackAndAdmitAgain: Move NAME to waiting room, then Admit NAME.
+func moveBackAndAdmitAgain(t *testing.T, fac, member, newcomer *webtest.Page, question string) {
 	start := time.Now()
 	fac.Click("Move Benedikt to waiting room")
 	if !newcomer.WaitFor(5*time.Second, waitingScreen) {
@@ -126,6 +135,7 @@ func TestBrowserWaitingTalkAndMoveBack(t *testing.T) {
 	if !newcomer.WaitFor(5*time.Second, talkHas(question)) {
 		t.Error("back in the waiting room, Benedikt's page does not show the conversation")
 	}
+	var seen bool
 	newcomer.Eval(`document.body.innerText.includes("Agnieszka")`, &seen)
 	if seen {
 		t.Error("back in the waiting room, Benedikt's page still shows the meeting's participants")
