@@ -18,7 +18,10 @@ type Store interface {
 	// Update applies fn to the room's state atomically: fn gets a copy, and
 	// if it returns no error the copy replaces the state and the events are
 	// published to the room's subscribers. fn must be pure: a backend may
-	// call it again when a concurrent update won.
+	// call it again when a concurrent update won. fn may append to the
+	// state's Chat, drop its oldest messages or clear it, but never change
+	// a message in place (message ids are never reused), so that a backend
+	// may keep the chat apart and check it cheaply.
 	Update(ctx context.Context, id RoomID, fn func(*State) ([]Event, error)) ([]Event, error)
 	// Delete removes the room and everything about its meeting.
 	Delete(ctx context.Context, id RoomID) error
