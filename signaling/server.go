@@ -89,7 +89,9 @@ type Server struct {
 	ctx      context.Context    // canceled by Shutdown
 	cancel   context.CancelFunc // cancels ctx
 
-	wg sync.WaitGroup // running sessions
+	mu       sync.Mutex     // guards closing and wg.Add against Shutdown's wg.Wait
+	closing  bool           // Shutdown has begun: no new session
+	sessions sync.WaitGroup // running sessions
 }
 
 // NewServer returns a Server.
@@ -142,17 +144,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer s.admit.close(conn, adm)
 	}
 	conn.SetReadLimit(s.limits.MessageSize)
-	s.wg.Add(1)
-	defer s.wg.Done()
+	if !s.enter() {
+		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	defer s.sessions.Done()
 	newSession(s, conn).run(s.ctx)
+}
+
+// enter counts a new session, unless Shutdown has begun.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.sessions.Add(1)
+	return true
 }
 
 // Shutdown tells every session the server is going away (bye "shutdown",
 // close status 1001), and waits for them to end or ctx to expire.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
 	s.cancel()
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() { s.sessions.Wait(); close(done) }()
 	select {
 	case <-done:
 		return nil
