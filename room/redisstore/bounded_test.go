@@ -194,6 +194,9 @@ func TestChurnStaysFastAndSmall(t *testing.T) {
 	if p99 >= bound {
 		t.Errorf("command round trip p99 %v during the churn, want < %v", p99, bound)
 	}
+	if v := c.Get(ctx, key).Val(); strings.Contains(v, "a long share") {
+		t.Error("the chat is in the state value that every command rewrites")
+	}
 	if after >= maxStateAfter {
 		t.Errorf("stored state %d bytes after the churn, want < %d", after, maxStateAfter)
 	}

@@ -394,7 +394,7 @@ func (s *Store) Delete(ctx context.Context, id room.RoomID) error {
 	if s.ctx.Err() != nil {
 		return ErrClosed
 	}
-	n, err := s.client.Del(ctx, s.stateKey(id), s.chatKey(id)).Result()
+	n, err := s.client.Del(ctx, s.stateKey(id), s.chatKey(id), s.turnKey(id)).Result()
 	if err != nil {
 		return fmt.Errorf("redisstore: delete room %s: %w", id, err)
 	}
