@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -270,7 +271,10 @@ func TestBrowserWaitingRoomStorm(t *testing.T) {
 		"the server coalesced %d events; the panel lists %d waiting, the server %d",
 		stormBots, sent, stormed.Round(time.Millisecond), cut, msgs, float64(msgs)/stormed.Seconds(),
 		during.Longest, after.Longest, after.Long, coalesced, listed, want)
-	if after.Longest > 200 {
+	switch {
+	case os.Getenv("HEARTH_TIMED") == "":
+		t.Log("the 200 ms bound is not checked here: make test checks it in its quiet timed run (HEARTH_TIMED=1)")
+	case after.Longest > 200:
 		t.Errorf("the facilitator's page had a main-thread task of %.0f ms, want none over 200 ms", after.Longest)
 	}
 	// A few updates a second for each person waiting, not one per toggle.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -26,9 +27,6 @@ const (
 	maxCommandP99 = 100 * time.Millisecond
 	maxStateAfter = 10 << 10
 	churnStay     = 80 * time.Millisecond
-	// raceSlowdown scales maxCommandP99 under the race detector (see
-	// raceEnabled); the 100 ms bound is checked by the plain run.
-	raceSlowdown = 5
 )
 
 // instances returns n Services over n Stores sharing one Redis (n
@@ -186,13 +184,11 @@ func TestChurnStaysFastAndSmall(t *testing.T) {
 	t.Logf("%d joins and hang-ups by %d clients in %v; facilitator: %d commands, round trip p50 %v p90 %v p99 %v max %v",
 		joins.Load(), churners, churnFor, len(rtts), p50, percentile(rtts, 0.9), p99, percentile(rtts, 1))
 	t.Logf("stored state: largest %d bytes during the churn, %d bytes after it; chat list %d messages", largest, after, chat)
-	bound := maxCommandP99
-	if raceEnabled {
-		bound *= raceSlowdown
-		t.Logf("race detector on: p99 bound %v (%v without it)", bound, maxCommandP99)
-	}
-	if p99 >= bound {
-		t.Errorf("command round trip p99 %v during the churn, want < %v", p99, bound)
+	switch {
+	case os.Getenv("HEARTH_TIMED") == "":
+		t.Logf("p99 bound %v not checked here: make test checks it in its quiet timed run (HEARTH_TIMED=1)", maxCommandP99)
+	case p99 >= maxCommandP99:
+		t.Errorf("command round trip p99 %v during the churn, want < %v", p99, maxCommandP99)
 	}
 	if v := c.Get(ctx, key).Val(); strings.Contains(v, "a long share") {
 		t.Error("the chat is in the state value that every command rewrites")
