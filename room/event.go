@@ -34,6 +34,12 @@ const (
 	EventDenied EventKind = "denied"
 	// EventEnded: the meeting ended; its state is gone.
 	EventEnded EventKind = "ended"
+	// EventProbe is internal (no client sees it): a join brought the
+	// identity of Participant, who is present; the session holding their
+	// connection (Participant.Conn) is asked whether it is alive (Probe).
+	EventProbe EventKind = "probe"
+	// EventAlive is internal: Participant's connection answered Probe.
+	EventAlive EventKind = "alive"
 	// EventResync is delivered by a Store, not produced by a command: the
 	// subscriber may have missed events (e.g. the backend reconnected) and
 	// must reload the state with Get and continue from its Seq. Only Room
@@ -56,6 +62,8 @@ type Event struct {
 	Chat        *ChatMessage    `json:"chat,omitempty"`
 	MessageID   string          `json:"messageId,omitempty"`
 	SecondsLeft int             `json:"secondsLeft,omitempty"`
+	// Probe is the id of a liveness probe (EventProbe, EventAlive).
+	Probe string `json:"probe,omitempty"`
 }
 
 func (s *State) next(kind EventKind) Event {
@@ -100,8 +108,12 @@ func (s *State) roomEvent() Event {
 // People in the waiting room are seen only by facilitators (and
 // themselves) and see only the room, themselves and their conversation
 // with the facilitators; private chat goes to its sender and recipients
-// only.
+// only. The liveness probe's events (EventProbe, EventAlive) are seen by
+// nobody.
 func (e *Event) VisibleTo(viewer Participant) bool {
+	if e.Kind == EventProbe || e.Kind == EventAlive {
+		return false // internal: between sessions, never shown
+	}
 	self := e.Participant.ID == viewer.ID
 	if viewer.Status != StatusAdmitted {
 		switch e.Kind {

@@ -41,9 +41,16 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 	defer cancel()
 	// Take a seat before joining, so that no event after the snapshot is missed.
 	seat := s.srv.meetings.Enter(roomID, s.deliver)
-	j, err := s.srv.rooms.Join(ctx, roomID, room.JoinRequest{
+	req := room.JoinRequest{
 		Name: m.Name, FacilitatorKey: m.FacilitatorKey, Identity: m.Identity, Muted: m.Muted, Camera: m.Camera,
-		Instance: s.srv.meetings.Instance()})
+		Instance: s.srv.meetings.Instance()}
+	if s.identityInUse(roomID, req) {
+		seat.Leave(nil, false)
+		code, msg := wireError(room.ErrIdentityInUse)
+		s.sendError(code, msg, re)
+		return
+	}
+	j, err := s.srv.rooms.Join(ctx, roomID, req)
 	if err != nil {
 		seat.Leave(nil, false)
 		code, msg := wireError(err)
@@ -71,14 +78,16 @@ func (s *session) setSelf(p room.Participant) {
 }
 
 // deliver is called by the room's meeting for each event; it only queues.
-// Events the participant may not see are dropped here already, so that a
-// storm they would never be shown (people in the waiting room toggling
+// A liveness probe of the participant's connection is let through (see
+// liveness.go). Events the participant may not see are dropped here
+// already, so that a storm they would never be shown (people in the waiting room toggling
 // their cameras, seen only by facilitators) cannot fill the queue while
 // the run loop waits on a command. The view may lag the run loop's: a
 // change of status or role is followed by a snapshot read after it, which
 // holds whatever was dropped under the old view.
 func (s *session) deliver(ev room.Event) {
-	if v := s.viewer.Load(); v != nil && ev.Kind != room.EventResync && !ev.VisibleTo(*v) {
+	if v := s.viewer.Load(); v != nil && ev.Kind != room.EventResync && !ev.VisibleTo(*v) &&
+		!(ev.Kind == room.EventProbe && ev.Participant.ID == v.ID) {
 		return
 	}
 	select {
@@ -95,8 +104,13 @@ func (s *session) onEvent(ev room.Event) bool {
 	if !s.joined || s.relay || ev.Room != s.roomID {
 		return false // queued before a join that was refused
 	}
-	if ev.Kind == room.EventResync {
+	switch ev.Kind {
+	case room.EventResync:
 		return s.resync()
+	case room.EventProbe:
+		// Answered even if a snapshot already holds its seq.
+		s.answerProbe(ev)
+		return false
 	}
 	if ev.Seq <= s.seq {
 		return false // already in the snapshot

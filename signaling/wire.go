@@ -24,6 +24,8 @@ func wireError(err error) (code, msg string) {
 		return protocol.CodeForbidden, "the facilitator link is not valid for this room"
 	case errors.Is(err, room.ErrUnknownIdentity):
 		return protocol.CodeUnknownIdentity, "this identity is not known in the running meeting; join without it"
+	case errors.Is(err, room.ErrIdentityInUse):
+		return protocol.CodeIdentityInUse, "you are already in this meeting in another tab or device"
 	case errors.Is(err, room.ErrNotPresent):
 		return protocol.CodeBadRequest, "you are not in the meeting"
 	case errors.Is(err, room.ErrLocked):

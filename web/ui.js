@@ -140,6 +140,13 @@ const JOIN_REFUSALS = {
     extra: 'You can try again in a little while.',
     button: 'Try again',
   },
+  // The server pinged the connection that has this identity and it
+  // answered: this person is in the meeting elsewhere (issue 9).
+  identity_in_use: {
+    title: 'You are already in this meeting in another tab or device.',
+    extra: 'Close it there (or leave the meeting there), then try again here.',
+    button: 'Try again',
+  },
 };
 
 /**
@@ -287,6 +294,15 @@ function startSession(name) {
       setStatus(message);
       show('prejoin');
       els.join.focus();
+      return;
+    }
+    if (beforeWelcome && code === 'identity_in_use') {
+      // A reconnect found this identity alive on another connection (this
+      // page's own old socket answers no ping): another tab or device.
+      s.close();
+      page.session = null;
+      const r = JOIN_REFUSALS.identity_in_use;
+      endMeeting(r.title, r.extra, r.button);
       return;
     }
     setStatus(message);

@@ -52,6 +52,7 @@ const (
 	CodeRoomNotFound    = "room_not_found"
 	CodeForbidden       = "forbidden"
 	CodeUnknownIdentity = "unknown_identity"
+	CodeIdentityInUse   = "identity_in_use"
 	CodeBadSDP          = "bad_sdp"
 	CodeBadCandidate    = "bad_candidate"
 	CodeRateLimited     = "rate_limited"
