@@ -21,6 +21,10 @@ type JoinRequest struct {
 	Camera *bool
 	// Instance is the server instance the joiner is connected to.
 	Instance string
+	// Passcode is the room's passcode, which a newcomer must bring when
+	// the room has one (not needed with the facilitator key or a
+	// returning identity).
+	Passcode string
 }
 
 // Joined is the result of a successful join.
@@ -132,6 +136,9 @@ func (s *State) newcomer(req JoinRequest, id ParticipantID, isFacilitator bool) 
 	p := &Participant{ID: id, Name: name, Role: RoleMember, Status: StatusAdmitted, Camera: true}
 	if isFacilitator {
 		return p, nil
+	}
+	if err := s.checkPasscode(req.Passcode); err != nil {
+		return nil, err
 	}
 	switch {
 	case s.Locked || s.AutoLocked:

@@ -30,6 +30,11 @@ type Settings struct {
 	// MaxWaiting bounds the people in the waiting room. 0 means
 	// DefaultMaxWaiting.
 	MaxWaiting int `json:"maxWaiting,omitempty"`
+	// PasscodeHash is the salted hash of the room's passcode (see
+	// HashPasscode); empty when the room has none. Newcomers must bring
+	// the passcode. It is never sent to clients: they are told only
+	// whether there is one.
+	PasscodeHash string `json:"passcodeHash,omitempty"`
 }
 
 // DefaultMaxParticipants and DefaultMaxWaiting are a room's limits unless
@@ -94,6 +99,9 @@ type SettingsUpdate struct {
 	MaxParticipants *int `json:"maxParticipants,omitempty"`
 	// MaxWaiting: 1 to 500.
 	MaxWaiting *int `json:"maxWaiting,omitempty"`
+	// Passcode sets a new passcode (4 to 64 characters), or, when empty,
+	// removes it. Only its salted hash is kept.
+	Passcode *string `json:"passcode,omitempty"`
 }
 
 // onSettings applies c.Settings, all of it or, when a value is out of
@@ -144,6 +152,16 @@ func (s *State) onSettings(_, _ *Participant, c ModCommand, _ int64) ([]Event, e
 			return nil, badCommand("a share lasts 10 to 3600 seconds")
 		}
 		next.ShareSeconds = *u.ShareSeconds
+	}
+	if u.Passcode != nil {
+		next.PasscodeHash = ""
+		if *u.Passcode != "" {
+			h, err := HashPasscode(*u.Passcode)
+			if err != nil {
+				return nil, err
+			}
+			next.PasscodeHash = h
+		}
 	}
 	return s.setRoom(func() { s.Settings = next }), nil
 }

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"net/http"
 	"net/netip"
@@ -23,7 +24,9 @@ import (
 // A public member link is how newcomers find a recovery group, so it is
 // also how bots find it; these limits keep a script from filling a room
 // before a facilitator can act. Client addresses live only in memory, in
-// a bounded map, and are never logged.
+// a bounded map, and are never logged. Wrong passcodes are limited per
+// address too (wrongPasscodesPerMinute), so that a room's passcode cannot
+// be guessed through its public member link.
 
 // Admission bounds how fast people may arrive. A zero field turns its
 // limit off, so the zero value limits nothing.
@@ -74,7 +77,15 @@ const (
 	msgAddressJoins       = "too many joins from your network; try again in a minute"
 	msgRoomJoins          = "many people are joining this meeting right now; try again in a moment"
 	msgFull               = "the server is busy; try again in a minute"
+	msgWrongPasscodes     = "too many wrong passcodes from your network; try again in a minute"
 )
+
+// wrongPasscodesPerMinute is how many wrong passcodes one client address
+// may try a minute (also its burst); always on. A join that brings a
+// passcode holds one of its address's tokens while the room checks it,
+// and gives it back unless the passcode was wrong, so that parallel
+// guesses cannot get past the limit.
+const wrongPasscodesPerMinute = 5
 
 // admission enforces Admission. Its methods are safe for concurrent use.
 type admission struct {
@@ -91,6 +102,7 @@ type admission struct {
 	clients map[netip.Addr]*client     // guarded by mu; addresses never leave memory
 	rooms   map[room.RoomID]*bucket    // guarded by mu
 	conns   map[*websocket.Conn]*entry // guarded by mu; live connections
+	wrong   map[netip.Addr]*bucket     // guarded by mu; wrong passcodes per address
 }
 
 // client is what admission keeps about one address.
@@ -105,11 +117,14 @@ type entry struct {
 	addr    netip.Addr
 	tracked bool // counted in clients[addr].conns
 	prepaid bool
+	// passcode: a join over the connection holds a token of wrong[addr].
+	passcode bool
 }
 
 func newAdmission(cfg Admission) *admission {
 	a := &admission{cfg: cfg, now: cfg.Now, bound: maxTracked, clients: map[netip.Addr]*client{},
-		rooms: map[room.RoomID]*bucket{}, conns: map[*websocket.Conn]*entry{}}
+		rooms: map[room.RoomID]*bucket{}, conns: map[*websocket.Conn]*entry{},
+		wrong: map[netip.Addr]*bucket{}}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -123,8 +138,14 @@ func newAdmission(cfg Admission) *admission {
 	return a
 }
 
-// perAddress reports whether any limit is kept per address.
-func (a *admission) perAddress() bool {
+// perAddress reports whether connections are opened and bound to their
+// address (open, bind): always, since wrong passcodes are limited per
+// address whatever the configuration.
+func (a *admission) perAddress() bool { return true }
+
+// addressLimits reports whether connections or joins are limited per
+// address.
+func (a *admission) addressLimits() bool {
 	return a.cfg.AddressConnections > 0 || a.cfg.AddressJoinsPerMinute > 0
 }
 
@@ -153,7 +174,7 @@ type refusal struct {
 // the connection, or why not.
 func (a *admission) open(addr netip.Addr) (*entry, *refusal) {
 	e := &entry{addr: addr}
-	if !a.perAddress() {
+	if !a.addressLimits() {
 		return e, nil
 	}
 	now := a.now()
@@ -264,6 +285,70 @@ func (a *admission) join(conn *websocket.Conn, id room.RoomID, facilitatorKey bo
 		return msgRoomJoins
 	}
 	return ""
+}
+
+// passcodeTry takes a token of the wrong passcodes of conn's address
+// before a join that brings a passcode; it reports whether there was one.
+func (a *admission) passcodeTry(conn *websocket.Conn) bool {
+	now := a.now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e := a.conns[conn]
+	if e == nil || e.passcode {
+		return true // not opened through ServeHTTP (tests); or holds one already
+	}
+	b := a.wrong[e.addr]
+	if b == nil {
+		if len(a.wrong) >= a.bound {
+			a.sweepWrong(now)
+		}
+		b = &bucket{tokens: wrongPasscodesPerMinute, at: now}
+		a.wrong[e.addr] = b
+	}
+	if !b.take(now, wrongPasscodesPerMinute, wrongPasscodesPerMinute) {
+		return false
+	}
+	e.passcode = true
+	return true
+}
+
+// passcodeDone settles the token passcodeTry took for conn: a wrong
+// passcode spends it; any other outcome gives it back, and an address
+// whose bucket is full again is forgotten.
+func (a *admission) passcodeDone(conn *websocket.Conn, wrong bool) {
+	now := a.now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e := a.conns[conn]
+	if e == nil || !e.passcode {
+		return
+	}
+	e.passcode = false
+	b := a.wrong[e.addr]
+	if wrong || b == nil {
+		return
+	}
+	b.tokens = math.Min(b.tokens+1, wrongPasscodesPerMinute)
+	if b.full(now, wrongPasscodesPerMinute, wrongPasscodesPerMinute) {
+		delete(a.wrong, e.addr)
+	}
+}
+
+// sweepWrong forgets addresses whose bucket of wrong passcodes is full,
+// then, if that freed less than an eighth of the table, addresses at
+// random. Called with mu held.
+func (a *admission) sweepWrong(now time.Time) {
+	for k, b := range a.wrong {
+		if b.full(now, wrongPasscodesPerMinute, wrongPasscodesPerMinute) {
+			delete(a.wrong, k)
+		}
+	}
+	for k := range a.wrong {
+		if len(a.wrong) <= a.bound-a.bound/8 {
+			break
+		}
+		delete(a.wrong, k)
+	}
 }
 
 // makeRoom makes sure one more address fits, reporting whether it does.
@@ -429,6 +514,25 @@ func (s *session) joinRateLimited(roomID room.RoomID, facilitatorKey bool, re js
 	}
 	s.sendError(protocol.CodeRateLimited, msg, re)
 	return true
+}
+
+// passcodeLimited reports whether a join that brings a passcode (and no
+// facilitator key) is refused because its address tried too many wrong
+// passcodes in the last minute; if it is, the client is told
+// rate_limited. Otherwise the join holds a token until passcodeChecked.
+// handleJoin calls it before joining.
+func (s *session) passcodeLimited(m *protocol.Join, re json.RawMessage) bool {
+	if m.Passcode == "" || m.FacilitatorKey != "" || s.srv.admit.passcodeTry(s.conn) {
+		return false
+	}
+	s.sendError(protocol.CodeRateLimited, msgWrongPasscodes, re)
+	return true
+}
+
+// passcodeChecked settles the token passcodeLimited took, once the room
+// answered the join with err (nil: joined).
+func (s *session) passcodeChecked(err error) {
+	s.srv.admit.passcodeDone(s.conn, errors.Is(err, room.ErrBadPasscode))
 }
 
 // relayAccepted exempts the session's connection, now a media relay

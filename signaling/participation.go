@@ -34,7 +34,7 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 		s.sendError(protocol.CodeRoomNotFound, "no such room", re)
 		return
 	}
-	if s.joinRateLimited(roomID, m.FacilitatorKey != "", re) {
+	if s.joinRateLimited(roomID, m.FacilitatorKey != "", re) || s.passcodeLimited(&m, re) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
@@ -43,7 +43,7 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 	seat := s.srv.meetings.Enter(roomID, s.deliver)
 	req := room.JoinRequest{
 		Name: m.Name, FacilitatorKey: m.FacilitatorKey, Identity: m.Identity, Muted: m.Muted, Camera: m.Camera,
-		Instance: s.srv.meetings.Instance()}
+		Instance: s.srv.meetings.Instance(), Passcode: m.Passcode}
 	if s.identityInUse(roomID, req) {
 		seat.Leave(nil, false)
 		code, msg := wireError(room.ErrIdentityInUse)
@@ -51,6 +51,7 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 		return
 	}
 	j, err := s.srv.rooms.Join(ctx, roomID, req)
+	s.passcodeChecked(err)
 	if err != nil {
 		seat.Leave(nil, false)
 		code, msg := wireError(err)

@@ -38,6 +38,10 @@ func wireError(err error) (code, msg string) {
 		return protocol.CodeRoomFull, room.ErrFull.Error()
 	case errors.Is(err, room.ErrWaitingRoomFull):
 		return protocol.CodeWaitingRoomFull, room.ErrWaitingRoomFull.Error()
+	case errors.Is(err, room.ErrPasscodeRequired):
+		return protocol.CodePasscodeRequired, "this meeting needs a passcode; please enter the passcode you were given"
+	case errors.Is(err, room.ErrBadPasscode):
+		return protocol.CodeBadPasscode, "that passcode is not right; please check it and try again"
 	case errors.Is(err, room.ErrChatClosed):
 		return protocol.CodeChatClosed, "chat is closed by the facilitator"
 	case errors.Is(err, room.ErrNotAllowed):
@@ -67,7 +71,7 @@ func wireRoom(id room.RoomID, i room.Info) protocol.RoomInfo {
 		SelfRename: i.Settings.SelfRename, PrivateChat: i.Settings.PrivateChat, ChatOpen: i.ChatOpen,
 		Suspended: i.Suspended, Guidelines: i.Settings.Guidelines, ShareSeconds: i.Settings.ShareSeconds,
 		AutoMute: i.Settings.AutoMute, MaxParticipants: i.Settings.MaxParticipants, MaxWaiting: i.Settings.MaxWaiting,
-		Speaker: idString(i.Speaker),
+		PasscodeRequired: i.Settings.PasscodeRequired(), Speaker: idString(i.Speaker),
 	}
 	if t := i.Timer; t != nil {
 		r.Timer = &protocol.Timer{Speaker: idString(t.Speaker), EndsAt: t.EndsAt, Seconds: t.Seconds, AutoMute: t.AutoMute}
@@ -88,7 +92,8 @@ func roomSettings(u *protocol.Settings) *room.SettingsUpdate {
 	}
 	return &room.SettingsUpdate{WaitingRoom: u.WaitingRoom, MuteOnEntry: u.MuteOnEntry, Mode: mode,
 		SelfRename: u.SelfRename, PrivateChat: u.PrivateChat, Guidelines: u.Guidelines,
-		ShareSeconds: u.ShareSeconds, AutoMute: u.AutoMute, MaxParticipants: u.MaxParticipants, MaxWaiting: u.MaxWaiting}
+		ShareSeconds: u.ShareSeconds, AutoMute: u.AutoMute, MaxParticipants: u.MaxParticipants, MaxWaiting: u.MaxWaiting,
+		Passcode: u.Passcode}
 }
 
 func wireHands(ids []room.ParticipantID) []string {

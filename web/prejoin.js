@@ -1,5 +1,6 @@
 // Before joining: the camera and microphone preview with its level meter,
-// and the name form. In the waiting room: the conversation with the
+// and the name form (with a "Passcode" field once the server asks for the
+// room's passcode). In the waiting room: the conversation with the
 // facilitators, if one of them wrote.
 
 import { els, h, hasLiveVideo, play, reconcile } from './dom.js';
@@ -51,6 +52,11 @@ export function initPrejoin(roomId, join) {
       els.name.focus();
       return;
     }
+    if (passcode && !passcode.field.hidden && passcodeForJoin() === '') {
+      showPasscodeError('Please enter the passcode.', true);
+      passcode.input.focus();
+      return;
+    }
     if (!roomId) {
       setStatus('This link has no meeting in it. Please check the link you were given.');
       return;
@@ -65,6 +71,80 @@ export function initPrejoin(roomId, join) {
   els.name.addEventListener('input', () => {
     if (!els.nameError.hidden && nameProblem(els.name.value.trim()) === '') showNameError('');
   });
+}
+
+// ---- the room's passcode ----------------------------------------------------------
+
+/** The passcode field, built when the server first asks for it. @type {{field: HTMLElement, input: HTMLInputElement, error: HTMLElement}|null} */
+let passcode = null;
+
+/** Builds the "Passcode" field in the name form, before the Join button, once. */
+function passcodeBox() {
+  if (passcode) return passcode;
+  const field = h('div', 'passcode-field');
+  const label = /** @type {HTMLLabelElement} */ (h('label', '', 'Passcode'));
+  label.htmlFor = 'passcode';
+  const input = /** @type {HTMLInputElement} */ (h('input'));
+  input.id = 'passcode';
+  input.name = 'passcode';
+  input.type = 'password';
+  input.maxLength = 64;
+  input.autocomplete = 'off';
+  input.spellcheck = false;
+  input.setAttribute('aria-describedby', 'passcode-hint passcode-error');
+  const hint = h('p', 'hint', 'The group shares its passcode with its members.');
+  hint.id = 'passcode-hint';
+  const error = h('p', 'field-error');
+  error.id = 'passcode-error';
+  error.setAttribute('role', 'alert');
+  error.hidden = true;
+  field.append(label, input, hint, error);
+  els.form.insertBefore(field, els.join);
+  input.addEventListener('input', () => {
+    if (input.getAttribute('aria-invalid')) showPasscodeError('', false);
+  });
+  passcode = { field, input, error };
+  return passcode;
+}
+
+/** @returns {string} the passcode typed in, trimmed ("" when none was asked for) */
+export function passcodeForJoin() {
+  return passcode ? passcode.input.value.trim() : '';
+}
+
+/**
+ * @param {string} message
+ * @param {boolean} invalid whether the field's value is at fault
+ */
+function showPasscodeError(message, invalid) {
+  if (!passcode) return;
+  passcode.error.textContent = message;
+  passcode.error.hidden = message === '';
+  if (invalid) passcode.input.setAttribute('aria-invalid', 'true');
+  else passcode.input.removeAttribute('aria-invalid');
+}
+
+/**
+ * Handles a join the server refused for the room's passcode
+ * (passcode_required, bad_passcode): back to the form, with the
+ * "Passcode" field and what to do, so that Join tries again with it.
+ * @param {string} code the error code
+ * @returns {boolean} whether the refusal was about the passcode
+ */
+export function askPasscode(code) {
+  if (code !== 'passcode_required' && code !== 'bad_passcode') return false;
+  const p = passcodeBox();
+  p.field.hidden = false;
+  show('prejoin');
+  setStatus('');
+  if (code === 'bad_passcode') {
+    showPasscodeError('That passcode is not right. Please check it and try again.', true);
+    p.input.select();
+  } else {
+    showPasscodeError('This meeting needs a passcode. Please enter the passcode you were given.', false);
+  }
+  p.input.focus();
+  return true;
 }
 
 /** Ends the preview and its level meter (the meeting shows the camera from now on). */

@@ -30,6 +30,7 @@ export { isFacilitatorRole, isMutedByFacilitator } from './roomstate.js';
  * @property {string} name                display name (1 to 40 characters after trimming)
  * @property {string} [facilitatorKey]    the "f" value of a facilitator link
  * @property {string} [identity]          token from an earlier welcome in the same room
+ * @property {string} [passcode]          the room's passcode, when the server asked for it
  * @property {MediaStream|null} [stream]  local microphone/camera stream to publish
  * @property {RTCConfiguration} [rtcConfig] peer connection configuration (no ICE servers by default)
  */
@@ -328,6 +329,7 @@ export class HearthSession extends EventTarget {
     const msg = { type: 'join', v: PROTOCOL_VERSION, room: this.#opts.room, name: this.#opts.name };
     if (this.#opts.facilitatorKey) msg.facilitatorKey = this.#opts.facilitatorKey;
     if (this.#identity) msg.identity = this.#identity;
+    if (this.#opts.passcode) msg.passcode = this.#opts.passcode;
     // What the server cannot know: a missing microphone or camera.
     if (!this.hasAudio) msg.muted = true;
     if (!this.hasVideo) msg.camera = false;

@@ -55,7 +55,7 @@
 import { HearthSession, wsURL, isFacilitatorRole } from './protocol.js';
 import { els, setText, rememberFocus, restoreFocus } from './dom.js';
 import { page, show, setStatus, setRenderer } from './page.js';
-import { initPrejoin, stopPreview, renderWaitingTalk } from './prejoin.js';
+import { initPrejoin, stopPreview, renderWaitingTalk, askPasscode, passcodeForJoin } from './prejoin.js';
 import { renderTiles, attachRemote, detachRemote, clearTiles, initStage } from './stage.js';
 import { renderParticipants, renderWaitingList, renderHands, clearPanels } from './panels.js';
 import { renderToolbar, initToolbar, openAskUnmute, closeAskUnmute } from './toolbar.js';
@@ -188,6 +188,7 @@ function startSession(name) {
     name,
     facilitatorKey: facilitatorKey || undefined,
     identity: load(IDENTITY_KEY) || undefined,
+    passcode: passcodeForJoin() || undefined,
     stream: page.localStream,
   });
   page.session = s;
@@ -284,6 +285,7 @@ function startSession(name) {
     if (beforeWelcome && page.view === 'joining') {
       s.close();
       page.session = null;
+      if (askPasscode(code)) return;
       const refusal = code === 'forbidden' && !facilitatorKey ? FACILITATOR_IDENTITY_REFUSAL : JOIN_REFUSALS[code];
       if (refusal) {
         const own = sameSentence(message, refusal.title) ? '' : asSentence(message);

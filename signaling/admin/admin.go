@@ -6,6 +6,7 @@ package admin
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -30,19 +31,24 @@ type CreatedRoom struct {
 	ID              string `json:"id"`
 	MemberLink      string `json:"memberLink"`
 	FacilitatorLink string `json:"facilitatorLink"`
+	// PasscodeRequired: the room was created with a passcode (which is
+	// never sent back).
+	PasscodeRequired bool `json:"passcodeRequired,omitempty"`
 }
 
-// Handler serves the operators' API: POST /api/rooms {"name": "..."}
-// creates a room and returns its links (docs/operations.md).
+// Handler serves the operators' API: POST /api/rooms {"name": "...",
+// "passcode": "..."} creates a room (the passcode is optional) and returns
+// its links (docs/operations.md).
 func Handler(p Params) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/rooms", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
-			Name string `json:"name"`
+			Name     string `json:"name"`
+			Passcode string `json:"passcode"`
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 4096)
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			http.Error(w, `body must be {"name": "..."}`, http.StatusBadRequest)
+			http.Error(w, `body must be {"name": "...", "passcode": "..." (optional)}`, http.StatusBadRequest)
 			return
 		}
 		name := strings.TrimSpace(req.Name)
@@ -50,7 +56,17 @@ func Handler(p Params) http.Handler {
 			http.Error(w, "name must be 1 to 100 characters", http.StatusBadRequest)
 			return
 		}
-		created, err := p.Rooms.Create(r.Context(), name, room.DefaultSettings())
+		settings := room.DefaultSettings()
+		if req.Passcode != "" {
+			h, err := room.HashPasscode(req.Passcode)
+			if err != nil {
+				http.Error(w, fmt.Sprintf("passcode must be %d to %d characters without control characters",
+					room.MinPasscode, room.MaxPasscode), http.StatusBadRequest)
+				return
+			}
+			settings.PasscodeHash = h
+		}
+		created, err := p.Rooms.Create(r.Context(), name, settings)
 		if err != nil {
 			p.Log.Error("create room", zap.Error(err))
 			http.Error(w, "could not create the room", http.StatusInternalServerError)
@@ -61,7 +77,7 @@ func Handler(p Params) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
 		_ = json.NewEncoder(w).Encode(CreatedRoom{ID: created.ID.String(), MemberLink: link,
-			FacilitatorLink: link + "#f=" + created.FacilitatorKey})
+			FacilitatorLink: link + "#f=" + created.FacilitatorKey, PasscodeRequired: settings.PasscodeRequired()})
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p.Token == "" {

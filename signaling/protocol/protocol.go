@@ -66,6 +66,12 @@ const (
 	CodeInternal        = "internal"
 )
 
+// Error codes of a join into a room with a passcode.
+const (
+	CodePasscodeRequired = "passcode_required"
+	CodeBadPasscode      = "bad_passcode"
+)
+
 // Bye reasons.
 const (
 	ByeLeft     = "left"
@@ -91,8 +97,11 @@ type Join struct {
 	Name           string `json:"name"`
 	FacilitatorKey string `json:"facilitatorKey,omitempty"`
 	Identity       string `json:"identity,omitempty"`
-	Muted          *bool  `json:"muted,omitempty"`
-	Camera         *bool  `json:"camera,omitempty"`
+	// Passcode is the room's passcode, when it has one (see
+	// RoomInfo.PasscodeRequired).
+	Passcode string `json:"passcode,omitempty"`
+	Muted    *bool  `json:"muted,omitempty"`
+	Camera   *bool  `json:"camera,omitempty"`
 }
 
 // Relay is the first message of a relay connection from another instance:
@@ -170,6 +179,9 @@ type Settings struct {
 	AutoMute        *bool   `json:"autoMute,omitempty"`
 	MaxParticipants *int    `json:"maxParticipants,omitempty"`
 	MaxWaiting      *int    `json:"maxWaiting,omitempty"`
+	// Passcode sets the room's passcode; "" removes it. It is never sent
+	// back.
+	Passcode *string `json:"passcode,omitempty"`
 }
 
 // Moderate is a facilitator's command.
@@ -221,8 +233,10 @@ type RoomInfo struct {
 	AutoMute        bool   `json:"autoMute"`
 	MaxParticipants int    `json:"maxParticipants"`
 	MaxWaiting      int    `json:"maxWaiting"`
-	Speaker         string `json:"speaker"`
-	Timer           *Timer `json:"timer,omitempty"`
+	// PasscodeRequired: newcomers must bring the room's passcode.
+	PasscodeRequired bool   `json:"passcodeRequired"`
+	Speaker          string `json:"speaker"`
+	Timer            *Timer `json:"timer,omitempty"`
 }
 
 // ChatMessage is one chat message.
