@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -43,26 +41,10 @@ func awaitAudio(p *webtest.Page, want int) int {
 // seen everywhere and enforced, and a removal that a reload cannot undo.
 func TestBrowserModeration(t *testing.T) {
 	ts := startServer(t, "--admin-token", "tok")
-	req, _ := http.NewRequest(http.MethodPost, "http://"+ts.addr.String()+"/api/rooms", strings.NewReader(`{"name":"Evening group"}`))
-	req.Header.Set("Authorization", "Bearer tok")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var links struct{ MemberLink, FacilitatorLink string }
-	if err := json.NewDecoder(resp.Body).Decode(&links); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	links := newRoom(t, ts, `{"name":"Evening group"}`)
 
 	browser := webtest.NewBrowser(t)
-	join := func(link, name string) *webtest.Page {
-		p := browser.NewPage(t, link)
-		p.WaitVisible(webtest.Labelled("Your name"))
-		p.Type("Your name", name)
-		p.Click("Join")
-		return p
-	}
+	join := func(link, name string) *webtest.Page { return joinPage(t, browser, link, name) }
 	fac := join(links.FacilitatorLink, "Fennimore")
 	fac.WaitVisible(webtest.Button("Leave"))
 	a := join(links.MemberLink, "Astrid")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,26 +8,6 @@ import (
 
 	"github.com/hearth-meet/hearth/web/webtest"
 )
-
-// createRoom creates a room through the operators' API with body and
-// returns the answer's status and links.
-func createRoom(t *testing.T, ts *testServer, token, body string) (int, struct{ MemberLink, FacilitatorLink string }) {
-	t.Helper()
-	var links struct{ MemberLink, FacilitatorLink string }
-	req, _ := http.NewRequest(http.MethodPost, "http://"+ts.addr.String()+"/api/rooms", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusCreated {
-		if err := json.NewDecoder(resp.Body).Decode(&links); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return resp.StatusCode, links
-}
 
 // In real Chromium, a room created with a passcode through the operators'
 // API: the facilitator link needs none; a member's page asks for it after
@@ -47,13 +26,7 @@ func TestBrowserPasscode(t *testing.T) {
 	}
 
 	browser := webtest.NewBrowser(t)
-	join := func(link, name string) *webtest.Page {
-		p := browser.NewPage(t, link)
-		p.WaitVisible(webtest.Labelled("Your name"))
-		p.Type("Your name", name)
-		p.Click("Join")
-		return p
-	}
+	join := func(link, name string) *webtest.Page { return joinPage(t, browser, link, name) }
 	fac := join(links.FacilitatorLink, "Philippa")
 	fac.WaitVisible(webtest.Button("Admit all"))
 	var asked bool

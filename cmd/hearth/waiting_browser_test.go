@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -23,26 +20,10 @@ const waitingControls = `[...document.querySelectorAll('button, textarea, select
 // facilitator (the key in the link's fragment goes with the identity).
 func TestBrowserWaitingRoomDenyAll(t *testing.T) {
 	ts := startServer(t, "--admin-token", "tok")
-	req, _ := http.NewRequest(http.MethodPost, "http://"+ts.addr.String()+"/api/rooms", strings.NewReader(`{"name":"Thursday group"}`))
-	req.Header.Set("Authorization", "Bearer tok")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var links struct{ MemberLink, FacilitatorLink string }
-	if err := json.NewDecoder(resp.Body).Decode(&links); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	links := newRoom(t, ts, `{"name":"Thursday group"}`)
 
 	browser := webtest.NewBrowser(t)
-	join := func(link, name string) *webtest.Page {
-		p := browser.NewPage(t, link)
-		p.WaitVisible(webtest.Labelled("Your name"))
-		p.Type("Your name", name)
-		p.Click("Join")
-		return p
-	}
+	join := func(link, name string) *webtest.Page { return joinPage(t, browser, link, name) }
 	fac := join(links.FacilitatorLink, "Philippa")
 	fac.WaitVisible(webtest.Button("Deny all"))
 	var panel []string

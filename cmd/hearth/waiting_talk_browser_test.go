@@ -1,10 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -29,26 +26,10 @@ func chatHas(text string) string {
 // facilitator's page, an admitted member's and a newcomer's, who waits.
 func waitingTalkMeeting(t *testing.T) (fac, member, newcomer *webtest.Page) {
 	ts := startServer(t, "--admin-token", "tok")
-	req, _ := http.NewRequest(http.MethodPost, "http://"+ts.addr.String()+"/api/rooms", strings.NewReader(`{"name":"Friday group"}`))
-	req.Header.Set("Authorization", "Bearer tok")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var links struct{ MemberLink, FacilitatorLink string }
-	if err := json.NewDecoder(resp.Body).Decode(&links); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	links := newRoom(t, ts, `{"name":"Friday group"}`)
 
 	browser := webtest.NewBrowser(t)
-	join := func(link, name string) *webtest.Page {
-		p := browser.NewPage(t, link)
-		p.WaitVisible(webtest.Labelled("Your name"))
-		p.Type("Your name", name)
-		p.Click("Join")
-		return p
-	}
+	join := func(link, name string) *webtest.Page { return joinPage(t, browser, link, name) }
 	fac = join(links.FacilitatorLink, "Frederika")
 	fac.WaitVisible(webtest.Button("Leave"))
 	member = join(links.MemberLink, "Agnieszka")
