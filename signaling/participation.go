@@ -45,6 +45,7 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 		Name: m.Name, FacilitatorKey: m.FacilitatorKey, Identity: m.Identity, Muted: m.Muted, Camera: m.Camera,
 		Instance: s.srv.meetings.Instance(), Passcode: m.Passcode}
 	if s.identityInUse(roomID, req) {
+		s.passcodeChecked(nil) // not tried: the try is given back
 		seat.Leave(nil, false)
 		code, msg := wireError(room.ErrIdentityInUse)
 		s.sendError(code, msg, re)
@@ -173,12 +174,22 @@ func (s *session) sendEvent(ev room.Event) {
 }
 
 // flushHeld sends the held events about the waiting room, oldest first.
+// A batch too big for the send queue (a crowd in the waiting room) is sent
+// as one snapshot instead, which holds all of it.
 func (s *session) flushHeld() {
 	s.batchDue.Stop()
-	for _, ev := range s.batch.take(time.Now()) {
+	evs := s.batch.take(time.Now())
+	if len(evs) > maxHeldFlush || len(evs) > cap(s.out)-len(s.out)-8 {
+		s.resync()
+		return
+	}
+	for _, ev := range evs {
 		s.send(wireEvent(ev))
 	}
 }
+
+// maxHeldFlush: more held events than this go out as one snapshot.
+const maxHeldFlush = 64
 
 // bye says goodbye with reason and closes; it returns true for onEvent.
 func (s *session) bye(reason, text string) bool {

@@ -135,7 +135,11 @@ type Store struct {
 	// byte of its id), so that only other instances' updates contend for
 	// its WATCH: optimistic retries among many local writers of one room
 	// would otherwise grow without bound under a churn.
-	roomLocks [256]sync.Mutex
+	// Each is a semaphore of capacity 1, so that waiting for it honours
+	// the caller's context.
+	roomLocks [256]chan struct{}
+	// releaseTurn deletes a room's turn key if it still holds our token.
+	releaseTurn *redis.Script
 	// yieldUntil is, per lock, until when this instance lets the others
 	// take the room's turn first (Unix ns); see takeTurn.
 	yieldUntil [256]atomic.Int64
@@ -175,7 +179,11 @@ var _ room.Store = (*Store)(nil)
 func New(ctx context.Context, p Params) (*Store, error) {
 	s := &Store{
 		client: p.Client, log: p.Log, prefix: p.Prefix, ttl: p.TTL, health: p.HealthCheck,
-		rooms: map[string]*roomSubs{},
+		rooms:       map[string]*roomSubs{},
+		releaseTurn: redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`),
+	}
+	for i := range s.roomLocks {
+		s.roomLocks[i] = make(chan struct{}, 1)
 	}
 	switch {
 	case p.Client != nil && p.URL != "":
@@ -325,8 +333,12 @@ func (s *Store) Update(ctx context.Context, id room.RoomID, fn func(*room.State)
 	}
 	key, ch := s.stateKey(id), s.channel(id)
 	slot := int(id[len(id)-1])
-	s.roomLocks[slot].Lock()
-	defer s.roomLocks[slot].Unlock()
+	select {
+	case s.roomLocks[slot] <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.roomLocks[slot] }()
 	defer s.takeTurn(ctx, id, slot)()
 	for attempt := 1; ; attempt++ {
 		var evs []room.Event

@@ -5,8 +5,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/hearth-meet/hearth/room"
 )
 
@@ -28,17 +26,17 @@ const (
 	// turnWait bounds how long an update waits for the turn before it
 	// goes ahead without (the WATCH still guards it).
 	turnWait = 2 * time.Second
-	// turnPoll is the pause between attempts to take a busy turn.
-	turnPoll = 100 * time.Microsecond
+	// turnPoll is the first pause between attempts to take a busy turn;
+	// it doubles up to turnPollMax, so that an instance that died holding
+	// a turn is not answered with thousands of attempts a second.
+	turnPoll    = 100 * time.Microsecond
+	turnPollMax = 10 * time.Millisecond
 	// turnYield: an instance that found the turn busy, handing it back,
 	// waits this long before taking it again for its next update, so that
 	// the other instances waiting get it (a busy turn is not fair by
 	// itself: the instance that hands it back is the first to see it free).
 	turnYield = time.Millisecond
 )
-
-// releaseTurn deletes the turn key if it still holds our token.
-var releaseTurn = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
 
 func (s *Store) turnKey(id room.RoomID) string { return s.prefix + "room:{" + id.String() + "}:turn" }
 
@@ -52,6 +50,7 @@ func (s *Store) takeTurn(ctx context.Context, id room.RoomID, slot int) func() {
 	busy := false
 	key, token := s.turnKey(id), room.NewSecret()
 	deadline := time.Now().Add(turnWait)
+	pause := turnPoll
 	for {
 		ok, err := s.client.SetNX(ctx, key, token, turnTTL).Result()
 		if err != nil || ctx.Err() != nil {
@@ -60,7 +59,7 @@ func (s *Store) takeTurn(ctx context.Context, id room.RoomID, slot int) func() {
 		if ok {
 			return func() {
 				rctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-				_ = releaseTurn.Run(rctx, s.client, []string{key}, token).Err()
+				_ = s.releaseTurn.Run(rctx, s.client, []string{key}, token).Err()
 				cancel()
 				if busy {
 					s.yieldUntil[slot].Store(time.Now().Add(turnYield).UnixNano())
@@ -71,6 +70,7 @@ func (s *Store) takeTurn(ctx context.Context, id room.RoomID, slot int) func() {
 		if time.Now().After(deadline) {
 			return func() {}
 		}
-		time.Sleep(turnPoll + time.Duration(rand.Int64N(int64(turnPoll))))
+		time.Sleep(pause + time.Duration(rand.Int64N(int64(pause))))
+		pause = min(2*pause, turnPollMax)
 	}
 }
