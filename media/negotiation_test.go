@@ -2,7 +2,6 @@ package media
 
 import (
 	"errors"
-	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,17 +18,7 @@ import (
 // refused answer leaves the offer waiting: it is offered again, a valid
 // answer is taken and media flows.
 func TestRefusedOffersAndAnswersLeaveConnectionsUsable(t *testing.T) {
-	sfu, err := New(Config{LoopbackOnly: true}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = sfu.Close() }()
-	published := make(chan *Track, 1)
-	alice, err := sfu.NewPeer(PeerParams{ID: "alice", OnTrack: func(tr *Track) { published <- tr }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer alice.Close()
+	sfu, alice, published := newPublishingPeer(t)
 	var renegotiate atomic.Int32
 	bob, err := sfu.NewPeer(PeerParams{ID: "bob", OnNegotiationNeeded: func() { renegotiate.Add(1) }})
 	if err != nil {
@@ -40,13 +29,7 @@ func TestRefusedOffersAndAnswersLeaveConnectionsUsable(t *testing.T) {
 	// Alice's client: bad offers first, then a valid one.
 	pub := newTestPublisher(t)
 	defer func() { _ = pub.Close() }()
-	mic, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "mic", "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pub.AddTransceiverFromTrack(mic, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
-		t.Fatal(err)
-	}
+	mic, _ := addOpusTrack(t, pub, "mic")
 	valid := localOffer(t, pub)
 	refused := []struct{ name, sdp string }{
 		{"no ICE credentials", dropLines(valid, "a=ice-ufrag:", "a=ice-pwd:")},
@@ -139,26 +122,10 @@ func TestRefusedOffersAndAnswersLeaveConnectionsUsable(t *testing.T) {
 // publish connection is then brought back to stable, renewed if it was
 // never negotiated, and the next valid offer works; media flows.
 func TestPublishConnectionRestoredAfterPionRefusal(t *testing.T) {
-	sfu, err := New(Config{LoopbackOnly: true}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = sfu.Close() }()
-	published := make(chan *Track, 1)
-	alice, err := sfu.NewPeer(PeerParams{ID: "alice", OnTrack: func(tr *Track) { published <- tr }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer alice.Close()
+	sfu, alice, published := newPublishingPeer(t)
 	pub := newTestPublisher(t)
 	defer func() { _ = pub.Close() }()
-	mic, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "mic", "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pub.AddTransceiverFromTrack(mic, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
-		t.Fatal(err)
-	}
+	mic, _ := addOpusTrack(t, pub, "mic")
 	valid := localOffer(t, pub)
 
 	// Straight to pion, past the checks: it refuses only after the change.
@@ -237,21 +204,6 @@ func TestPublishConnectionRestoredAfterPionRefusal(t *testing.T) {
 	t.Logf("the subscriber received %d packets", received.Load())
 }
 
-// localOffer creates pc's offer, waits for its candidates and returns it.
-func localOffer(t *testing.T, pc *webrtc.PeerConnection) string {
-	t.Helper()
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	return pc.LocalDescription().SDP
-}
-
 // clientAnswerTo applies offer on a client's pc and returns its answer
 // with its candidates, without sending it anywhere.
 func clientAnswerTo(t *testing.T, pc *webrtc.PeerConnection, offer string) string {
@@ -275,18 +227,7 @@ func clientAnswerTo(t *testing.T, pc *webrtc.PeerConnection, offer string) strin
 // that counts the RTP packets it receives.
 func newCountingSubscriber(t *testing.T) (*webrtc.PeerConnection, *atomic.Int64) {
 	t.Helper()
-	me := &webrtc.MediaEngine{}
-	if err := registerCodecs(me); err != nil {
-		t.Fatal(err)
-	}
-	se := webrtc.SettingEngine{}
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc := newLoopbackClient(t, nil, nil)
 	var n atomic.Int64
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		buf := make([]byte, 1500)
@@ -408,4 +349,22 @@ func TestCheckOfferAgreesWithPion(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newPublishingPeer is an SFU on loopback with a peer "alice" whose
+// published tracks arrive on published; both close when the test ends.
+func newPublishingPeer(t *testing.T) (sfu *SFU, alice *Peer, published chan *Track) {
+	t.Helper()
+	sfu, err := New(Config{LoopbackOnly: true}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sfu.Close() })
+	published = make(chan *Track, 1)
+	alice, err = sfu.NewPeer(PeerParams{ID: "alice", OnTrack: func(tr *Track) { published <- tr }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(alice.Close)
+	return sfu, alice, published
 }

@@ -263,26 +263,8 @@ func TestGarbageUDPIsQuiet(t *testing.T) {
 // on loopback, whose ICE uses conn.
 func newMuxedPublisher(t *testing.T, conn *net.UDPConn) (*webrtc.PeerConnection, *webrtc.TrackLocalStaticRTP) {
 	t.Helper()
-	me := &webrtc.MediaEngine{}
-	if err := registerCodecs(me); err != nil {
-		t.Fatal(err)
-	}
-	se := webrtc.SettingEngine{}
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetICEUDPMux(ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn}))
-	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "mic", "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
-		t.Fatal(err)
-	}
+	pc := newLoopbackClient(t, ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn}), nil)
+	track, _ := addOpusTrack(t, pc, "mic")
 	return pc, track
 }
 

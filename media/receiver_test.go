@@ -2,7 +2,6 @@ package media
 
 import (
 	"context"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -76,14 +75,7 @@ func TestPublisherSenderReportsAreRead(t *testing.T) {
 	var tracks []*webrtc.TrackLocalStaticRTP
 	var reported []chan struct{}
 	for _, id := range []string{"mic", "mic2"} { // the second is over the limit
-		track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, id, "alice")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			t.Fatal(err)
-		}
+		track, tr := addOpusTrack(t, pc, id)
 		tracks = append(tracks, track)
 		done := make(chan struct{})
 		reported = append(reported, done)
@@ -113,41 +105,19 @@ func TestPublisherSenderReportsAreRead(t *testing.T) {
 // sender reports every 50ms.
 func newTestPublisher(t *testing.T) *webrtc.PeerConnection {
 	t.Helper()
-	me := &webrtc.MediaEngine{}
-	if err := registerCodecs(me); err != nil {
-		t.Fatal(err)
-	}
 	reg := &interceptor.Registry{}
 	srs, err := report.NewSenderInterceptor(report.SenderInterval(50 * time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg.Add(srs)
-	se := webrtc.SettingEngine{}
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pc
+	return newLoopbackClient(t, nil, reg)
 }
 
 // negotiate offers pc's tracks to peer and applies its answer.
 func negotiate(t *testing.T, pc *webrtc.PeerConnection, peer *Peer) {
 	t.Helper()
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	answer, err := peer.HandleOffer(pc.LocalDescription().SDP)
+	answer, err := peer.HandleOffer(localOffer(t, pc))
 	if err != nil {
 		t.Fatal(err)
 	}

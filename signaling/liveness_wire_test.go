@@ -2,21 +2,15 @@ package signaling_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/hearth-meet/hearth/media"
 	"github.com/hearth-meet/hearth/room"
 	"github.com/hearth-meet/hearth/room/redisstore"
 	"github.com/hearth-meet/hearth/room/redisstore/redistest"
-	"github.com/hearth-meet/hearth/signaling"
 	"github.com/hearth-meet/hearth/signaling/client"
 	"github.com/hearth-meet/hearth/signaling/protocol"
+	"github.com/hearth-meet/hearth/signaling/signalingtest"
 )
 
 // liveWorld is a room served by one or two signaling servers (a and b);
@@ -30,22 +24,7 @@ type liveWorld struct {
 
 func startSignaling(t *testing.T, rooms *room.Service) string {
 	t.Helper()
-	sfu, err := media.New(media.Config{LoopbackOnly: true}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig := signaling.NewServer(signaling.Params{Rooms: rooms, SFU: sfu, Log: zap.NewNop()})
-	mux := http.NewServeMux()
-	mux.Handle("GET /ws", sig)
-	hs := httptest.NewServer(mux)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = sig.Shutdown(ctx)
-		hs.Close()
-		_ = sfu.Close()
-	})
-	return "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"
+	return signalingtest.StartWith(t, rooms).WSURL
 }
 
 func twoInstances(t *testing.T) liveWorld {

@@ -40,14 +40,7 @@ func (s *Store) read(ctx context.Context, p redis.Pipeliner, id room.RoomID) sto
 // decode returns the room's state with its chat; room.ErrNotFound when
 // there is none.
 func (r stored) decode() (*room.State, error) {
-	b, err := r.state.Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, room.ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	st, err := decodeState(b)
+	st, err := stateOf(r.state)
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +50,19 @@ func (r stored) decode() (*room.State, error) {
 	}
 	st.Chat, err = decodeChat(msgs)
 	return st, err
+}
+
+// stateOf decodes the answer of a GET of a room's state key, without its
+// chat; room.ErrNotFound when there is none.
+func stateOf(cmd *redis.StringCmd) (*room.State, error) {
+	b, err := cmd.Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, room.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeState(b)
 }
 
 func decodeChat(msgs []string) ([]room.ChatMessage, error) {
@@ -86,14 +92,7 @@ func (s *Store) readForUpdate(ctx context.Context, tx *redis.Tx, id room.RoomID)
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
 	}
-	b, err := state.Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, room.ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	st, err := decodeState(b)
+	st, err := stateOf(state)
 	if err != nil {
 		return nil, err
 	}

@@ -60,8 +60,15 @@ func (s *SyncBuffer) String() string {
 	return s.b.String()
 }
 
-// Start runs a server until the test ends.
+// Start runs a server with in-memory rooms until the test ends.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return StartWith(t, room.NewService(memory.New(), nil))
+}
+
+// StartWith runs a server over rooms (e.g. a Service on a Redis store
+// that several test servers share, as instances do) until the test ends.
+func StartWith(t testing.TB, rooms *room.Service) *Server {
 	t.Helper()
 	logs := &SyncBuffer{}
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()),
@@ -70,7 +77,6 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rooms := room.NewService(memory.New(), nil)
 	// The test room lets people straight in, unmuted, like the demo room.
 	created, err := rooms.Create(context.Background(), "Test room", room.DemoSettings())
 	if err != nil {
