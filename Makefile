@@ -33,7 +33,7 @@ FUZZ_TARGETS = FuzzSessionFrame:./signaling/ FuzzJoin:./room/ FuzzParseID:./room
 TIMED_TESTS = '^(TestChurnStaysFastAndSmall|TestBrowserWaitingRoomStorm)$$'
 
 test: deps vet fuzz vulncheck
-	HEARTH_REQUIRE_BROWSER=1 HEARTH_REQUIRE_REDIS=1 $(GO) test -race -count=1 -timeout 12m ./...
+	HEARTH_REQUIRE_BROWSER=1 HEARTH_REQUIRE_REDIS=1 HEARTH_REQUIRE_NETNS=1 $(GO) test -race -count=1 -timeout 12m ./...
 	HEARTH_REQUIRE_BROWSER=1 HEARTH_REQUIRE_REDIS=1 HEARTH_TIMED=1 $(GO) test -count=1 -p 1 -timeout 5m \
 		-run $(TIMED_TESTS) ./room/redisstore/ ./cmd/hearth/
 
@@ -41,6 +41,10 @@ deps:
 	@missing=""; \
 	[ -x "$(CHROMIUM)" ] || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
+	command -v nft >/dev/null 2>&1 || missing="$$missing nftables"; \
+	command -v firefox-esr >/dev/null 2>&1 || missing="$$missing firefox-esr"; \
+	command -v turnserver >/dev/null 2>&1 || missing="$$missing coturn"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing:$$missing"; \

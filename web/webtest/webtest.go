@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,13 +24,37 @@ const ChromiumPath = "/usr/bin/chromium"
 
 // Browser is one headless Chromium process.
 type Browser struct {
-	ctx context.Context
+	ctx       context.Context
+	rtcConfig string // JSON merged into every RTCPeerConnection's configuration
 }
 
 // NewBrowser starts Chromium for the test, or skips the test when Chromium
 // is not installed and HEARTH_REQUIRE_BROWSER is not set (make test sets
 // it, so CI never skips).
 func NewBrowser(t *testing.T) *Browser {
+	t.Helper()
+	return NewBrowserWith(t, Options{})
+}
+
+// Options change how NewBrowserWith starts Chromium.
+type Options struct {
+	// Prefix runs Chromium through another command, e.g. netlab's
+	// NS.Exec() ("ip netns exec NAME") to run it inside a network
+	// namespace. Chromium is driven through a pipe, so it needs no port
+	// the test could not reach.
+	Prefix []string
+	// Flags are more command-line switches (name without dashes: value,
+	// or true), e.g. "unsafely-treat-insecure-origin-as-secure":
+	// "http://203.0.113.1:8080" or "ignore-certificate-errors": true.
+	Flags map[string]any
+	// RTCConfig, a JSON object, is merged into the configuration of every
+	// RTCPeerConnection the pages create, e.g. {"iceTransportPolicy":
+	// "relay"}.
+	RTCConfig string
+}
+
+// NewBrowserWith starts Chromium as NewBrowser does, changed by o.
+func NewBrowserWith(t *testing.T, o Options) *Browser {
 	t.Helper()
 	if _, err := os.Stat(ChromiumPath); err != nil {
 		if os.Getenv("HEARTH_REQUIRE_BROWSER") != "" {
@@ -57,6 +83,21 @@ func NewBrowser(t *testing.T) *Browser {
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),
 		chromedp.WindowSize(800, 700),
 	)
+	for name, v := range o.Flags {
+		opts = append(opts, chromedp.Flag(name, v))
+	}
+	if len(o.Prefix) > 0 {
+		prefix := o.Prefix
+		opts = append(opts, chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
+			cmd.Args = append(append([]string{}, prefix...), cmd.Args...)
+			cmd.Path = prefix[0]
+			if lp, err := exec.LookPath(prefix[0]); err == nil {
+				cmd.Path = lp
+			}
+			// When the test process dies, the browser goes too.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		}))
+	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	if err := chromedp.Do(ctx); err != nil {
@@ -65,7 +106,15 @@ func NewBrowser(t *testing.T) *Browser {
 		t.Fatalf("start chromium: %v", err)
 	}
 	t.Cleanup(func() { cancel(); cancelAlloc() })
-	return &Browser{ctx: ctx}
+	return &Browser{ctx: ctx, rtcConfig: o.RTCConfig}
+}
+
+// initScript is what every page runs before its own scripts.
+func (b *Browser) initScript() string {
+	if b.rtcConfig == "" {
+		return statsScript
+	}
+	return "window.__hearthRTCConfig = " + b.rtcConfig + ";\n" + statsScript
 }
 
 // Page is one browser tab.
@@ -75,12 +124,14 @@ type Page struct {
 }
 
 // statsScript keeps every RTCPeerConnection the page creates in
-// window.__hearthPCs, so that the test can read their statistics.
+// window.__hearthPCs, so that the test can read their statistics, and
+// merges window.__hearthRTCConfig (Options.RTCConfig) into their
+// configuration.
 const statsScript = `(() => {
   const Orig = window.RTCPeerConnection;
   window.__hearthPCs = [];
-  window.RTCPeerConnection = function(...args) {
-    const pc = new Orig(...args);
+  window.RTCPeerConnection = function(config, ...rest) {
+    const pc = new Orig(Object.assign({}, config || {}, window.__hearthRTCConfig || {}), ...rest);
     window.__hearthPCs.push(pc);
     return pc;
   };
@@ -98,7 +149,7 @@ func (b *Browser) NewPage(t *testing.T, url string) *Page {
 		t.Fatalf("open tab: %v", err)
 	}
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
-		page.AddScriptToEvaluateOnNewDocumentParams{Source: statsScript}); err != nil {
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: b.initScript()}); err != nil {
 		t.Fatalf("add init script: %v", err)
 	}
 	p.Run(chromedp.Navigate(url))

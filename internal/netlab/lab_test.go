@@ -1,0 +1,175 @@
+package netlab
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// listen opens a TCP listener and a UDP socket inside ns on addr; the
+// TCP listener echoes one line per connection, the UDP socket echoes
+// datagrams.
+func listen(t *testing.T, ns *NS, addr string) {
+	t.Helper()
+	var ln net.Listener
+	var pc net.PacketConn
+	err := ns.Do(func() error {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return err
+		}
+		pc, err = net.ListenPacket("udp", addr)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close(); pc.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); _, _ = io.Copy(c, c) }()
+		}
+	}()
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = pc.WriteTo(buf[:n], from)
+		}
+	}()
+}
+
+// reaches reports whether ns gets an echo from addr over network.
+func reaches(t *testing.T, ns *NS, network, addr string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	c, err := ns.DialContext(ctx, network, addr)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(700 * time.Millisecond))
+	if _, err := c.Write([]byte("hello\n")); err != nil {
+		return false
+	}
+	buf := make([]byte, 6)
+	_, err = io.ReadFull(c, buf)
+	return err == nil && string(buf) == "hello\n"
+}
+
+// Two hosts of a Star reach the server over TCP and UDP, IPv4 and IPv6;
+// DropUDP cuts a host's UDP only, BlockTCPPort one TCP port only, and
+// removing the rules restores them. The host's default route is a dead
+// end: an address outside the Lab is unreachable.
+func TestStarAndFilters(t *testing.T) {
+	s := NewStar(t)
+	a, b := s.Host("a"), s.Host("b")
+	listen(t, s.Server, net.JoinHostPort(ServerIPv4, "7000"))
+	listen(t, s.Server, net.JoinHostPort(ServerIPv6, "7000"))
+	srv4, srv6 := net.JoinHostPort(ServerIPv4, "7000"), net.JoinHostPort(ServerIPv6, "7000")
+	for _, h := range []*Host{a, b} {
+		for _, c := range [][2]string{{"tcp", srv4}, {"udp", srv4}, {"tcp", srv6}, {"udp", srv6}} {
+			if !reaches(t, h.NS, c[0], c[1]) {
+				t.Fatalf("host %s does not reach the server over %s at %s", h.IPv4, c[0], c[1])
+			}
+		}
+	}
+	if reaches(t, a.NS, "tcp", "192.0.2.1:80") {
+		t.Error("a host reaches an address outside the Lab")
+	}
+
+	udp := a.DropUDP()
+	if reaches(t, a.NS, "udp", srv4) || reaches(t, a.NS, "udp", srv6) {
+		t.Error("UDP still flows after DropUDP")
+	}
+	if !reaches(t, a.NS, "tcp", srv4) || !reaches(t, b.NS, "udp", srv4) {
+		t.Error("DropUDP on host a cut TCP, or another host's UDP")
+	}
+	udp.Remove()
+	if !reaches(t, a.NS, "udp", srv4) {
+		t.Error("UDP does not flow after the rule was removed")
+	}
+
+	blk := b.BlockTCPPort(7000)
+	if reaches(t, b.NS, "tcp", srv4) {
+		t.Error("TCP to the blocked port still connects")
+	}
+	if !reaches(t, b.NS, "udp", srv4) || !reaches(t, a.NS, "tcp", srv4) {
+		t.Error("BlockTCPPort cut UDP, or another host's TCP")
+	}
+	blk.Remove()
+	if !reaches(t, b.NS, "tcp", srv4) {
+		t.Error("TCP does not connect after the rule was removed")
+	}
+}
+
+// Loss drops about the share of packets asked for.
+func TestLoss(t *testing.T) {
+	s := NewStar(t)
+	h := s.Host("lossy")
+	listen(t, s.Server, net.JoinHostPort(ServerIPv4, "7001"))
+	h.Loss(50, "meta l4proto udp")
+	var c net.Conn
+	err := h.Do(func() error {
+		var err error
+		c, err = net.Dial("udp", net.JoinHostPort(ServerIPv4, "7001"))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got := 0
+	const sent = 200
+	buf := make([]byte, 16)
+	for i := 0; i < sent; i++ {
+		_, _ = c.Write([]byte("x"))
+		_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		if _, err := c.Read(buf); err == nil {
+			got++
+		}
+	}
+	// Each echo crosses the filter twice (out and in): 25 % expected.
+	if got < sent/10 || got > sent/2 {
+		t.Errorf("%d of %d echoes came back through 50 %% loss each way, want about %d", got, sent, sent/4)
+	}
+}
+
+// A Lab's namespaces and processes are gone when its test ends, also
+// when the test failed.
+func TestCleanup(t *testing.T) {
+	var names []string
+	var proc *Process
+	t.Run("inner", func(t *testing.T) {
+		s := NewStar(t)
+		h := s.Host("gone")
+		names = []string{s.Server.Name, h.Name}
+		proc = h.Start("sleep", "600")
+	})
+	for _, n := range names {
+		if _, err := os.Stat("/run/netns/" + n); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("namespace %s still exists after its test (%v)", n, err)
+		}
+	}
+	select {
+	case <-proc.Done():
+	default:
+		t.Error("a process started in the Lab still runs after its test")
+	}
+	if len(names) == 0 || !strings.HasPrefix(names[0], namePrefix) {
+		t.Errorf("namespace names %v", names)
+	}
+}
