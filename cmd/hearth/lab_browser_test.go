@@ -35,13 +35,11 @@ func labChromium(t *testing.T, h *netlab.Host, o webtest.Options) *webtest.Brows
 	return webtest.NewBrowserWith(t, o)
 }
 
-// joinAs opens link in the browser and joins under name.
+// joinAs opens link in the browser, joins under name and waits until in
+// the meeting.
 func joinAs(t *testing.T, b *webtest.Browser, link, name string) *webtest.Page {
 	t.Helper()
-	p := b.NewPage(t, link)
-	p.WaitVisible(webtest.Labelled("Your name"))
-	p.Type("Your name", name)
-	p.Click("Join")
+	p := joinPage(t, b, link, name)
 	p.WaitVisible(webtest.Button("Leave"))
 	return p
 }

@@ -91,28 +91,35 @@ func TestStarAndFilters(t *testing.T) {
 		t.Error("a host reaches an address outside the Lab")
 	}
 
-	udp := a.DropUDP()
-	if reaches(t, a.NS, "udp", srv4) || reaches(t, a.NS, "udp", srv6) {
-		t.Error("UDP still flows after DropUDP")
+	type path struct {
+		h       *Host
+		network string
 	}
-	if !reaches(t, a.NS, "tcp", srv4) || !reaches(t, b.NS, "udp", srv4) {
-		t.Error("DropUDP on host a cut TCP, or another host's UDP")
-	}
-	udp.Remove()
-	if !reaches(t, a.NS, "udp", srv4) {
-		t.Error("UDP does not flow after the rule was removed")
-	}
-
-	blk := b.BlockTCPPort(7000)
-	if reaches(t, b.NS, "tcp", srv4) {
-		t.Error("TCP to the blocked port still connects")
-	}
-	if !reaches(t, b.NS, "udp", srv4) || !reaches(t, a.NS, "tcp", srv4) {
-		t.Error("BlockTCPPort cut UDP, or another host's TCP")
-	}
-	blk.Remove()
-	if !reaches(t, b.NS, "tcp", srv4) {
-		t.Error("TCP does not connect after the rule was removed")
+	for _, tc := range []struct {
+		name      string
+		apply     func() *Rule
+		cut, kept []path
+	}{
+		{"DropUDP on a", a.DropUDP, []path{{a, "udp"}}, []path{{a, "tcp"}, {b, "udp"}}},
+		{"BlockTCPPort on b", func() *Rule { return b.BlockTCPPort(7000) }, []path{{b, "tcp"}}, []path{{b, "udp"}, {a, "tcp"}}},
+	} {
+		r := tc.apply()
+		for _, p := range tc.cut {
+			if reaches(t, p.h.NS, p.network, srv4) || reaches(t, p.h.NS, p.network, srv6) {
+				t.Errorf("%s: %s still reaches the server over %s", tc.name, p.h.IPv4, p.network)
+			}
+		}
+		for _, p := range tc.kept {
+			if !reaches(t, p.h.NS, p.network, srv4) {
+				t.Errorf("%s: %s no longer reaches the server over %s", tc.name, p.h.IPv4, p.network)
+			}
+		}
+		r.Remove()
+		for _, p := range tc.cut {
+			if !reaches(t, p.h.NS, p.network, srv4) {
+				t.Errorf("%s removed: %s does not reach the server over %s again", tc.name, p.h.IPv4, p.network)
+			}
+		}
 	}
 }
 
