@@ -34,7 +34,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil)
+	err := dispatch(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
@@ -68,11 +68,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer func() { _ = sfu.Close() }()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	lns, err := openListeners(cfg, log)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return err
 	}
-	defer func() { _ = ln.Close() }()
+	defer lns.close()
+	ln := lns.main
 
 	st, err := newState(ctx, cfg, ln.Addr(), log)
 	if err != nil {
@@ -101,22 +102,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(newCollector(sfu, sig), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv := &http.Server{
-		Handler: routes(sig, web.Handler(), admin.Handler(admin.Params{
-			Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base}), st.ready,
-			promhttp.HandlerFor(reg, promhttp.HandlerOpts{})),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          zap.NewStdLog(log.Named("http")),
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	publicMetrics := metrics
+	if lns.metrics != nil {
+		publicMetrics = nil // only on --metrics-addr
 	}
-	// Ports only: Hearth's logs carry no IP addresses.
-	log.Info("serving", zap.Int("http_port", portOf(ln.Addr())), zap.Int("media_udp_port", portOf(sfu.LocalAddr())))
+	var srvs servers
+	srvs.serve(ln, routes(sig, web.Handler(), admin.Handler(admin.Params{
+		Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base}), st.ready, publicMetrics), log.Named("http"))
+	if lns.redirect != nil {
+		srvs.serve(lns.redirect, lns.tls.redirect(cfg.httpsBase(ln.Addr())), log.Named("http"))
+	}
+	if lns.metrics != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics)
+		srvs.serve(lns.metrics, mux, log.Named("http"))
+	}
+	log.Info("serving", append(lns.logFields(), zap.Int("media_udp_port", portOf(sfu.LocalAddr())))...)
 	if ready != nil {
 		ready <- ln.Addr()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	select {
-	case err := <-errc:
+	case err := <-srvs.errc:
 		return err
 	case <-ctx.Done():
 	}
@@ -124,7 +131,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = sig.Shutdown(sctx)
-	return srv.Shutdown(sctx)
+	return srvs.shutdown(sctx)
 }
 
 func portOf(a net.Addr) int {
@@ -137,9 +144,13 @@ func portOf(a net.Addr) int {
 	return 0
 }
 
+// routes are the public listener's; metrics is nil when /metrics is
+// served on its own listener.
 func routes(sig, client, admin http.Handler, ready func(context.Context) error, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics)
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 	mux.Handle("/api/", admin)
 	mux.Handle("GET /ws", sig)
 	mux.Handle("GET /r/{room}", client)

@@ -38,11 +38,12 @@ type instance struct {
 func (in *instance) ws() string   { return "ws://" + in.addr + "/ws" }
 func (in *instance) http() string { return "http://" + in.addr }
 
-// buildHearth compiles the server once for the test run.
-func buildHearth(t testing.TB) string {
+// buildHearth compiles the server for the test, with extra flags of go
+// build.
+func buildHearth(t testing.TB, flags ...string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "hearth")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", append(append([]string{"build", "-o", bin}, flags...), ".")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
