@@ -170,8 +170,7 @@ func (s *State) onResume(_, _ *Participant, _ ModCommand, _ int64) ([]Event, err
 // onEndMeeting clears the meeting: participants, identities (and with them
 // bans), hands, chat, floor and lock. The room and its settings remain.
 func (s *State) onEndMeeting(_, _ *Participant, _ ModCommand, _ int64) ([]Event, error) {
-	s.clearMeeting()
-	return []Event{s.next(EventEnded), s.roomEvent()}, nil
+	return s.End(), nil
 }
 
 func (s *State) onPromote(_, target *Participant, _ ModCommand, _ int64) ([]Event, error) {

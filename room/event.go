@@ -32,6 +32,9 @@ const (
 	EventRemoved EventKind = "removed"
 	// EventDenied: a facilitator did not admit Participant.
 	EventDenied EventKind = "denied"
+	// EventLinkRotated: the room's links were replaced and Participant,
+	// waiting with an old one, was sent away.
+	EventLinkRotated EventKind = "link_rotated"
 	// EventEnded: the meeting ended; its state is gone.
 	EventEnded EventKind = "ended"
 	// EventProbe is internal (no client sees it): a join brought the
@@ -119,7 +122,7 @@ func (e *Event) VisibleTo(viewer Participant) bool {
 		switch e.Kind {
 		case EventRoom, EventEnded, EventResync:
 			return true
-		case EventJoined, EventUpdated, EventLeft, EventRemoved, EventDenied:
+		case EventJoined, EventUpdated, EventLeft, EventRemoved, EventDenied, EventLinkRotated:
 			return self
 		case EventChat:
 			return e.Chat.visibleTo(viewer)
@@ -130,7 +133,7 @@ func (e *Event) VisibleTo(viewer Participant) bool {
 	switch e.Kind {
 	case EventJoined, EventUpdated, EventLeft, EventRemoved:
 		return self || mod || e.Participant.Status == StatusAdmitted
-	case EventDenied, EventAskUnmute:
+	case EventDenied, EventAskUnmute, EventLinkRotated:
 		return self || mod
 	case EventChat:
 		return e.Chat.visibleTo(viewer)

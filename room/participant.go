@@ -68,6 +68,12 @@ type Participant struct {
 	// Removed and Denied bar the participant's identity from this meeting.
 	Removed bool `json:"removed,omitempty"`
 	Denied  bool `json:"denied,omitempty"`
+	// LinkGen is the generation of the member link a newcomer came
+	// through; Invited: they came through an invite link instead. When
+	// the room's links are rotated, people waiting with an older member
+	// link are sent away (State.Rotate). Never sent to clients.
+	LinkGen int  `json:"linkGen,omitempty"`
+	Invited bool `json:"invited,omitempty"`
 }
 
 // Actor is who sends a command: a participant on one connection.

@@ -25,6 +25,16 @@ type JoinRequest struct {
 	// the room has one (not needed with the facilitator key or a
 	// returning identity).
 	Passcode string
+	// MemberKey is the "k" of the room's member link; a newcomer must
+	// bring it (ErrBadLink) unless they bring the facilitator key or an
+	// Invite.
+	MemberKey string
+	// Invite is the token of a per-person invite link ("i"). A use is
+	// taken only by a newcomer's join (not by a returning identity).
+	Invite string
+
+	// invited: the Service took a use of Invite for this join.
+	invited bool
 }
 
 // Joined is the result of a successful join.
@@ -137,6 +147,13 @@ func (s *State) newcomer(req JoinRequest, id ParticipantID, isFacilitator bool) 
 	if isFacilitator {
 		return p, nil
 	}
+	switch {
+	case req.invited:
+		p.Invited = true
+	case s.MemberKeyHash != "" && !keyOK(req.MemberKey, s.MemberKeyHash):
+		return nil, ErrBadLink
+	}
+	p.LinkGen = s.LinkGen
 	if err := s.checkPasscode(req.Passcode); err != nil {
 		return nil, err
 	}
@@ -217,7 +234,58 @@ func (s *State) clearMeeting() {
 	s.Hands, s.Chat = nil, nil
 	s.Locked, s.AutoLocked, s.ChatOpen, s.Suspended = false, false, true, false
 	s.Speaker, s.Timer = ParticipantID{}, nil
-	s.EmptySince = 0
+	s.EmptySince, s.StartedAt = 0, 0
+}
+
+// End ends the running meeting (see clearMeeting) and tells everyone.
+func (s *State) End() []Event {
+	s.clearMeeting()
+	return []Event{s.next(EventEnded), s.roomEvent()}
+}
+
+// startMeeting begins a new meeting at now (Unix milliseconds) from the
+// room's definition: its name, settings and links, whatever the last
+// meeting's facilitators changed. It is called when the first person
+// arrives in a meeting with nobody in it.
+func (s *State) startMeeting(d *Definition, now int64) {
+	s.Name, s.Settings = d.Name, d.Settings
+	s.FacilitatorKeyHash, s.MemberKeyHash, s.LinkGen = d.Links.FacilitatorKeyHash, d.Links.MemberKeyHash, d.Links.Generation
+	s.StartedAt = now
+}
+
+// Rotate puts the room's new links l in force: the old keys are refused
+// from now on, and people waiting who came through an older member link
+// are sent away (an EventLinkRotated each, for those present) and
+// forgotten, so that they come back only through the new link. People
+// admitted, and those who came with an invite, stay.
+func (s *State) Rotate(l Links) []Event {
+	s.FacilitatorKeyHash, s.MemberKeyHash, s.LinkGen = l.FacilitatorKeyHash, l.MemberKeyHash, l.Generation
+	var evs []Event
+	for _, p := range s.sortedParticipants() {
+		if p.Status != StatusWaiting || p.Invited || p.LinkGen >= l.Generation {
+			continue
+		}
+		if p.Present {
+			p.Present = false
+			evs = append(evs, s.participantEvent(EventLinkRotated, p))
+		}
+		s.forget(p.ID)
+	}
+	return evs
+}
+
+// forget deletes every trace of a participant.
+func (s *State) forget(id ParticipantID) {
+	delete(s.Participants, id)
+	delete(s.Gone, id)
+	for h, pid := range s.Identities {
+		if pid == id {
+			delete(s.Identities, h)
+		}
+	}
+	if i := slices.Index(s.Hands, id); i >= 0 {
+		s.Hands = slices.Delete(s.Hands, i, i+1)
+	}
 }
 
 // Expire marks participants as gone whose connections were lost without a

@@ -20,6 +20,7 @@ import (
 type Service struct {
 	// static after construction
 	store Store
+	dir   Directory // nil: states made directly (tests of the rules)
 	now   func() time.Time
 	grace time.Duration
 	after func(time.Duration, func()) (stop func() bool)
@@ -30,7 +31,12 @@ type Service struct {
 
 // ServiceParams configures a Service.
 type ServiceParams struct {
+	// Store keeps running meetings.
 	Store Store
+	// Directory keeps rooms' definitions. Without one (tests of the
+	// meeting's rules), Create stores a meeting's state directly, and
+	// the room asks newcomers for no member key.
+	Directory Directory
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Grace is how long someone who left may come back as themselves, and
@@ -48,7 +54,7 @@ func NewService(store Store, now func() time.Time) *Service {
 
 // NewServiceWith returns a Service configured by p.
 func NewServiceWith(p ServiceParams) *Service {
-	s := &Service{store: p.Store, now: p.Now, grace: p.Grace, after: p.AfterFunc, due: map[RoomID]pendingTidy{}}
+	s := &Service{store: p.Store, dir: p.Directory, now: p.Now, grace: p.Grace, after: p.AfterFunc, due: map[RoomID]pendingTidy{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -61,17 +67,28 @@ func NewServiceWith(p ServiceParams) *Service {
 	return s
 }
 
-// Created describes a new room and its secret.
+// Created describes a new room and its secrets.
 type Created struct {
 	ID RoomID
 	// FacilitatorKey makes its holder the room's facilitator. It is not
 	// stored; only its hash is.
 	FacilitatorKey string
+	// MemberKey lets newcomers in (empty without a Directory).
+	MemberKey string
 }
 
 // Create makes a new room named name with the given settings (usually
-// DefaultSettings()).
+// DefaultSettings()). With a Directory it is CreateRoom; without one it
+// stores the state of a meeting directly.
 func (s *Service) Create(ctx context.Context, name string, settings Settings) (Created, error) {
+	if s.dir != nil {
+		d, err := s.CreateRoom(ctx, RoomSpec{Name: name, Settings: settings})
+		if err != nil {
+			return Created{}, err
+		}
+		m, f, err := s.LinkKeys(ctx, d)
+		return Created{ID: d.ID, FacilitatorKey: f, MemberKey: m}, err
+	}
 	key := NewSecret()
 	id := NewRoomID()
 	st := NewState(id, name, key)
@@ -87,18 +104,37 @@ func (s *Service) Snapshot(ctx context.Context, id RoomID) (*State, error) {
 	return s.store.Get(ctx, id)
 }
 
-// Join brings a person into the room. See State.Join.
+// Join brings a person into the room. See State.Join. With a Directory,
+// the first person of a meeting starts it from the room's definition, and
+// a newcomer's invite loses a use (given back if the join fails).
 func (s *Service) Join(ctx context.Context, id RoomID, req JoinRequest) (Joined, error) {
+	def, err := s.open(ctx, id)
+	if err != nil {
+		return Joined{}, err
+	}
+	giveBack, err := s.takeInvite(ctx, id, &req)
+	if err != nil {
+		return Joined{}, err
+	}
 	newID, newIdentity := NewParticipantID(), NewSecret()
 	var res Joined
-	_, err := s.update(ctx, id, func(st *State, _ int64) ([]Event, error) {
+	_, err = s.update(ctx, id, func(st *State, now int64) ([]Event, error) {
+		if def != nil && len(st.Participants) == 0 {
+			st.startMeeting(def, now)
+		}
 		j, evs, err := st.Join(req, newID, newIdentity)
 		if err == nil {
 			st.EmptySince = 0
+			if st.StartedAt == 0 {
+				st.StartedAt = now
+			}
 		}
 		res = j
 		return evs, err
 	})
+	if err != nil {
+		giveBack()
+	}
 	return res, err
 }
 

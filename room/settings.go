@@ -105,13 +105,24 @@ type SettingsUpdate struct {
 }
 
 // onSettings applies c.Settings, all of it or, when a value is out of
-// range, none.
+// range, none. A facilitator's change lasts for the running meeting only:
+// the room's definition (what the next meeting starts with) is the
+// operators' (Service.UpdateRoom).
 func (s *State) onSettings(_, _ *Participant, c ModCommand, _ int64) ([]Event, error) {
-	u := c.Settings
-	if u == nil {
+	if c.Settings == nil {
 		return nil, badCommand("settings missing")
 	}
-	next := s.Settings
+	next, err := applySettings(s.Settings, *c.Settings)
+	if err != nil {
+		return nil, err
+	}
+	return s.setRoom(func() { s.Settings = next }), nil
+}
+
+// applySettings returns cur changed by u, or an error naming a value out
+// of range.
+func applySettings(cur Settings, u SettingsUpdate) (Settings, error) {
+	next := cur
 	set := func(dst *bool, v *bool) {
 		if v != nil {
 			*dst = *v
@@ -124,32 +135,32 @@ func (s *State) onSettings(_, _ *Participant, c ModCommand, _ int64) ([]Event, e
 	set(&next.AutoMute, u.AutoMute)
 	if u.Mode != nil {
 		if !u.Mode.Valid() {
-			return nil, badCommand(`mode must be "open" or "moderated"`)
+			return cur, badCommand(`mode must be "open" or "moderated"`)
 		}
 		next.Mode = *u.Mode
 	}
 	if u.Guidelines != nil {
 		g := strings.TrimSpace(*u.Guidelines)
 		if !utf8.ValidString(g) || utf8.RuneCountInString(g) > 2000 {
-			return nil, badCommand("guidelines are at most 2000 characters")
+			return cur, badCommand("guidelines are at most 2000 characters")
 		}
 		next.Guidelines = g
 	}
 	if u.MaxParticipants != nil {
 		if *u.MaxParticipants < MinMaxParticipants || *u.MaxParticipants > MaxMaxParticipants {
-			return nil, badCommand("a meeting holds 2 to 1000 people")
+			return cur, badCommand("a meeting holds 2 to 1000 people")
 		}
 		next.MaxParticipants = *u.MaxParticipants
 	}
 	if u.MaxWaiting != nil {
 		if *u.MaxWaiting < MinMaxWaiting || *u.MaxWaiting > MaxMaxWaiting {
-			return nil, badCommand("a waiting room holds 1 to 500 people")
+			return cur, badCommand("a waiting room holds 1 to 500 people")
 		}
 		next.MaxWaiting = *u.MaxWaiting
 	}
 	if u.ShareSeconds != nil {
 		if *u.ShareSeconds < 10 || *u.ShareSeconds > 3600 {
-			return nil, badCommand("a share lasts 10 to 3600 seconds")
+			return cur, badCommand("a share lasts 10 to 3600 seconds")
 		}
 		next.ShareSeconds = *u.ShareSeconds
 	}
@@ -158,10 +169,14 @@ func (s *State) onSettings(_, _ *Participant, c ModCommand, _ int64) ([]Event, e
 		if *u.Passcode != "" {
 			h, err := HashPasscode(*u.Passcode)
 			if err != nil {
-				return nil, err
+				return cur, err
 			}
 			next.PasscodeHash = h
 		}
 	}
-	return s.setRoom(func() { s.Settings = next }), nil
+	return next, nil
 }
+
+// Apply returns s changed by u, or an ErrBadCommand naming a value out of
+// range (s is unchanged then). A passcode in u is hashed.
+func (s Settings) Apply(u SettingsUpdate) (Settings, error) { return applySettings(s, u) }

@@ -19,6 +19,16 @@ type State struct {
 	// FacilitatorKeyHash is the hex SHA-256 of the facilitator key; the key
 	// itself is never stored.
 	FacilitatorKeyHash string `json:"facilitatorKeyHash"`
+	// MemberKeyHash is the hex SHA-256 of the member key of the room's
+	// current links (generation LinkGen), which a newcomer must bring
+	// unless they come with an invite or the facilitator key. Empty (a
+	// state made without a definition, in tests) lets newcomers in
+	// without one.
+	MemberKeyHash string `json:"memberKeyHash,omitempty"`
+	LinkGen       int    `json:"linkGen,omitempty"`
+	// StartedAt is when the first person of the running meeting arrived
+	// (Unix milliseconds); zero before.
+	StartedAt int64 `json:"startedAt,omitempty"`
 	// Seq is the sequence number of the last event.
 	Seq uint64 `json:"seq"`
 	// Participants holds who is in the running meeting, and who left less

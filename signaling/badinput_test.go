@@ -52,7 +52,7 @@ func dial(t *testing.T, ctx context.Context, srv *testServer) *client.Conn {
 }
 
 func (srv *testServer) join(name string) protocol.Join {
-	return protocol.Join{Type: protocol.TypeJoin, V: 1, Room: srv.Room.ID.String(), Name: name}
+	return protocol.Join{Type: protocol.TypeJoin, V: 1, Room: srv.Room.ID.String(), Name: name, MemberKey: srv.Room.MemberKey}
 }
 
 // Every kind of bad input gets its documented error on the wire; the

@@ -46,7 +46,7 @@ func holds(ev room.Event, viewer room.Participant) bool {
 		return false
 	}
 	switch ev.Kind {
-	case room.EventJoined, room.EventUpdated, room.EventLeft, room.EventDenied:
+	case room.EventJoined, room.EventUpdated, room.EventLeft, room.EventDenied, room.EventLinkRotated:
 		return true
 	}
 	return false

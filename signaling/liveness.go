@@ -79,7 +79,7 @@ func awaitAnswer(events <-chan room.Event, p room.Participant, probe string, dea
 				continue
 			}
 			switch ev.Kind {
-			case room.EventLeft, room.EventRemoved, room.EventDenied:
+			case room.EventLeft, room.EventRemoved, room.EventDenied, room.EventLinkRotated:
 				if !ev.Participant.Present || ev.Kind != room.EventLeft {
 					return false
 				}

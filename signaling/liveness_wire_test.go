@@ -57,7 +57,8 @@ func (w liveWorld) dial(t *testing.T, ctx context.Context, url string) *client.C
 }
 
 func (w liveWorld) join(name, key, identity string) protocol.Join {
-	return protocol.Join{Type: protocol.TypeJoin, V: 1, Room: w.room.ID.String(), Name: name, FacilitatorKey: key, Identity: identity}
+	return protocol.Join{Type: protocol.TypeJoin, V: 1, Room: w.room.ID.String(), Name: name, FacilitatorKey: key, Identity: identity,
+		MemberKey: w.room.MemberKey}
 }
 
 // No takeover: a second connection presenting the identity of a present

@@ -19,7 +19,7 @@ type bot struct {
 
 func newBot(t *testing.T, ctx context.Context, srv *testServer, name string) *bot {
 	t.Helper()
-	return newBotWith(t, ctx, srv, protocol.Join{Room: srv.Room.ID.String(), Name: name})
+	return newBotWith(t, ctx, srv, protocol.Join{Room: srv.Room.ID.String(), Name: name, MemberKey: srv.Room.MemberKey})
 }
 
 func newBotWith(t *testing.T, ctx context.Context, srv *testServer, j protocol.Join) *bot {

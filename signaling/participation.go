@@ -39,11 +39,19 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
+	// The first person of a meeting makes its state from the room's
+	// definition, so that the seat below subscribes to a room that exists.
+	if err := s.srv.rooms.Open(ctx, roomID); err != nil {
+		s.passcodeChecked(nil)
+		code, msg := wireError(err)
+		s.sendError(code, msg, re)
+		return
+	}
 	// Take a seat before joining, so that no event after the snapshot is missed.
 	seat := s.srv.meetings.Enter(roomID, s.deliver)
 	req := room.JoinRequest{
 		Name: m.Name, FacilitatorKey: m.FacilitatorKey, Identity: m.Identity, Muted: m.Muted, Camera: m.Camera,
-		Instance: s.srv.meetings.Instance(), Passcode: m.Passcode}
+		Instance: s.srv.meetings.Instance(), Passcode: m.Passcode, MemberKey: m.MemberKey, Invite: m.Invite}
 	if s.identityInUse(roomID, req) {
 		s.passcodeChecked(nil) // not tried: the try is given back
 		seat.Leave(nil, false)
@@ -130,6 +138,10 @@ func (s *session) onEvent(ev room.Event) bool {
 			return s.bye(protocol.ByeRemoved, "removed by the facilitator")
 		case room.EventDenied:
 			return s.bye(protocol.ByeDenied, "not admitted")
+		case room.EventLinkRotated:
+			code, msg := wireError(room.ErrLinkRotated)
+			s.sendError(code, msg, nil)
+			return s.bye(protocol.ByeLinkRotated, "the room's links were replaced")
 		case room.EventUpdated, room.EventLeft:
 			p := ev.Participant
 			end, changed := s.adopt(&p)

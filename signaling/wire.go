@@ -42,6 +42,12 @@ func wireError(err error) (code, msg string) {
 		return protocol.CodePasscodeRequired, "this meeting needs a passcode; please enter the passcode you were given"
 	case errors.Is(err, room.ErrBadPasscode):
 		return protocol.CodeBadPasscode, "that passcode is not right; please check it and try again"
+	case errors.Is(err, room.ErrBadLink):
+		return protocol.CodeBadLink, "this link is not valid any more"
+	case errors.Is(err, room.ErrBadInvite):
+		return protocol.CodeBadLink, "this invite link is used up or has expired"
+	case errors.Is(err, room.ErrLinkRotated):
+		return protocol.CodeLinkRotated, "this link has been replaced"
 	case errors.Is(err, room.ErrChatClosed):
 		return protocol.CodeChatClosed, "chat is closed by the facilitator"
 	case errors.Is(err, room.ErrNotAllowed):
@@ -114,7 +120,7 @@ func wireEvent(ev room.Event) protocol.Event {
 	case room.EventJoined, room.EventUpdated:
 		p := wireParticipant(ev.Participant)
 		m.Participant = &p
-	case room.EventLeft, room.EventRemoved, room.EventDenied, room.EventAskUnmute, room.EventTimerEnded:
+	case room.EventLeft, room.EventRemoved, room.EventDenied, room.EventLinkRotated, room.EventAskUnmute, room.EventTimerEnded:
 		m.ParticipantID = ev.Participant.ID.String()
 	case room.EventTimerWarning:
 		m.ParticipantID, m.SecondsLeft = ev.Participant.ID.String(), ev.SecondsLeft

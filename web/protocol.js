@@ -29,6 +29,8 @@ export { isFacilitatorRole, isMutedByFacilitator } from './roomstate.js';
  * @property {string} room                room id from the link
  * @property {string} name                display name (1 to 40 characters after trimming)
  * @property {string} [facilitatorKey]    the "f" value of a facilitator link
+ * @property {string} [memberKey]         the "k" value of a member link
+ * @property {string} [invite]            the "i" value of a per-person invite link
  * @property {string} [identity]          token from an earlier welcome in the same room
  * @property {string} [passcode]          the room's passcode, when the server asked for it
  * @property {MediaStream|null} [stream]  local microphone/camera stream to publish
@@ -328,6 +330,8 @@ export class HearthSession extends EventTarget {
     /** @type {Record<string, unknown>} */
     const msg = { type: 'join', v: PROTOCOL_VERSION, room: this.#opts.room, name: this.#opts.name };
     if (this.#opts.facilitatorKey) msg.facilitatorKey = this.#opts.facilitatorKey;
+    if (this.#opts.memberKey) msg.memberKey = this.#opts.memberKey;
+    if (this.#opts.invite) msg.invite = this.#opts.invite;
     if (this.#identity) msg.identity = this.#identity;
     if (this.#opts.passcode) msg.passcode = this.#opts.passcode;
     // What the server cannot know: a missing microphone or camera.
@@ -506,6 +510,7 @@ export class HearthSession extends EventTarget {
         return;
       case 'left':
       case 'removed':
+      case 'link_rotated':
       case 'denied': {
         const id = String(msg.participantId || (msg.participant && msg.participant.id) || '');
         if (!id) return;
@@ -514,7 +519,7 @@ export class HearthSession extends EventTarget {
           this.#state.remove(id);
           this.#peers.dropRemote(id);
         }
-        if (msg.kind !== 'left') this.#emit(msg.kind, { participantId: id, self });
+        if (msg.kind !== 'left' && msg.kind !== 'link_rotated') this.#emit(msg.kind, { participantId: id, self });
         this.#emitParticipants();
         return;
       }

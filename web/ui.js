@@ -33,8 +33,9 @@
  * - chat.js       the chat.
  * - app.css       the styles.
  *
- * The room id is the last segment of the page path; a facilitator link adds
- * the key in the fragment (#f=<key>), which is sent only inside `join`.
+ * The room id is the last segment of the page path; the link's key is in
+ * the fragment (#k=<member key>, #f=<facilitator key> or #i=<invite>),
+ * which is sent only inside `join`, never in an HTTP request.
  * Names and chat are shown on the page but never written to the console or
  * to storage (only the own name and the identity token are kept, in
  * sessionStorage).
@@ -71,7 +72,10 @@ import { syncInline, pruneInline, dropInline, initInline } from './inline.js';
 // ---- page context -----------------------------------------------------------
 
 const roomId = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
-const facilitatorKey = new URLSearchParams(location.hash.replace(/^#/, '')).get('f') || '';
+const linkKeys = new URLSearchParams(location.hash.replace(/^#/, ''));
+const facilitatorKey = linkKeys.get('f') || '';
+const memberKey = linkKeys.get('k') || '';
+const inviteKey = linkKeys.get('i') || '';
 const IDENTITY_KEY = `hearth.identity.${roomId}`;
 const NAME_KEY = `hearth.name.${roomId}`;
 
@@ -120,6 +124,7 @@ function asSentence(text) {
 const FINAL = {
   removed: ['You were removed from this meeting by the facilitator.', ''],
   denied: ['The facilitator did not admit you.', ''],
+  link_rotated: ['This link has been replaced.', "Ask the group's facilitator for the new link."],
   ended: ['The meeting has ended.', 'Thank you for being here.'],
 };
 
@@ -135,6 +140,16 @@ const JOIN_REFUSALS = {
     button: 'Try again',
   },
   forbidden: { title: 'This facilitator link is not valid.', extra: 'Please check the link you were given.', button: null },
+  bad_link: {
+    title: 'This link is not valid any more.',
+    extra: "Ask the group's facilitator for the current link.",
+    button: null,
+  },
+  link_rotated: {
+    title: 'This link has been replaced.',
+    extra: "Ask the group's facilitator for the new link.",
+    button: null,
+  },
   waiting_room_full: {
     title: 'The waiting room is full.',
     extra: 'You can try again in a little while.',
@@ -187,6 +202,8 @@ function startSession(name) {
     room: roomId,
     name,
     facilitatorKey: facilitatorKey || undefined,
+    memberKey: memberKey || undefined,
+    invite: inviteKey || undefined,
     identity: load(IDENTITY_KEY) || undefined,
     passcode: passcodeForJoin() || undefined,
     stream: page.localStream,

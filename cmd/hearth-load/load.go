@@ -294,7 +294,7 @@ func (l *load) join(ctx context.Context, b *bot, end time.Time) {
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	muted, camera := !b.audio, b.video
-	j := protocol.Join{Room: room.ID, Name: b.name, Muted: &muted, Camera: &camera}
+	j := protocol.Join{Room: room.ID, Name: b.name, MemberKey: room.MemberKey, Muted: &muted, Camera: &camera}
 	if b.facilitator {
 		j.FacilitatorKey = room.FacilitatorKey
 	}
@@ -313,7 +313,7 @@ func (l *load) join(ctx context.Context, b *bot, end time.Time) {
 	b.welcomeAt = time.Now()
 	b.p, b.id = p, p.ID()
 	if p.Welcome.Self.Status == statusWaiting {
-		b.err = errors.New("put in the waiting room: give the facilitator link (--room-link http://host/r/<id>#f=<key>) or turn the room's waiting room off")
+		b.err = errors.New("put in the waiting room: add the facilitator key to the link (--room-link http://host/r/<id>#k=<key>&f=<key>) or turn the room's waiting room off")
 		return
 	}
 	if b.facilitator {

@@ -120,8 +120,8 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%q: error %v, want one about %s", tc.args, err, tc.want)
 		}
 	}
-	c, err := parseConfig([]string{"--room-link=http://127.0.0.1:9/r/abc#f=k"}, io.Discard)
-	if err != nil || c.room != (roomRef{ID: "abc", FacilitatorKey: "k"}) || c.URLs[0] != "http://127.0.0.1:9" || c.Rooms != 1 || c.AudioPublishers != 4 {
+	c, err := parseConfig([]string{"--room-link=http://127.0.0.1:9/r/abc#k=m&f=k"}, io.Discard)
+	if err != nil || c.room != (roomRef{ID: "abc", MemberKey: "m", FacilitatorKey: "k"}) || c.URLs[0] != "http://127.0.0.1:9" || c.Rooms != 1 || c.AudioPublishers != 4 {
 		t.Errorf("room link config %+v, %v", c, err)
 	}
 	if got := wsURL("https://example.org"); got != "wss://example.org/ws" {

@@ -22,9 +22,11 @@
 //	                        rooms with POST /api/rooms; required unless
 //	                        --room-link is given
 //	--room-link LINK        use this existing room instead of creating
-//	                        rooms; then --rooms is 1. Give the facilitator
-//	                        link (http://host/r/<room-id>#f=<key>) unless
-//	                        the room's waiting room is already off
+//	                        rooms; then --rooms is 1. Give the member link
+//	                        with the facilitator key added to its fragment
+//	                        (http://host/r/<room-id>#k=<key>&f=<key>); the
+//	                        member link alone does if the room's waiting
+//	                        room is already off
 //	--rooms N               rooms to create (default 1)
 //	--participants N        bots per room (default 4)
 //	--audio-publishers N    bots per room that publish audio (default: all)
@@ -159,7 +161,7 @@ func (c *config) flagSet(stderr io.Writer) (*flag.FlagSet, *string) {
 	}
 	urls := fs.String("url", "http://127.0.0.1:8080", "server base URL(s), comma-separated; bots are spread round-robin across them (rooms are created through the first)")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "admin API bearer token, to create rooms with POST /api/rooms; required unless --room-link is given")
-	fs.StringVar(&c.RoomLink, "room-link", "", "use this existing room instead of creating rooms (then --rooms is 1); give the facilitator link http://host/r/<room-id>#f=<key> unless the room's waiting room is off")
+	fs.StringVar(&c.RoomLink, "room-link", "", "use this existing room instead of creating rooms (then --rooms is 1): its member link with the facilitator key added, http://host/r/<room-id>#k=<key>&f=<key> (the member link alone if the room's waiting room is off)")
 	fs.IntVar(&c.Rooms, "rooms", 1, "rooms to create")
 	fs.IntVar(&c.Participants, "participants", 4, "bots per room")
 	fs.IntVar(&c.AudioPublishers, "audio-publishers", -1, "bots per room that publish audio (-1: all)")
@@ -182,7 +184,7 @@ func (c *config) useRoomLink(set map[string]bool, urls *string) error {
 	if err != nil {
 		return err
 	}
-	c.room = roomRef{ID: id, FacilitatorKey: facilitatorKey(c.RoomLink)}
+	c.room = roomRef{ID: id, MemberKey: linkKey(c.RoomLink, "k"), FacilitatorKey: linkKey(c.RoomLink, "f")}
 	if !set["url"] {
 		*urls = base
 	}

@@ -13,15 +13,18 @@ import (
 )
 
 // createdRoom is the part of the answer to POST /api/rooms that is used
-// (signaling.CreatedRoom).
+// (admin.Room).
 type createdRoom struct {
 	ID              string `json:"id"`
+	MemberLink      string `json:"memberLink"`
 	FacilitatorLink string `json:"facilitatorLink"`
 }
 
 // roomRef is a room the bots join.
 type roomRef struct {
 	ID string
+	// MemberKey lets the bots in (the "k" of the member link).
+	MemberKey string
 	// FacilitatorKey, when known, makes the room's first bot its
 	// facilitator, who turns the waiting room and mute-on-entry off.
 	FacilitatorKey string
@@ -76,11 +79,12 @@ func createRoom(ctx context.Context, hc *http.Client, base, token, name string) 
 	if err := json.Unmarshal(data, &created); err != nil || created.ID == "" {
 		return roomRef{}, fmt.Errorf("POST %s/api/rooms: unexpected answer %q", base, data)
 	}
-	return roomRef{ID: created.ID, FacilitatorKey: facilitatorKey(created.FacilitatorLink)}, nil
+	return roomRef{ID: created.ID, MemberKey: linkKey(created.MemberLink, "k"),
+		FacilitatorKey: linkKey(created.FacilitatorLink, "f")}, nil
 }
 
-// facilitatorKey returns the f parameter of a link's fragment, or "".
-func facilitatorKey(link string) string {
+// linkKey returns the parameter name of a link's fragment (k, f), or "".
+func linkKey(link, name string) string {
 	_, frag, ok := strings.Cut(link, "#")
 	if !ok {
 		return ""
@@ -89,5 +93,5 @@ func facilitatorKey(link string) string {
 	if err != nil {
 		return ""
 	}
-	return v.Get("f")
+	return v.Get(name)
 }

@@ -69,8 +69,8 @@ func joinOver(ctx context.Context, c *websocket.Conn, j protocol.Join) (string, 
 type outcomes map[string]int
 
 // script opens n connections, from the address from(i), each joining
-// the room; connections that joined stay open until the test ends.
-func script(t *testing.T, ctx context.Context, ws, roomID string, n int, from func(i int) string) outcomes {
+// the room through its member link; connections that joined stay open until the test ends.
+func script(t *testing.T, ctx context.Context, ws, link string, n int, from func(i int) string) outcomes {
 	t.Helper()
 	got := outcomes{}
 	for i := range n {
@@ -82,7 +82,7 @@ func script(t *testing.T, ctx context.Context, ws, roomID string, n int, from fu
 			got[fmt.Sprintf("http %d", status)]++
 			continue
 		}
-		code, _, err := joinOver(ctx, c, protocol.Join{Room: roomID, Name: fmt.Sprintf("Bot%02d", i)})
+		code, _, err := joinOver(ctx, c, memberJoin(link, fmt.Sprintf("Bot%02d", i)))
 		if err != nil {
 			t.Fatalf("bot %d: %v", i, err)
 		}
@@ -131,10 +131,8 @@ func TestAdmissionOneAddress(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	ws := "ws://" + ts.addr.String() + "/ws"
-	roomID := ts.memberLink[strings.LastIndex(ts.memberLink, "/")+1:]
-
 	start := time.Now()
-	got := script(t, ctx, ws, roomID, 99, func(int) string { return "127.0.0.2" })
+	got := script(t, ctx, ws, ts.memberLink, 99, func(int) string { return "127.0.0.2" })
 	took := time.Since(start)
 	t.Logf("99 joins from one address in %v: %v", took.Round(time.Millisecond), got)
 	most := defaultAddressJoinBurst + refilled(took, defaultAddressJoinRate)
@@ -146,7 +144,7 @@ func TestAdmissionOneAddress(t *testing.T) {
 		t.Fatalf("the member's connection: %d %v", status, err)
 	}
 	defer c.CloseNow()
-	if code, msg, err := joinOver(ctx, c, protocol.Join{Room: roomID, Name: "Rosa"}); code != "welcome" {
+	if code, msg, err := joinOver(ctx, c, memberJoin(ts.memberLink, "Rosa")); code != "welcome" {
 		t.Fatalf("the member from another address: %s %s %v", code, msg, err)
 	}
 	t.Logf("the member from another address joined; %s", admissionMetrics(t, ts, "hearth_admission_refused_total{reason=\"address_joins\"}"))
@@ -154,8 +152,7 @@ func TestAdmissionOneAddress(t *testing.T) {
 	// Connections at once: 5 allowed, joins per address unlimited.
 	ts2 := startServer(t, "--address-connections", "5", "--address-join-rate", "0")
 	ws2 := "ws://" + ts2.addr.String() + "/ws"
-	room2 := ts2.memberLink[strings.LastIndex(ts2.memberLink, "/")+1:]
-	got = script(t, ctx, ws2, room2, 99, func(int) string { return "127.0.0.4" })
+	got = script(t, ctx, ws2, ts2.memberLink, 99, func(int) string { return "127.0.0.4" })
 	t.Logf("99 connections held from one address, 5 allowed: %v", got)
 	if got["welcome"] != 5 || got["http 429"] != 94 {
 		t.Errorf("got %v, want 5 in and 94 refused with 429", got)
@@ -176,7 +173,6 @@ func TestAdmissionBehindProxy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	ws := "ws://" + ts.addr.String() + "/ws"
-	roomID := ts.memberLink[strings.LastIndex(ts.memberLink, "/")+1:]
 	for _, tc := range []struct {
 		name    string
 		client  func(i int) string
@@ -192,7 +188,7 @@ func TestAdmissionBehindProxy(t *testing.T) {
 				got[fmt.Sprintf("http %d", status)]++
 				continue
 			}
-			code, _, _ := joinOver(ctx, c, protocol.Join{Room: roomID, Name: fmt.Sprintf("P%02d", i)})
+			code, _, _ := joinOver(ctx, c, memberJoin(ts.memberLink, fmt.Sprintf("P%02d", i)))
 			got[code]++
 			defer c.CloseNow()
 		}
@@ -220,11 +216,10 @@ func TestAdmissionManyAddresses(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	ws := "ws://" + ts.addr.String() + "/ws"
-	roomID := ts.memberLink[strings.LastIndex(ts.memberLink, "/")+1:]
-	key := ts.facilitatorLink[strings.Index(ts.facilitatorLink, "#f=")+3:]
+	roomID, key := roomAndKey(ts.facilitatorLink)
 
 	start := time.Now()
-	got := script(t, ctx, ws, roomID, 99, func(i int) string { return fmt.Sprintf("127.0.1.%d", i+1) })
+	got := script(t, ctx, ws, ts.memberLink, 99, func(i int) string { return fmt.Sprintf("127.0.1.%d", i+1) })
 	took := time.Since(start)
 	t.Logf("99 joins from 99 addresses in %v: %v", took.Round(time.Millisecond), got)
 	most := defaultJoinBurst + refilled(took, defaultJoinRate)
@@ -249,7 +244,7 @@ func TestAdmissionManyAddresses(t *testing.T) {
 	asked := time.Now()
 	var seen []string
 	for try := 1; try <= 10; try++ {
-		code, msg, err := joinOver(ctx, c, protocol.Join{Room: roomID, Name: "Rosa"})
+		code, msg, err := joinOver(ctx, c, memberJoin(ts.memberLink, "Rosa"))
 		if err != nil {
 			t.Fatal(err)
 		}

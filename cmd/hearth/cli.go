@@ -16,6 +16,8 @@ func commands() map[string]command {
 		"config":      configCommand,
 		"version":     versionCommand,
 		"healthcheck": healthcheckCommand,
+		"rooms":       roomsCommand,
+		"invites":     invitesCommand,
 	}
 }
 

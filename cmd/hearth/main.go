@@ -1,8 +1,10 @@
 // Command hearth is the Hearth meeting server: signaling over WebSocket,
 // media through its own SFU, and the browser client, in one binary.
 //
-// With no configuration it keeps rooms in memory, creates a demo room and
-// prints the room's member and facilitator links.
+// With no configuration it keeps rooms' definitions in ./hearth-data and
+// running meetings in memory; on the first start it creates a demo room,
+// and on every start it prints the demo room's member and facilitator
+// links.
 package main
 
 import (
@@ -80,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer st.close()
-	rooms := room.NewService(st.store, nil)
+	rooms := room.NewServiceWith(room.ServiceParams{Store: st.store, Directory: st.dir})
 	sp := signaling.Params{Rooms: rooms, SFU: sfu, Log: log.Named("signaling"), Admission: cfg.admission()}
 	if st.registry != nil {
 		cl := cluster.New(cluster.Params{Registry: st.registry, Rooms: rooms, SFU: sfu, Log: log.Named("cluster")})
@@ -91,14 +93,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	base := cfg.baseURL(ln.Addr())
 
-	// Rooms created through the operators' API get the safe defaults
-	// (waiting room, muted on entry); the demo room lets everyone in.
-	demo, err := rooms.Create(ctx, "Demo meeting", room.DemoSettings())
-	if err != nil {
+	if err := printDemoLinks(ctx, rooms, base, stdout); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "member link: %s/r/%s\n", base, demo.ID)
-	fmt.Fprintf(stdout, "facilitator link: %s/r/%s#f=%s\n", base, demo.ID, demo.FacilitatorKey)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(newCollector(sfu, sig), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -109,7 +106,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	var srvs servers
 	srvs.serve(ln, routes(sig, web.Handler(), admin.Handler(admin.Params{
-		Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base}), st.ready, publicMetrics), log.Named("http"))
+		Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base,
+		Version: versionLine(), Instance: instanceName(st), Ready: st.ready}), st.ready, publicMetrics), log.Named("http"))
 	if lns.redirect != nil {
 		srvs.serve(lns.redirect, lns.tls.redirect(cfg.httpsBase(ln.Addr())), log.Named("http"))
 	}

@@ -170,10 +170,11 @@ func TestMultiInstance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var created struct{ ID, FacilitatorLink string }
+	var created struct{ ID, MemberLink, FacilitatorLink string }
 	_ = json.NewDecoder(resp.Body).Decode(&created)
 	resp.Body.Close()
-	key := created.FacilitatorLink[strings.Index(created.FacilitatorLink, "#f=")+3:]
+	_, key := roomAndKey(created.FacilitatorLink)
+	_, mkey := roomAndKey(created.MemberLink)
 
 	// The facilitator on instance 1 lets people straight in.
 	fac := signalingtest.NewBot(t, ctx, ins[0].ws(), protocol.Join{Room: created.ID, Name: "Facil", FacilitatorKey: key})
@@ -183,8 +184,8 @@ func TestMultiInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	m2 := signalingtest.NewBot(t, ctx, ins[1].ws(), protocol.Join{Room: created.ID, Name: "Memb2"})
-	m3 := signalingtest.NewBot(t, ctx, ins[2].ws(), protocol.Join{Room: created.ID, Name: "Memb3"})
+	m2 := signalingtest.NewBot(t, ctx, ins[1].ws(), protocol.Join{Room: created.ID, Name: "Memb2", MemberKey: mkey})
+	m3 := signalingtest.NewBot(t, ctx, ins[2].ws(), protocol.Join{Room: created.ID, Name: "Memb3", MemberKey: mkey})
 	bots := []*signalingtest.Bot{fac, m2, m3}
 	sendCtx, stopSending := context.WithCancel(ctx)
 	defer stopSending()
@@ -198,7 +199,7 @@ func TestMultiInstance(t *testing.T) {
 	front := httptest.NewServer(lb)
 	defer front.Close()
 	browser := webtest.NewBrowser(t)
-	page := browser.NewPage(t, front.URL+"/r/"+created.ID)
+	page := browser.NewPage(t, front.URL+"/r/"+created.ID+"#k="+mkey)
 	page.WaitVisible(webtest.Labelled("Your name"))
 	page.Type("Your name", "Browsie")
 	page.Click("Join")
@@ -284,7 +285,7 @@ func TestMultiInstance(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = c.CloseNow() })
-		if _, err := c.Join(ctx, protocol.Join{Room: created.ID, Name: fmt.Sprintf("Hand%02d", i)}); err != nil {
+		if _, err := c.Join(ctx, protocol.Join{Room: created.ID, Name: fmt.Sprintf("Hand%02d", i), MemberKey: mkey}); err != nil {
 			t.Fatal(err)
 		}
 		raisers[i] = c
@@ -332,7 +333,7 @@ func TestMultiInstance(t *testing.T) {
 		for {
 			c, err := client.DialConn(ctx, ins[2].ws())
 			if err == nil {
-				back, err = c.Join(ctx, protocol.Join{Room: created.ID, Name: "Memb2", Identity: m2.P.Welcome.Identity})
+				back, err = c.Join(ctx, protocol.Join{Room: created.ID, Name: "Memb2", Identity: m2.P.Welcome.Identity, MemberKey: mkey})
 				_ = c.CloseNow()
 			}
 			if err == nil {
@@ -404,7 +405,7 @@ func TestMultiInstance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Join(ctx, protocol.Join{Room: created.ID, Name: "Latecomer"})
+	_, err = c.Join(ctx, protocol.Join{Room: created.ID, Name: "Latecomer", MemberKey: mkey})
 	_ = c.CloseNow()
 	if perr, ok := err.(*protocol.Error); !ok || perr.Code != protocol.CodeUnavailable {
 		t.Errorf("a join while Redis is down: %v, want error unavailable", err)

@@ -25,8 +25,7 @@ func TestFacilitatorMuteUnderConcurrentCommands(t *testing.T) {
 	ts := startServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	roomID := ts.memberLink[strings.LastIndex(ts.memberLink, "/")+1:]
-	key := ts.facilitatorLink[strings.Index(ts.facilitatorLink, "#f=")+3:]
+	roomID, key := roomAndKey(ts.facilitatorLink)
 	ws := "ws://" + ts.addr.String() + "/ws"
 
 	fac := signalingtest.NewBot(t, ctx, ws, protocol.Join{Room: roomID, Name: "Facil", FacilitatorKey: key})
@@ -51,7 +50,7 @@ func TestFacilitatorMuteUnderConcurrentCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = c.CloseNow() })
-		if _, err := c.Join(ctx, protocol.Join{Room: roomID, Name: fmt.Sprintf("Other%02d", i)}); err != nil {
+		if _, err := c.Join(ctx, memberJoin(ts.memberLink, fmt.Sprintf("Other%02d", i))); err != nil {
 			t.Fatal(err)
 		}
 		go func() { // drain

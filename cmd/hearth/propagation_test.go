@@ -36,7 +36,7 @@ func BenchmarkHandPropagation(b *testing.B) {
 	var created struct{ ID, FacilitatorLink string }
 	_ = json.NewDecoder(resp.Body).Decode(&created)
 	resp.Body.Close()
-	key := created.FacilitatorLink[strings.Index(created.FacilitatorLink, "#f=")+3:]
+	_, key := roomAndKey(created.FacilitatorLink)
 	join := func(in *instance, j protocol.Join) (*client.Conn, string) {
 		c, err := client.DialConn(ctx, in.ws())
 		if err != nil {

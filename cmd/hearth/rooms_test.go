@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hearth-meet/hearth/signaling/client"
+	"github.com/hearth-meet/hearth/signaling/protocol"
 	"github.com/hearth-meet/hearth/web/webtest"
 )
 
@@ -43,6 +48,20 @@ func newRoom(t *testing.T, ts *testServer, body string) roomLinks {
 	return links
 }
 
+// roomAndKey splits a room's link (BASE/r/<id>#k=<key>, #f= or #i=) into
+// the room id and the key.
+func roomAndKey(link string) (roomID, key string) {
+	base, frag, _ := strings.Cut(link, "#")
+	_, key, _ = strings.Cut(frag, "=")
+	return base[strings.LastIndex(base, "/")+1:], key
+}
+
+// memberJoin is the join of name through a member link.
+func memberJoin(link, name string) protocol.Join {
+	id, key := roomAndKey(link)
+	return protocol.Join{Room: id, Name: name, MemberKey: key}
+}
+
 // joinPage opens link in a new page of browser, types name and presses Join.
 func joinPage(t *testing.T, browser *webtest.Browser, link, name string) *webtest.Page {
 	t.Helper()
@@ -51,4 +70,62 @@ func joinPage(t *testing.T, browser *webtest.Browser, link, name string) *webtes
 	p.Type("Your name", name)
 	p.Click("Join")
 	return p
+}
+
+// Rooms survive a restart (issue 10): run twice on one data directory,
+// the server prints the same demo links (made once, derived again) and
+// keeps a room made through the API, whose member link still lets people
+// in; a second server on a data directory in use says to use --server.
+func TestRoomsSurviveARestart(t *testing.T) {
+	dataDir := t.TempDir()
+	first := startServer(t, "--admin-token", "tok", "--data-dir", dataDir)
+	links := newRoom(t, first, `{"name":"Tuesday group"}`)
+
+	err := run(context.Background(), []string{"--addr", "127.0.0.1:0", "--ice-udp-port", "0", "--data-dir", dataDir},
+		func(string) string { return "" }, io.Discard, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "--server") {
+		t.Errorf("a second server on the data directory in use: %v; want it to say to use --server", err)
+	}
+	first.stop()
+
+	second := startServer(t, "--admin-token", "tok", "--data-dir", dataDir)
+	path := func(link string) string { return link[strings.Index(link, "/r/"):] } // the port changed
+	if path(second.memberLink) != path(first.memberLink) || path(second.facilitatorLink) != path(first.facilitatorLink) {
+		t.Errorf("demo links changed across a restart:\n%s\n%s\nthen\n%s\n%s",
+			first.memberLink, first.facilitatorLink, second.memberLink, second.facilitatorLink)
+	}
+	var list struct {
+		Rooms []struct{ Name, MemberLink string }
+	}
+	if code := apiCall(t, second, http.MethodGet, "/api/rooms", "", &list); code != http.StatusOK || len(list.Rooms) != 2 {
+		t.Fatalf("rooms after the restart: %d %+v, want the demo room and Tuesday group", code, list)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := client.DialConn(ctx, "ws://"+second.addr.String()+"/ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	// The port changed with the restart; the room and key did not.
+	if w, err := c.Join(ctx, memberJoin(links.MemberLink, "Sam")); err != nil || w.Room.Name != "Tuesday group" {
+		t.Errorf("a join through the member link made before the restart: %v %+v", err, w.Room)
+	}
+}
+
+// apiCall sends an operators' API request with the token "tok" and
+// decodes the answer into out; it returns the status.
+func apiCall(t *testing.T, ts *testServer, method, path, body string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, "http://"+ts.addr.String()+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer tok")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		_ = json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
 }

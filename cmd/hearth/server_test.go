@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,8 @@ type testServer struct {
 	memberLink      string
 	facilitatorLink string
 	logs            *signalingtest.SyncBuffer
+	// stop stops the server (at the latest when the test ends).
+	stop func()
 }
 
 // startServer runs the server as `hearth` would run with args on loopback
@@ -32,7 +35,8 @@ func startServer(t *testing.T, extra ...string) *testServer {
 	logs := &signalingtest.SyncBuffer{}
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	args := append([]string{"--addr", "127.0.0.1:0", "--ice-udp-port", "0", "--ice-loopback-only", "--log-level", "debug"}, extra...)
+	args := append([]string{"--addr", "127.0.0.1:0", "--ice-udp-port", "0", "--ice-loopback-only", "--log-level", "debug",
+		"--data-dir", t.TempDir()}, extra...)
 	go func() {
 		done <- run(ctx, args, func(string) string { return "" }, stdoutW, logs, ready)
 		_ = stdoutW.Close()
@@ -56,36 +60,49 @@ func startServer(t *testing.T, extra ...string) *testServer {
 	case <-time.After(20 * time.Second):
 		t.Fatal("server did not start in 20 s")
 	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server stopped with %v", err)
+	var once sync.Once
+	ts.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("server stopped with %v", err)
+				}
+			case <-time.After(15 * time.Second):
+				t.Error("server did not stop in 15 s after cancel")
 			}
-		case <-time.After(15 * time.Second):
-			t.Error("server did not stop in 15 s after cancel")
-		}
-	})
+		})
+	}
+	t.Cleanup(ts.stop)
 	return ts
 }
 
-var linkRE = regexp.MustCompile(`^http://127\.0\.0\.1:\d+/r/[0-9a-f-]{36}$`)
+// linkRE matches a room's link: the room's address and a key of 256 bits
+// in the fragment, #k= (member), #f= (facilitator) or #i= (invite).
+var linkRE = regexp.MustCompile(`^(http://127\.0\.0\.1:\d+/r/[0-9a-f-]{36})#([kfi])=([A-Za-z0-9_-]{43})$`)
+
+// checkLinks checks a room's two links: the same room, the member link
+// with #k=, the facilitator link with #f=, two different keys.
+func checkLinks(t *testing.T, member, facilitator string) {
+	t.Helper()
+	m, f := linkRE.FindStringSubmatch(member), linkRE.FindStringSubmatch(facilitator)
+	if m == nil || m[2] != "k" {
+		t.Errorf("member link %q does not look like http://127.0.0.1:<port>/r/<uuid>#k=<key>", member)
+	}
+	if f == nil || f[2] != "f" {
+		t.Errorf("facilitator link %q does not look like http://127.0.0.1:<port>/r/<uuid>#f=<key>", facilitator)
+	}
+	if m != nil && f != nil && (m[1] != f[1] || m[3] == f[3]) {
+		t.Errorf("links %q and %q: not the same room, or the same key", member, facilitator)
+	}
+}
 
 // The server prints the two links, exactly in the documented form; the
 // facilitator link carries a secret the member link does not.
 func TestPrintsLinks(t *testing.T) {
 	ts := startServer(t)
-	if !linkRE.MatchString(ts.memberLink) {
-		t.Errorf("member link %q does not look like http://127.0.0.1:<port>/r/<uuid>", ts.memberLink)
-	}
-	base, key, ok := strings.Cut(ts.facilitatorLink, "#f=")
-	if !ok || base != ts.memberLink || len(key) < 40 {
-		t.Errorf("facilitator link %q should be the member link plus #f=<secret>", ts.facilitatorLink)
-	}
-	if strings.Contains(ts.memberLink, key) {
-		t.Error("member link carries the facilitator secret")
-	}
+	checkLinks(t, ts.memberLink, ts.facilitatorLink)
 }
 
 // The operators' API creates rooms with its token, and refuses without.
@@ -118,9 +135,7 @@ func TestAdminCreatesRooms(t *testing.T) {
 	if err := json.NewDecoder(r.Body).Decode(&created); err != nil {
 		t.Fatal(err)
 	}
-	if !linkRE.MatchString(created.MemberLink) || !strings.HasPrefix(created.FacilitatorLink, created.MemberLink+"#f=") {
-		t.Errorf("links %q, %q", created.MemberLink, created.FacilitatorLink)
-	}
+	checkLinks(t, created.MemberLink, created.FacilitatorLink)
 	if strings.Contains(ts.memberLink, created.ID) {
 		t.Error("the new room has the demo room's id")
 	}

@@ -102,21 +102,15 @@ func stormRoom(t *testing.T, ctx context.Context, ts *testServer, ws string) (me
 	return links.MemberLink, links.FacilitatorLink
 }
 
-// roomAndKey splits a facilitator link into the room id and the key.
-func roomAndKey(link string) (roomID, key string) {
-	base, key, _ := strings.Cut(link, "#f=")
-	return base[strings.LastIndex(base, "/")+1:], key
-}
-
 // stormBot joins the room's waiting room and, until end, toggles its
 // camera and microphone about 50 times a second (the message rate limit);
 // with rejoin it hangs up and joins again as a new person every 2 s, and
 // so does any bot the server disconnects (a session that falls behind is
 // cut off). It stays in the waiting room at the end; it counts the
 // set_self sent and the disconnections.
-func stormBot(ctx context.Context, ws, roomID, name string, rejoin bool, end time.Time, sent, cut *atomic.Int64) (*client.Conn, error) {
+func stormBot(ctx context.Context, ws, memberLink, name string, rejoin bool, end time.Time, sent, cut *atomic.Int64) (*client.Conn, error) {
 	for {
-		c, gone, err := joinWaiting(ctx, ws, roomID, name)
+		c, gone, err := joinWaiting(ctx, ws, memberLink, name)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +156,7 @@ func toggle(ctx context.Context, c *client.Conn, gone <-chan struct{}, until tim
 // joinWaiting joins as a new person (retrying refusals, e.g. a join rate
 // limit, for up to 10 s) and drains what the server sends; gone is closed
 // when the connection ends.
-func joinWaiting(ctx context.Context, ws, roomID, name string) (c *client.Conn, gone <-chan struct{}, err error) {
+func joinWaiting(ctx context.Context, ws, memberLink, name string) (c *client.Conn, gone <-chan struct{}, err error) {
 	var last error
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		c, err := client.DialConn(ctx, ws)
@@ -170,7 +164,7 @@ func joinWaiting(ctx context.Context, ws, roomID, name string) (c *client.Conn, 
 			last = err
 			continue
 		}
-		w, err := c.Join(ctx, protocol.Join{Room: roomID, Name: name})
+		w, err := c.Join(ctx, memberJoin(memberLink, name))
 		if err == nil && w.Self.Status != "waiting" {
 			err = fmt.Errorf("status %q, want waiting", w.Self.Status)
 		}
@@ -237,7 +231,7 @@ func TestBrowserWaitingRoomStorm(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ws := "ws://" + ts.addr.String() + "/ws"
-	_, facLink := stormRoom(t, ctx, ts, ws)
+	memberLink, facLink := stormRoom(t, ctx, ts, ws)
 
 	browser := webtest.NewBrowser(t)
 	fac := browser.NewPage(t, facLink)
@@ -251,7 +245,7 @@ func TestBrowserWaitingRoomStorm(t *testing.T) {
 	var start float64
 	fac.Eval(`performance.now()`, &start)
 	before := readProbe(fac, start)
-	sent, cut, stormed := storm(t, ctx, ws, facLink)
+	sent, cut, stormed := storm(t, ctx, ws, memberLink)
 	during := readProbe(fac, start)
 
 	// What a facilitator would check: the panel counts everyone waiting.
@@ -287,19 +281,18 @@ func TestBrowserWaitingRoomStorm(t *testing.T) {
 	}
 }
 
-// storm runs the bots against the room of the facilitator link for
+// storm runs the bots against the room of the member link for
 // stormDuration; it returns how many set_self they sent, how often the
 // server cut one off, and how long it took.
-func storm(t *testing.T, ctx context.Context, ws, facLink string) (sent, cut int64, took time.Duration) {
+func storm(t *testing.T, ctx context.Context, ws, memberLink string) (sent, cut int64, took time.Duration) {
 	t.Helper()
-	roomID, _ := roomAndKey(facLink)
 	began := time.Now()
 	end := began.Add(stormDuration)
 	var nSent, nCut atomic.Int64
 	var wg sync.WaitGroup
 	for i := range stormBots {
 		wg.Go(func() {
-			c, err := stormBot(ctx, ws, roomID, fmt.Sprintf("Visitor %02d", i), i%3 == 0, end, &nSent, &nCut)
+			c, err := stormBot(ctx, ws, memberLink, fmt.Sprintf("Visitor %02d", i), i%3 == 0, end, &nSent, &nCut)
 			if err != nil {
 				t.Errorf("bot %d: %v", i, err)
 				return

@@ -275,6 +275,8 @@ func (m *Meeting) learn(ev room.Event) {
 	switch ev.Kind {
 	case room.EventJoined, room.EventUpdated, room.EventLeft, room.EventRemoved, room.EventDenied, room.EventAskUnmute:
 		m.people[ev.Participant.ID] = ev.Participant
+	case room.EventLinkRotated:
+		delete(m.people, ev.Participant.ID)
 	case room.EventEnded:
 		clear(m.people)
 	case room.EventRoom:

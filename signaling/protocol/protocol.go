@@ -72,6 +72,15 @@ const (
 	CodeBadPasscode      = "bad_passcode"
 )
 
+// Error codes of a room's links (docs/protocol.md): the member key or
+// invite is missing, wrong or no longer valid (bad_link), or the room's
+// links were replaced while the person waited (link_rotated, followed by
+// a bye with that reason).
+const (
+	CodeBadLink     = "bad_link"
+	CodeLinkRotated = "link_rotated"
+)
+
 // Bye reasons.
 const (
 	ByeLeft     = "left"
@@ -80,6 +89,9 @@ const (
 	ByeRemoved  = "removed"
 	ByeDenied   = "denied"
 	ByeEnded    = "ended"
+	// ByeLinkRotated: the room's links were replaced while the person was
+	// waiting with an old one.
+	ByeLinkRotated = "link_rotated"
 )
 
 // Envelope is the part every message shares.
@@ -100,8 +112,13 @@ type Join struct {
 	// Passcode is the room's passcode, when it has one (see
 	// RoomInfo.PasscodeRequired).
 	Passcode string `json:"passcode,omitempty"`
-	Muted    *bool  `json:"muted,omitempty"`
-	Camera   *bool  `json:"camera,omitempty"`
+	// MemberKey is the "k" of the room's member link; Invite the "i" of a
+	// per-person invite link. A newcomer brings one of them (or the
+	// facilitator key).
+	MemberKey string `json:"memberKey,omitempty"`
+	Invite    string `json:"invite,omitempty"`
+	Muted     *bool  `json:"muted,omitempty"`
+	Camera    *bool  `json:"camera,omitempty"`
 }
 
 // Relay is the first message of a relay connection from another instance:

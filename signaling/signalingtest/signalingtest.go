@@ -34,7 +34,8 @@ type Server struct {
 	WSURL string
 	Rooms *room.Service
 	SFU   *media.SFU
-	// Room is a room created at start.
+	// Room is a room created at start: its id and keys (MemberKey is
+	// empty when rooms has no Directory).
 	Room room.Created
 	// Logs holds everything the server logged, at debug level.
 	Logs *SyncBuffer
@@ -60,10 +61,11 @@ func (s *SyncBuffer) String() string {
 	return s.b.String()
 }
 
-// Start runs a server with in-memory rooms until the test ends.
+// Start runs a server with in-memory rooms (a memory Directory, so that
+// joins need the room's member key, Room.MemberKey) until the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	return StartWith(t, room.NewService(memory.New(), nil))
+	return StartWith(t, room.NewServiceWith(room.ServiceParams{Store: memory.New(), Directory: memory.NewDirectory()}))
 }
 
 // StartWith runs a server over rooms (e.g. a Service on a Redis store
