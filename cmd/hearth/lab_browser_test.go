@@ -19,7 +19,7 @@ func startLabHearth(t *testing.T, s *netlab.Star, args ...string) *netlab.Hearth
 	t.Helper()
 	bin := netlab.BuildHearth(t)
 	base := []string{"--addr", net.JoinHostPort(netlab.ServerIPv4, "8080"), "--public-url", labServerURL,
-		"--ice-udp-port", "50000", "--log-level", "debug"}
+		"--ice-udp-port", "50000", "--log-level", "debug", "--data-dir", t.TempDir()}
 	return s.Server.StartHearth(bin, append(base, args...)...)
 }
 
