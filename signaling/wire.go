@@ -120,7 +120,11 @@ func wireEvent(ev room.Event) protocol.Event {
 	case room.EventJoined, room.EventUpdated:
 		p := wireParticipant(ev.Participant)
 		m.Participant = &p
-	case room.EventLeft, room.EventRemoved, room.EventDenied, room.EventLinkRotated, room.EventAskUnmute, room.EventTimerEnded:
+	case room.EventLinkRotated:
+		// Others see the person leave the waiting room; the person is
+		// told link_rotated by their session.
+		m.Kind, m.ParticipantID = string(room.EventLeft), ev.Participant.ID.String()
+	case room.EventLeft, room.EventRemoved, room.EventDenied, room.EventAskUnmute, room.EventTimerEnded:
 		m.ParticipantID = ev.Participant.ID.String()
 	case room.EventTimerWarning:
 		m.ParticipantID, m.SecondsLeft = ev.Participant.ID.String(), ev.SecondsLeft

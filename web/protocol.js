@@ -327,13 +327,9 @@ export class HearthSession extends EventTarget {
   }
 
   #sendJoin() {
-    /** @type {Record<string, unknown>} */
-    const msg = { type: 'join', v: PROTOCOL_VERSION, room: this.#opts.room, name: this.#opts.name };
-    if (this.#opts.facilitatorKey) msg.facilitatorKey = this.#opts.facilitatorKey;
-    if (this.#opts.memberKey) msg.memberKey = this.#opts.memberKey;
-    if (this.#opts.invite) msg.invite = this.#opts.invite;
+    const msg = /** @type {Record<string, unknown>} */ ({ type: 'join', v: PROTOCOL_VERSION, room: this.#opts.room, name: this.#opts.name });
+    for (const k of /** @type {const} */ (['facilitatorKey', 'memberKey', 'invite', 'passcode'])) if (this.#opts[k]) msg[k] = this.#opts[k];
     if (this.#identity) msg.identity = this.#identity;
-    if (this.#opts.passcode) msg.passcode = this.#opts.passcode;
     // What the server cannot know: a missing microphone or camera.
     if (!this.hasAudio) msg.muted = true;
     if (!this.hasVideo) msg.camera = false;
@@ -510,7 +506,6 @@ export class HearthSession extends EventTarget {
         return;
       case 'left':
       case 'removed':
-      case 'link_rotated':
       case 'denied': {
         const id = String(msg.participantId || (msg.participant && msg.participant.id) || '');
         if (!id) return;
@@ -519,7 +514,7 @@ export class HearthSession extends EventTarget {
           this.#state.remove(id);
           this.#peers.dropRemote(id);
         }
-        if (msg.kind !== 'left' && msg.kind !== 'link_rotated') this.#emit(msg.kind, { participantId: id, self });
+        if (msg.kind !== 'left') this.#emit(msg.kind, { participantId: id, self });
         this.#emitParticipants();
         return;
       }

@@ -52,7 +52,8 @@ func TestBrowserRotatedLink(t *testing.T) {
 		t.Error("the invite link does not let its person in")
 	}
 	second := joinPage(t, browser, inv.Link, "Yusuf")
-	if !second.WaitFor(10*time.Second, `document.body.innerText.includes("This invite link is used up or has expired.")`) {
+	if !second.WaitFor(10*time.Second, `document.body.innerText.includes("This link is not valid any more.")`+
+		` && document.body.innerText.includes("invite link is used up or has expired")`) {
 		t.Error("a single-use invite let a second person in, or said nothing clear")
 	}
 }
