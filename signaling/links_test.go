@@ -99,18 +99,9 @@ func TestRotatedLinkOnTheWire(t *testing.T) {
 		t.Errorf("the new member link: %q", code)
 	}
 	st, _ := srv.Rooms.Snapshot(ctx, id)
-	if p := st.Participants[participantID(t, w.Self.ID)]; p != nil {
+	if p := st.Participants[mustID(t, w.Self.ID)]; p != nil {
 		t.Errorf("Bo is still in the meeting's state: %+v", p)
 	}
-}
-
-func participantID(t *testing.T, s string) room.ParticipantID {
-	t.Helper()
-	id, err := room.ParseParticipantID(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
 }
 
 func drain(ctx context.Context, c *client.Conn) {
