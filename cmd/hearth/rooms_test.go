@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hearth-meet/hearth/room/redisstore/redistest"
 	"github.com/hearth-meet/hearth/signaling/client"
 	"github.com/hearth-meet/hearth/signaling/protocol"
 	"github.com/hearth-meet/hearth/web/webtest"
@@ -128,4 +130,49 @@ func apiCall(t *testing.T, ts *testServer, method, path, body string, out any) i
 		_ = json.NewDecoder(resp.Body).Decode(out)
 	}
 	return resp.StatusCode
+}
+
+// Rooms are shared by two instances on one Redis (issue 10): both print
+// the same demo room's links; a room made on one is seen, with the same
+// links, on the other; links rotated on the second are refused at once on
+// the first.
+func TestRoomsSharedByTwoInstances(t *testing.T) {
+	rs := redistest.Start(t)
+	args := []string{"--redis-url", "redis://" + rs.Addr() + "/0", "--admin-token", "tok"}
+	a := startServer(t, args...)
+	b := startServer(t, args...)
+	path := func(link string) string { return link[strings.Index(link, "/r/"):] }
+	if path(a.memberLink) != path(b.memberLink) || path(a.facilitatorLink) != path(b.facilitatorLink) {
+		t.Errorf("the instances print different demo rooms: %s and %s", a.memberLink, b.memberLink)
+	}
+	links := newRoom(t, a, `{"name":"Tuesday group"}`)
+	id, oldKey := roomAndKey(links.MemberLink)
+	var seen roomLinks
+	if code := apiCall(t, b, http.MethodGet, "/api/rooms/"+id, "", &seen); code != http.StatusOK ||
+		path(seen.MemberLink) != path(links.MemberLink) || path(seen.FacilitatorLink) != path(links.FacilitatorLink) {
+		t.Fatalf("the room on the other instance: %d %+v", code, seen)
+	}
+	var rotated roomLinks
+	if code := apiCall(t, b, http.MethodPost, "/api/rooms/"+id+"/rotate-links", "", &rotated); code != http.StatusOK {
+		t.Fatalf("rotate on the second instance: %d", code)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	join := func(key string) error {
+		c, err := client.DialConn(ctx, "ws://"+a.addr.String()+"/ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		_, err = c.Join(ctx, protocol.Join{Room: id, Name: "Sam", MemberKey: key})
+		return err
+	}
+	var perr *protocol.Error
+	if err := join(oldKey); !errors.As(err, &perr) || perr.Code != protocol.CodeBadLink {
+		t.Errorf("the old member link on the first instance: %v, want bad_link", err)
+	}
+	_, newKey := roomAndKey(rotated.MemberLink)
+	if err := join(newKey); err != nil {
+		t.Errorf("the new member link on the first instance: %v", err)
+	}
 }
