@@ -23,14 +23,10 @@ func printDemoLinks(ctx context.Context, rooms *room.Service, base string, stdou
 	if err != nil {
 		return fmt.Errorf("list rooms: %w", err)
 	}
-	var demo *room.Definition
-	for _, d := range all {
-		if d.Name == demoName {
-			demo = d
-			break
-		}
-	}
+	demo := oldestDemo(all)
 	if demo == nil && len(all) == 0 {
+		// Instances starting at once on an empty Redis may each make one;
+		// later starts print the oldest.
 		if demo, err = rooms.CreateRoom(ctx, room.RoomSpec{Name: demoName, Settings: room.DemoSettings()}); err != nil {
 			return err
 		}
@@ -39,6 +35,16 @@ func printDemoLinks(ctx context.Context, rooms *room.Service, base string, stdou
 		return nil
 	}
 	return printLinks(ctx, rooms, base, demo, stdout)
+}
+
+// oldestDemo is the first room named demoName in rooms (oldest first).
+func oldestDemo(rooms []*room.Definition) *room.Definition {
+	for _, d := range rooms {
+		if d.Name == demoName {
+			return d
+		}
+	}
+	return nil
 }
 
 // printLinks prints a room's two links, in the form every start and
