@@ -222,11 +222,24 @@ func (p *Peer) answer(pc *webrtc.PeerConnection, sdp string) (string, error) {
 		return "", fmt.Errorf("apply offer: %w", err)
 	}
 	p.flushCandidates(Publish)
+	preferVP8(pc)
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
 		return "", fmt.Errorf("create answer: %w", err)
 	}
 	return p.setLocal(pc, answer)
+}
+
+// preferVP8 lists VP8 first in the answer's video sections, so a browser
+// that offered both VP8 and H.264 (Safari prefers H.264) sends VP8, which
+// every subscriber decodes; one that offered only H.264 still sends
+// H.264.
+func preferVP8(pc *webrtc.PeerConnection) {
+	for _, tr := range pc.GetTransceivers() {
+		if tr.Kind() == webrtc.RTPCodecTypeVideo {
+			_ = tr.SetCodecPreferences(videoCodecs()) // registered, so never refused
+		}
+	}
 }
 
 // restorePublish brings the publish connection back to the stable state

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync/atomic"
 
 	"github.com/pion/ice/v4"
@@ -20,7 +21,9 @@ type SFU struct {
 	cfg    Config
 	log    *zap.Logger
 	conns  []net.PacketConn // one per local address, all on cfg.UDPPort
+	ips    []net.IP         // their addresses
 	mux    ice.UDPMux
+	tcpMux ice.TCPMux // ICE over TCP on cfg.TCPPort; nil when off
 	pubAPI *webrtc.API // publish peer connections: receive, send feedback
 	subAPI *webrtc.API // subscribe peer connections: send, answer NACKs
 	// relayAPI receives relays from other instances. It does not use the
@@ -78,6 +81,13 @@ func New(cfg Config, log *zap.Logger) (*SFU, error) {
 		muxes = append(muxes, ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, Logger: loggers.NewLogger("udpmux")}))
 	}
 	s.mux = ice.NewMultiUDPMuxDefault(muxes...)
+	s.ips = ips
+	if cfg.TCPPort != 0 {
+		if err := s.listenTCP(loggers); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
 
 	if s.pubAPI, err = s.newAPI(loggers, true, true); err == nil {
 		if s.subAPI, err = s.newAPI(loggers, false, true); err == nil {
@@ -93,8 +103,9 @@ func New(cfg Config, log *zap.Logger) (*SFU, error) {
 
 // listenIPs returns the addresses to open the media port on: the
 // configured one, or every usable address of the machine's interfaces that
-// are up (one socket each, so that each candidate's packets leave from the
-// address the peer knows).
+// are up and in the configured networks (one socket each, so that each
+// candidate's packets leave from the address the peer knows). Loopback
+// addresses are used only when a network names them.
 func listenIPs(cfg Config) ([]net.IP, error) {
 	if cfg.ListenIP != "" {
 		return []net.IP{net.ParseIP(cfg.ListenIP)}, nil
@@ -105,7 +116,7 @@ func listenIPs(cfg Config) ([]net.IP, error) {
 	}
 	var ips []net.IP
 	for _, ifc := range ifaces {
-		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+		if ifc.Flags&net.FlagUp == 0 {
 			continue
 		}
 		addrs, err := ifc.Addrs()
@@ -114,21 +125,69 @@ func listenIPs(cfg Config) ([]net.IP, error) {
 		}
 		for _, a := range addrs {
 			ipn, ok := a.(*net.IPNet)
-			if !ok || ipn.IP.IsLinkLocalUnicast() || ipn.IP.IsLoopback() {
+			if !ok || ipn.IP.IsLinkLocalUnicast() || (ipn.IP.IsLoopback() && len(cfg.Networks) == 0) ||
+				!inNetworks(cfg.Networks, ipn.IP) {
 				continue
 			}
 			ips = append(ips, ipn.IP)
 		}
 	}
 	if len(ips) == 0 {
-		return nil, fmt.Errorf("media: no usable network address; set a listen address")
+		return nil, fmt.Errorf("media: no usable network address (in the ICE networks); set a listen address")
 	}
 	return ips, nil
 }
 
-// newAPI builds a pion API. Only Opus and VP8 are offered, so every
-// publisher's codec is one every subscriber decodes: the SFU never
-// transcodes.
+// listenTCP opens the ICE-over-TCP port: on the listen address if one is
+// configured, else on every address (candidates are still gathered only
+// in the configured networks).
+func (s *SFU) listenTCP(loggers *pionLoggers) error {
+	var ip net.IP
+	if s.cfg.ListenIP != "" {
+		ip = net.ParseIP(s.cfg.ListenIP)
+	}
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: ip, Port: s.cfg.TCPPort})
+	if err != nil {
+		return fmt.Errorf("media: listen on TCP port %d: %w", s.cfg.TCPPort, err)
+	}
+	s.tcpMux = ice.NewTCPMuxDefault(ice.TCPMuxParams{Listener: ln, Logger: loggers.NewLogger("tcpmux"),
+		ReadBufferSize: 32, WriteBufferSize: 4 << 20})
+	return nil
+}
+
+// networkTypes are the ICE network types of the addresses the media
+// sockets listen on (TCP too when ICE over TCP is on, for the shared
+// port's connections).
+func (s *SFU) networkTypes(muxed bool) []webrtc.NetworkType {
+	var v4, v6 bool
+	for _, ip := range s.ips {
+		if ip.To4() != nil {
+			v4 = true
+		} else {
+			v6 = true
+		}
+	}
+	var out []webrtc.NetworkType
+	if v4 {
+		out = append(out, webrtc.NetworkTypeUDP4)
+	}
+	if v6 {
+		out = append(out, webrtc.NetworkTypeUDP6)
+	}
+	if muxed && s.tcpMux != nil {
+		if v4 {
+			out = append(out, webrtc.NetworkTypeTCP4)
+		}
+		if v6 {
+			out = append(out, webrtc.NetworkTypeTCP6)
+		}
+	}
+	return out
+}
+
+// newAPI builds a pion API. Only Opus, VP8 and H.264 are taken, and a
+// publisher that can send VP8 is asked to (see preferVP8): the SFU never
+// transcodes, and VP8 is what every subscriber decodes.
 func (s *SFU) newAPI(loggers *pionLoggers, publish, muxed bool) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	if err := registerCodecs(me); err != nil {
@@ -156,13 +215,18 @@ func (s *SFU) newAPI(loggers *pionLoggers, publish, muxed bool) (*webrtc.API, er
 		se.SetICEUDPMux(s.mux)
 	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	if s.cfg.LoopbackOnly {
-		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-		se.SetIncludeLoopbackCandidate(true)
-		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-		se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	} else {
-		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	se.SetNetworkTypes(s.networkTypes(muxed))
+	if nets := s.cfg.Networks; len(nets) > 0 {
+		for _, n := range nets {
+			if n.Contains(netip.MustParseAddr("127.0.0.1")) || n.Contains(netip.IPv6Loopback()) {
+				se.SetIncludeLoopbackCandidate(true)
+			}
+		}
+		se.SetIPFilter(func(ip net.IP) bool { return inNetworks(nets, ip) })
+		se.SetRemoteIPFilter(func(ip net.IP) bool { return inNetworks(nets, ip) })
+	}
+	if muxed && s.tcpMux != nil {
+		se.SetICETCPMux(s.tcpMux)
 	}
 	if len(s.cfg.PublicIPs) > 0 {
 		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
@@ -178,23 +242,35 @@ func (s *SFU) newAPI(loggers *pionLoggers, publish, muxed bool) (*webrtc.API, er
 		webrtc.WithSettingEngine(se)), nil
 }
 
-func registerCodecs(me *webrtc.MediaEngine) error {
+// videoCodecs are the video codecs the SFU takes, most preferred first:
+// VP8, which every browser sends and decodes, then H.264 (constrained
+// baseline and baseline, packetization mode 1), which Safari prefers and
+// some devices can only encode in hardware.
+func videoCodecs() []webrtc.RTPCodecParameters {
 	fb := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"},
 		{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
-	codecs := []struct {
-		p webrtc.RTPCodecParameters
-		k webrtc.RTPCodecType
-	}{
-		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
-			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
-			SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: 111}, webrtc.RTPCodecTypeAudio},
-		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
-			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: fb}, PayloadType: 96},
-			webrtc.RTPCodecTypeVideo},
+	h264 := func(pt webrtc.PayloadType, profile string) webrtc.RTPCodecParameters {
+		return webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeH264, ClockRate: 90000, RTCPFeedback: fb,
+			SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" + profile}, PayloadType: pt}
 	}
-	for _, c := range codecs {
-		if err := me.RegisterCodec(c.p, c.k); err != nil {
-			return fmt.Errorf("media: register %s: %w", c.p.MimeType, err)
+	return []webrtc.RTPCodecParameters{
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: fb}, PayloadType: 96},
+		h264(102, "42e01f"),
+		h264(104, "42001f"),
+	}
+}
+
+func registerCodecs(me *webrtc.MediaEngine) error {
+	opus := webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+		MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+		SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: 111}
+	if err := me.RegisterCodec(opus, webrtc.RTPCodecTypeAudio); err != nil {
+		return fmt.Errorf("media: register %s: %w", opus.MimeType, err)
+	}
+	for _, c := range videoCodecs() {
+		if err := me.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
+			return fmt.Errorf("media: register %s: %w", c.MimeType, err)
 		}
 	}
 	return nil
@@ -208,10 +284,13 @@ func (s *SFU) Stats() *Stats { return &s.stats }
 
 // Close closes the media sockets. Close peers first.
 func (s *SFU) Close() error {
-	if s.mux != nil {
-		return s.mux.Close() // closes the sockets too
-	}
 	var errs []error
+	if s.tcpMux != nil {
+		errs = append(errs, s.tcpMux.Close())
+	}
+	if s.mux != nil {
+		return errors.Join(append(errs, s.mux.Close())...) // closes the sockets too
+	}
 	for _, c := range s.conns {
 		errs = append(errs, c.Close())
 	}
