@@ -217,8 +217,9 @@ func checkAnswer(t *testing.T, offer, answer string) {
 	for _, m := range parsed.MediaDescriptions {
 		for _, a := range m.Attributes {
 			codec := strings.ToLower(a.Value)
-			if a.Key == "rtpmap" && !strings.Contains(codec, " opus/48000") && !strings.Contains(codec, " vp8/90000") {
-				t.Errorf("the answer accepts %q: the SFU forwards only Opus and VP8", a.Value)
+			if a.Key == "rtpmap" && !strings.Contains(codec, " opus/48000") && !strings.Contains(codec, " vp8/90000") &&
+				!strings.Contains(codec, " h264/90000") {
+				t.Errorf("the answer accepts %q: the SFU forwards only Opus, VP8 and H.264", a.Value)
 			}
 		}
 	}

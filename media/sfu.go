@@ -23,7 +23,7 @@ type SFU struct {
 	conns  []net.PacketConn // one per local address, all on cfg.UDPPort
 	ips    []net.IP         // their addresses
 	mux    ice.UDPMux
-	tcpMux ice.TCPMux // ICE over TCP on cfg.TCPPort; nil when off
+	tcpMux ice.TCPMux  // ICE over TCP on cfg.TCPPort; nil when off
 	pubAPI *webrtc.API // publish peer connections: receive, send feedback
 	subAPI *webrtc.API // subscribe peer connections: send, answer NACKs
 	// relayAPI receives relays from other instances. It does not use the
