@@ -123,6 +123,9 @@ func (s *SFU) NewPeer(params PeerParams) (*Peer, error) {
 		_ = pub.Close()
 		return nil, fmt.Errorf("media: subscribe connection: %w", err)
 	}
+	if params.Kind == Client {
+		s.watchICE(p.sub)
+	}
 	return p, nil
 }
 
@@ -132,6 +135,9 @@ func (p *Peer) newPublishConn() (*webrtc.PeerConnection, error) {
 		return nil, fmt.Errorf("media: publish connection: %w", err)
 	}
 	pc.OnTrack(p.onTrack)
+	if p.params.Kind == Client {
+		p.sfu.watchICE(pc)
+	}
 	return pc, nil
 }
 

@@ -45,6 +45,8 @@ type Stats struct {
 	NACKs            atomic.Uint64 // NACK packets received from subscribers
 	SenderReports    atomic.Uint64 // RTCP sender reports read from publishers
 	Tracks           atomic.Int64  // published tracks now
+	// ICE counts participants' connections by how they connected.
+	ICE ICEStats
 	// WarningsSuppressed counts pion's warnings not logged because one of
 	// their kind was logged less than a minute before: mostly packets
 	// dropped on the media port (unknown STUN users, datagrams from no

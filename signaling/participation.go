@@ -73,6 +73,9 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 	s.log = s.srv.log.With(zap.Stringer("room", roomID), zap.Stringer("participant", j.Self.ID))
 	w := snapshot(j.Snapshot, j.Self)
 	w.Type, w.V, w.Identity = protocol.TypeWelcome, protocol.Version, j.Identity
+	if s.srv.iceServers != nil {
+		w.ICEServers = s.srv.iceServers(j.Self.ID.String())
+	}
 	s.send(w)
 	s.log.Info("participant joined", zap.String("role", string(j.Self.Role)),
 		zap.String("status", string(j.Self.Status)), zap.Uint64("conn", j.Self.Conn))

@@ -65,6 +65,10 @@ type Params struct {
 	// Admission bounds connections and joins per client address and joins
 	// per room; the zero value limits nothing.
 	Admission Admission
+	// ICEServers, when set, gives the TURN servers and credentials sent
+	// in a participant's welcome (called once per join, with the
+	// participant's id).
+	ICEServers func(participantID string) []protocol.ICEServer
 }
 
 // Cluster is what the server and its meetings need of the instances
@@ -84,10 +88,12 @@ type Server struct {
 	limits   Limits
 	origin   []string
 	meetings *meeting.Meetings
-	cluster  Cluster            // nil for a single instance
-	admit    *admission         // safe for concurrent use
-	ctx      context.Context    // canceled by Shutdown
-	cancel   context.CancelFunc // cancels ctx
+	cluster  Cluster    // nil for a single instance
+	admit    *admission // safe for concurrent use
+	// iceServers mints a participant's TURN credentials; nil: none.
+	iceServers func(participantID string) []protocol.ICEServer
+	ctx        context.Context    // canceled by Shutdown
+	cancel     context.CancelFunc // cancels ctx
 
 	mu       sync.Mutex     // guards closing and wg.Add against Shutdown's wg.Wait
 	closing  bool           // Shutdown has begun: no new session
@@ -105,6 +111,7 @@ func NewServer(p Params) *Server {
 	return &Server{
 		rooms: p.Rooms, sfu: p.SFU, log: p.Log, limits: p.Limits, origin: p.OriginPatterns,
 		meetings: meeting.New(mp), cluster: p.Cluster, admit: newAdmission(p.Admission), ctx: ctx, cancel: cancel,
+		iceServers: p.ICEServers,
 	}
 }
 

@@ -122,6 +122,8 @@ export class Peers {
   #remote = new Map();
   /** @type {WeakSet<MediaStream>} */
   #watched = new WeakSet();
+  /** TURN servers from the server's welcome. @type {RTCIceServer[]} */
+  #iceServers = [];
 
   /**
    * @param {LocalMedia} local
@@ -255,11 +257,32 @@ export class Peers {
   }
 
   /**
+   * Sets the TURN servers (with this participant's credentials) that peer
+   * connections made from now on use, as the server's welcome gives them.
+   * @param {unknown} servers
+   */
+  setICEServers(servers) {
+    /** @type {RTCIceServer[]} */
+    const out = [];
+    if (Array.isArray(servers)) {
+      for (const s of servers) {
+        if (!s || !Array.isArray(s.urls)) continue;
+        const urls = s.urls.filter((/** @type {unknown} */ u) => typeof u === 'string');
+        if (urls.length === 0) continue;
+        out.push({ urls, username: String(s.username || ''), credential: String(s.credential || '') });
+      }
+    }
+    this.#iceServers = out;
+  }
+
+  /**
    * @param {'pub'|'sub'} which
    * @returns {RTCPeerConnection}
    */
   #newPC(which) {
-    const pc = new RTCPeerConnection(this.#hooks.rtcConfig || { iceServers: [] });
+    const config = { ...(this.#hooks.rtcConfig || {}) };
+    config.iceServers = [...(config.iceServers || []), ...this.#iceServers];
+    const pc = new RTCPeerConnection(config);
     pc.addEventListener('icecandidate', (e) => this.#onLocalCandidate(which, pc, e));
     pc.addEventListener('connectionstatechange', () => {
       if (pc === this.#pub || pc === this.#sub) {

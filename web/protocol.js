@@ -445,6 +445,7 @@ export class HearthSession extends EventTarget {
     this.#joined = true;
     this.#everJoined = true;
     if (msg.identity) this.#identity = String(msg.identity);
+    this.#peers.setICEServers(msg.iceServers);
     const waiting = me.status === 'waiting';
     // The server's state wins (a comeback keeps mute/camera); tracks follow it.
     this.#followSelf({ before: undefined, after: me }, true);

@@ -277,6 +277,18 @@ type Welcome struct {
 	Chat         []ChatMessage `json:"chat"`
 	Seq          uint64        `json:"seq"`
 	Identity     string        `json:"identity,omitempty"`
+	// ICEServers are the TURN servers (with this participant's
+	// credentials) the client adds to its peer connections' configuration;
+	// welcome only.
+	ICEServers []ICEServer `json:"iceServers,omitempty"`
+}
+
+// ICEServer is one entry of RTCConfiguration.iceServers (W3C WebRTC,
+// RTCIceServer): TURN URLs (RFC 7065) and the credentials for them.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
 }
 
 // Event is one change in the room.
