@@ -298,3 +298,6 @@ func (s *SFU) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// ListenIPs are the addresses the media sockets listen on.
+func (s *SFU) ListenIPs() []net.IP { return append([]net.IP(nil), s.ips...) }

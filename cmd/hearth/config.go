@@ -37,6 +37,20 @@ type config struct {
 	ICELoopbackOnly bool
 	ICEPublicIPs    string
 	BatchSize       int
+	ICENetworks     string // CIDRs ICE is limited to
+	ICETCPPort      int    // ICE over TCP; 0: off
+
+	// TURN (turn.go): embedded, or an external server's URLs and secret.
+	TURNUDPPort        int
+	TURNTLSPort        int
+	TURNRealm          string
+	TURNTLSCert        string
+	TURNTLSKey         string
+	TURNURL            string
+	TURNSecret         string
+	TURNAllowNetworks  string
+	TURNMaxAllocations int
+	TURNCredentialTTL  time.Duration
 
 	// Logs and metrics
 	LogFormat   string
@@ -91,6 +105,18 @@ func keys() []key {
 		{"ice-loopback-only", "false", "gather only loopback ICE candidates and ignore non-loopback remote ones; for tests", func(c *config) any { return &c.ICELoopbackOnly }},
 		{"ice-public-ip", "", "comma-separated IP addresses to advertise in ICE candidates instead of the host's own, for 1:1 NAT", func(c *config) any { return &c.ICEPublicIPs }},
 		{"batch-size", "32", "UDP packets sent per sendmmsg batch; 1 turns batching off", func(c *config) any { return &c.BatchSize }},
+		{"ice-networks", "", "comma-separated CIDRs: gather ICE candidates only on addresses in them and accept only remote candidates in them (ice-loopback-only is 127.0.0.0/8,::1/128)", func(c *config) any { return &c.ICENetworks }},
+		{"ice-tcp-port", "0", "TCP port for ICE over TCP, the fallback of networks that block UDP; 0: off", func(c *config) any { return &c.ICETCPPort }},
+		{"turn-udp-port", "0", "UDP port of the embedded TURN server (e.g. 3478); 0: off", func(c *config) any { return &c.TURNUDPPort }},
+		{"turn-tls-port", "0", "TCP port of the embedded TURN server over TLS (e.g. 443 on an address of its own, or 5349); 0: off", func(c *config) any { return &c.TURNTLSPort }},
+		{"turn-realm", "hearth", "realm of the embedded TURN server", func(c *config) any { return &c.TURNRealm }},
+		{"turn-tls-cert", "", "PEM certificate chain of TURN over TLS (default: the server's own, tls-cert or ACME)", func(c *config) any { return &c.TURNTLSCert }},
+		{"turn-tls-key", "", "PEM private key of turn-tls-cert", func(c *config) any { return &c.TURNTLSKey }},
+		{"turn-url", "", "comma-separated URLs of an external TURN server (coturn), e.g. turn:turn.example.org:3478?transport=udp,turns:turn.example.org:443?transport=tcp", func(c *config) any { return &c.TURNURL }},
+		{"turn-secret", "", "shared secret of TURN REST credentials (coturn's static-auth-secret); required with turn-url", func(c *config) any { return &c.TURNSecret }},
+		{"turn-allow-networks", "", "comma-separated CIDRs the embedded TURN server may relay to although they are private, loopback, link-local or otherwise blocked", func(c *config) any { return &c.TURNAllowNetworks }},
+		{"turn-max-allocations", "8", "TURN allocations one participant may hold at once on the embedded server", func(c *config) any { return &c.TURNMaxAllocations }},
+		{"turn-credential-ttl", "12h", "how long TURN credentials minted at a join stay valid", func(c *config) any { return &c.TURNCredentialTTL }},
 		{"log-format", "json", "log format: json (production) or console (development)", func(c *config) any { return &c.LogFormat }},
 		{"log-level", "info", "log level: debug, info, warn, error", func(c *config) any { return &c.LogLevel }},
 		{"metrics-addr", "", "serve /metrics on this address only (e.g. 127.0.0.1:9090) instead of on --addr", func(c *config) any { return &c.MetricsAddr }},
@@ -250,6 +276,9 @@ func (c config) check() error {
 		return fmt.Errorf("log-level must be debug, info, warn or error, not %q", c.LogLevel)
 	}
 	if _, err := c.trustedProxies(); err != nil {
+		return err
+	}
+	if err := c.checkReach(); err != nil {
 		return err
 	}
 	for _, a := range []struct{ name, v string }{{"addr", c.Addr}, {"metrics-addr", c.MetricsAddr}, {"http-redirect-addr", c.HTTPRedirectAddr}} {

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		LoopbackOnly:   cfg.ICELoopbackOnly,
 		PublicIPs:      cfg.publicIPs(),
 		BatchWriteSize: cfg.BatchSize,
+		Networks:       cfg.iceNetworks(),
+		TCPPort:        cfg.ICETCPPort,
 	}, log.Named("media"))
 	if err != nil {
 		return err
@@ -76,6 +79,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer lns.close()
 	ln := lns.main
+	var serverTLS *tls.Config
+	if lns.tls != nil {
+		serverTLS = lns.tls.config
+	}
+	turns, err := startTURN(cfg, sfu, serverTLS, log)
+	if err != nil {
+		return err
+	}
+	defer turns.close()
 
 	st, err := newState(ctx, cfg, ln.Addr(), log)
 	if err != nil {
@@ -84,6 +96,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer st.close()
 	rooms := room.NewServiceWith(room.ServiceParams{Store: st.store, Directory: st.dir})
 	sp := signaling.Params{Rooms: rooms, SFU: sfu, Log: log.Named("signaling"), Admission: cfg.admission()}
+	if turns != nil {
+		sp.ICEServers = turns.iceServers
+	}
 	if st.registry != nil {
 		cl := cluster.New(cluster.Params{Registry: st.registry, Rooms: rooms, SFU: sfu, Log: log.Named("cluster")})
 		defer cl.Close()
@@ -98,7 +113,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(newCollector(sfu, sig), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(newCollector(sfu, sig), newReachCollector(sfu, turns.server()), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	publicMetrics := metrics
 	if lns.metrics != nil {
