@@ -316,3 +316,32 @@ func (p *Page) ReceivingBytes(interval time.Duration) (audio, video int) {
 	}
 	return audio, video
 }
+
+// Path is how one of a page's peer connections reaches the server: its
+// selected candidate pair's local candidate.
+type Path struct {
+	Type          string `json:"candidateType"` // host, srflx, prflx, relay
+	Protocol      string `json:"protocol"`      // udp, tcp
+	RelayProtocol string `json:"relayProtocol"` // for relay: udp, tcp, tls
+}
+
+// Paths returns the local side of the selected candidate pair of every
+// connected peer connection of the page.
+func (p *Page) Paths() []Path {
+	p.t.Helper()
+	var out []Path
+	p.Eval(`(async () => {
+  const out = [];
+  for (const pc of window.__hearthPCs || []) {
+    if (pc.connectionState !== 'connected') continue;
+    const stats = await pc.getStats();
+    let pair = null;
+    stats.forEach(s => { if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId); });
+    if (!pair) stats.forEach(s => { if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s; });
+    const local = pair && stats.get(pair.localCandidateId);
+    if (local) out.push({ candidateType: local.candidateType || '', protocol: local.protocol || '', relayProtocol: local.relayProtocol || '' });
+  }
+  return out;
+})()`, &out)
+	return out
+}
