@@ -83,7 +83,7 @@ type Server struct {
 	log   *zap.Logger
 	stats Stats
 
-	mu     sync.Mutex     // guards perUser
+	mu      sync.Mutex     // guards perUser
 	perUser map[string]int // allocations now, by user id
 }
 
