@@ -442,8 +442,7 @@ export class HearthSession extends EventTarget {
       this.close();
       return;
     }
-    this.#joined = true;
-    this.#everJoined = true;
+    this.#joined = this.#everJoined = true;
     if (msg.identity) this.#identity = String(msg.identity);
     this.#peers.setICEServers(msg.iceServers);
     const waiting = me.status === 'waiting';
