@@ -73,7 +73,7 @@ func TestH264(t *testing.T) {
 		}
 		stop := make(chan struct{})
 		defer close(stop)
-		go sendVideoUntil(stop, track, 102)
+		go sendRTPUntil(stop, track, 102, 33*time.Millisecond, 3000, 100)
 
 		var tr *Track
 		select {
@@ -133,27 +133,4 @@ func TestH264(t *testing.T) {
 			t.Errorf("answer's video payload types %v, want VP8 (96) first, H.264 after", p)
 		}
 	})
-}
-
-// sendVideoUntil writes a small packet (a fake frame) to track every 33 ms
-// until stop closes.
-func sendVideoUntil(stop <-chan struct{}, track *webrtc.TrackLocalStaticRTP, pt byte) {
-	tick := time.NewTicker(33 * time.Millisecond)
-	defer tick.Stop()
-	var seq uint16
-	buf := make([]byte, 12+100)
-	buf[0], buf[1] = 0x80, 0x80|pt
-	buf[12] = 0x65 // an IDR slice NAL unit header
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-		}
-		seq++
-		buf[2], buf[3] = byte(seq>>8), byte(seq)
-		ts := uint32(seq) * 3000
-		buf[4], buf[5], buf[6], buf[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
-		_, _ = track.Write(buf)
-	}
 }

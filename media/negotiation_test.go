@@ -243,11 +243,18 @@ func newCountingSubscriber(t *testing.T) (*webrtc.PeerConnection, *atomic.Int64)
 
 // sendAudioUntil writes a 20ms audio packet to track until stop closes.
 func sendAudioUntil(stop <-chan struct{}, track *webrtc.TrackLocalStaticRTP) {
-	tick := time.NewTicker(20 * time.Millisecond)
+	sendRTPUntil(stop, track, 111, 20*time.Millisecond, 960, 80)
+}
+
+// sendRTPUntil writes a packet of payload type pt with size bytes of
+// payload to track every interval, its timestamp step apart, until stop
+// closes.
+func sendRTPUntil(stop <-chan struct{}, track *webrtc.TrackLocalStaticRTP, pt byte, interval time.Duration, step uint32, size int) {
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	var seq uint16
-	buf := make([]byte, 12+80)
-	buf[0], buf[1] = 0x80, 111
+	buf := make([]byte, 12+size)
+	buf[0], buf[1] = 0x80, pt
 	for {
 		select {
 		case <-stop:
@@ -256,7 +263,7 @@ func sendAudioUntil(stop <-chan struct{}, track *webrtc.TrackLocalStaticRTP) {
 		}
 		seq++
 		buf[2], buf[3] = byte(seq>>8), byte(seq)
-		ts := uint32(seq) * 960
+		ts := uint32(seq) * step
 		buf[4], buf[5], buf[6], buf[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
 		_, _ = track.Write(buf)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hearth-meet/hearth/media"
 	"github.com/hearth-meet/hearth/signaling"
 )
 
@@ -330,20 +331,12 @@ func (c config) tlsOn() bool { return c.TLSCert != "" || c.Domain != "" }
 
 // trustedProxies parses --trusted-proxies; a bare address is one host.
 func (c config) trustedProxies() ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.Split(c.TrustedProxies, ",") {
-		if f = strings.TrimSpace(f); f == "" || f == "none" {
-			continue
-		}
-		p, err := netip.ParsePrefix(f)
-		if err != nil {
-			a, aerr := netip.ParseAddr(f)
-			if aerr != nil {
-				return nil, fmt.Errorf("trusted-proxies: %q is not a CIDR such as 10.0.0.0/8", f)
-			}
-			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
-		}
-		out = append(out, p.Masked())
+	if strings.TrimSpace(c.TrustedProxies) == "none" {
+		return nil, nil
+	}
+	out, err := media.ParseNetworks(c.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("trusted-proxies: %w", err)
 	}
 	return out, nil
 }
