@@ -246,8 +246,25 @@ type Inbound struct {
 // the page, keyed by kind and track identifier.
 func (p *Page) InboundStats() map[string]Inbound {
 	p.t.Helper()
-	var list []Inbound
-	p.Eval(`(async () => {
+	return inboundStats(p)
+}
+
+// Flowing samples the page's inbound statistics twice, interval apart,
+// and returns how many audio tracks received more bytes and how many video
+// tracks decoded more frames in between.
+func (p *Page) Flowing(interval time.Duration) (audio, video int) {
+	p.t.Helper()
+	return flowing(p, interval)
+}
+
+// evaluator is a page of either browser.
+type evaluator interface {
+	Eval(expr string, out any)
+}
+
+// inboundStatsJS lists the inbound-rtp entries of the page's peer
+// connections.
+const inboundStatsJS = `(async () => {
   const out = [];
   for (const pc of window.__hearthPCs || []) {
     if (pc.connectionState === 'closed') continue;
@@ -257,7 +274,11 @@ func (p *Page) InboundStats() map[string]Inbound {
       framesDecoded: s.framesDecoded || 0, frameWidth: s.frameWidth || 0 }); });
   }
   return out;
-})()`, &list)
+})()`
+
+func inboundStats(e evaluator) map[string]Inbound {
+	var list []Inbound
+	e.Eval(inboundStatsJS, &list)
 	m := make(map[string]Inbound, len(list))
 	for _, s := range list {
 		m[s.Kind+"/"+s.Track] = s
@@ -265,14 +286,10 @@ func (p *Page) InboundStats() map[string]Inbound {
 	return m
 }
 
-// Flowing samples the page's inbound statistics twice, interval apart,
-// and returns how many audio tracks received more bytes and how many video
-// tracks decoded more frames in between.
-func (p *Page) Flowing(interval time.Duration) (audio, video int) {
-	p.t.Helper()
-	a := p.InboundStats()
+func flowing(e evaluator, interval time.Duration) (audio, video int) {
+	a := inboundStats(e)
 	time.Sleep(interval)
-	b := p.InboundStats()
+	b := inboundStats(e)
 	for k, s := range b {
 		before, ok := a[k]
 		if !ok {
