@@ -115,7 +115,7 @@ func keys() []key {
 		{"turn-tls-key", "", "PEM private key of turn-tls-cert", func(c *config) any { return &c.TURNTLSKey }},
 		{"turn-url", "", "comma-separated URLs of an external TURN server (coturn), e.g. turn:turn.example.org:3478?transport=udp,turns:turn.example.org:443?transport=tcp", func(c *config) any { return &c.TURNURL }},
 		{"turn-secret", "", "shared secret of TURN REST credentials (coturn's static-auth-secret); required with turn-url", func(c *config) any { return &c.TURNSecret }},
-		{"turn-allow-networks", "", "comma-separated CIDRs the embedded TURN server may relay to although they are private, loopback, link-local or otherwise blocked", func(c *config) any { return &c.TURNAllowNetworks }},
+		{"turn-allow-networks", "", "comma-separated CIDRs the embedded TURN server may relay to besides Hearth's own media addresses (by default it relays to nothing else)", func(c *config) any { return &c.TURNAllowNetworks }},
 		{"turn-max-allocations", "8", "TURN allocations one participant may hold at once on the embedded server", func(c *config) any { return &c.TURNMaxAllocations }},
 		{"turn-credential-ttl", "12h", "how long TURN credentials minted at a join stay valid", func(c *config) any { return &c.TURNCredentialTTL }},
 		{"log-format", "json", "log format: json (production) or console (development)", func(c *config) any { return &c.LogFormat }},

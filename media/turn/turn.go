@@ -5,11 +5,11 @@
 // scheme (draft-uberti-behave-turn-rest), which an external coturn with
 // use-auth-secret checks the same way.
 //
-// The server relays only to addresses a member's browser has a reason to
-// reach: never to loopback, private, link-local, unique-local, CGNAT,
-// multicast or cloud-metadata addresses (IPv4 and IPv6), unless the
-// operator names such networks (Config.AllowNetworks) or they are the
-// SFU's own addresses (Config.OwnIPs). Each user (participant) holds a
+// The server relays only to the SFU's own addresses (Config.OwnIPs), the
+// only peer a member's browser needs, and to networks the operator names
+// (Config.AllowNetworks): never to loopback, private, link-local,
+// unique-local, CGNAT, multicast or cloud-metadata addresses (IPv4 and
+// IPv6), nor to the rest of the internet. Each user (participant) holds a
 // bounded number of allocations.
 package turn
 
@@ -56,7 +56,7 @@ type Config struct {
 	Realm string
 	// Secret is the shared secret of the credentials; Mint uses it.
 	Secret string
-	// AllowNetworks are networks relayed to despite the block list.
+	// AllowNetworks are networks relayed to besides OwnIPs.
 	AllowNetworks []netip.Prefix
 	// OwnIPs are the SFU's addresses: always relayed to.
 	OwnIPs []net.IP
@@ -72,7 +72,7 @@ type Stats struct {
 	Allocations      atomic.Int64  // allocations now
 	AllocationsTotal atomic.Uint64 // allocations made since start
 	QuotaRefused     atomic.Uint64 // allocations refused: the user had too many
-	PeersRefused     atomic.Uint64 // permissions refused: a blocked address
+	PeersRefused     atomic.Uint64 // permissions refused: an address not permitted
 }
 
 // Server is a running embedded TURN server.
@@ -212,7 +212,7 @@ func (s *Server) allocated(user string, delta int) {
 	}
 }
 
-// permit refuses permissions (and so relays) to blocked addresses.
+// permit refuses permissions (and so relays) to addresses not permitted.
 func (s *Server) permit(_ net.Addr, peer net.IP) bool {
 	if Permitted(peer, s.cfg.AllowNetworks, s.cfg.OwnIPs) {
 		return true
