@@ -64,12 +64,7 @@ type bidiReply struct {
 // is not installed and HEARTH_REQUIRE_BROWSER is not set.
 func NewFirefox(t *testing.T, o FirefoxOptions) *Firefox {
 	t.Helper()
-	if _, err := os.Stat(FirefoxPath); err != nil {
-		if os.Getenv("HEARTH_REQUIRE_BROWSER") != "" {
-			t.Fatalf("firefox-esr is required: %v", err)
-		}
-		t.Skipf("no %s (install the firefox-esr package; make test does)", FirefoxPath)
-	}
+	requireBrowser(t, FirefoxPath, "firefox-esr")
 	profile := t.TempDir()
 	prefs := map[string]any{
 		"media.navigator.streams.fake":               true,

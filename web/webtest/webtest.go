@@ -36,6 +36,19 @@ func NewBrowser(t *testing.T) *Browser {
 	return NewBrowserWith(t, Options{})
 }
 
+// requireBrowser skips the test when the browser at path is not
+// installed, or fails it when HEARTH_REQUIRE_BROWSER is set (make test
+// sets it, so CI never skips).
+func requireBrowser(t *testing.T, path, pkg string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("HEARTH_REQUIRE_BROWSER") != "" {
+			t.Fatalf("%s is required: %v", pkg, err)
+		}
+		t.Skipf("no %s (install the %s package; make test does)", path, pkg)
+	}
+}
+
 // Options change how NewBrowserWith starts Chromium.
 type Options struct {
 	// Prefix runs Chromium through another command, e.g. netlab's
@@ -56,12 +69,7 @@ type Options struct {
 // NewBrowserWith starts Chromium as NewBrowser does, changed by o.
 func NewBrowserWith(t *testing.T, o Options) *Browser {
 	t.Helper()
-	if _, err := os.Stat(ChromiumPath); err != nil {
-		if os.Getenv("HEARTH_REQUIRE_BROWSER") != "" {
-			t.Fatalf("chromium is required: %v", err)
-		}
-		t.Skipf("no %s (install the chromium package; make test does)", ChromiumPath)
-	}
+	requireBrowser(t, ChromiumPath, "chromium")
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(ChromiumPath),
 		chromedp.UserDataDir(t.TempDir()),
