@@ -3,6 +3,7 @@ package media
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -210,9 +211,14 @@ func (p *Peer) conn(d Direction) (*webrtc.PeerConnection, error) {
 // returns the answer, which holds all the server's candidates. An offer
 // that cannot be applied leaves the connection ready for the next one:
 // the error wraps ErrBadSDP when the offer was refused before pion saw it.
+//
+// An offer with new ICE credentials (the client's network changed; RFC
+// 8445 section 9) restarts ICE on the connection; Stats.ICERestarts
+// counts it.
 func (p *Peer) HandleOffer(sdp string) (string, error) {
 	pc := p.pub.Load()
-	if err := checkOffer(sdp, pc.CurrentRemoteDescription() == nil); err != nil {
+	current := pc.CurrentRemoteDescription()
+	if err := checkOffer(sdp, current == nil); err != nil {
 		return "", fmt.Errorf("apply offer: %w", err)
 	}
 	answer, err := p.answer(pc, sdp)
@@ -220,7 +226,25 @@ func (p *Peer) HandleOffer(sdp string) (string, error) {
 		p.restorePublish(pc)
 		return "", err
 	}
+	if current != nil && iceUfrag(current.SDP) != iceUfrag(sdp) {
+		p.sfu.stats.ICERestarts.Add(1)
+		p.log.Debug("ICE restarted by the client", zap.String("pc", string(Publish)))
+	}
 	return answer, nil
+}
+
+// iceUfrag returns the first ICE username fragment of an SDP ("" if none).
+func iceUfrag(sdp string) string {
+	const attr = "a=ice-ufrag:"
+	i := strings.Index(sdp, attr)
+	if i < 0 {
+		return ""
+	}
+	rest := sdp[i+len(attr):]
+	if j := strings.IndexAny(rest, "\r\n"); j >= 0 {
+		rest = rest[:j]
+	}
+	return strings.TrimSpace(rest)
 }
 
 func (p *Peer) answer(pc *webrtc.PeerConnection, sdp string) (string, error) {
@@ -306,6 +330,30 @@ func (p *Peer) CreateOffer() (string, error) {
 		return "", fmt.Errorf("create offer: %w", err)
 	}
 	return p.setLocal(p.sub, offer)
+}
+
+// ErrOfferPending is returned by RestartOffer while the subscribe
+// connection's last offer awaits its answer.
+var ErrOfferPending = errors.New("media: an offer awaits its answer")
+
+// RestartOffer makes a new offer on the subscribe connection that
+// restarts ICE (new credentials, RFC 8445 section 9), for a client whose
+// network changed; Stats.ICERestarts counts it. While the last offer
+// awaits its answer it returns ErrOfferPending: ask again once answered.
+func (p *Peer) RestartOffer() (string, error) {
+	if p.sub.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		return "", ErrOfferPending
+	}
+	offer, err := p.sub.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+	if err != nil {
+		return "", fmt.Errorf("create offer: %w", err)
+	}
+	sdp, err := p.setLocal(p.sub, offer)
+	if err == nil {
+		p.sfu.stats.ICERestarts.Add(1)
+		p.log.Debug("ICE restarted for the client", zap.String("pc", string(Subscribe)))
+	}
+	return sdp, err
 }
 
 // setLocal applies a local description and waits for ICE gathering, so

@@ -52,6 +52,10 @@ type Stats struct {
 	// dropped on the media port (unknown STUN users, datagrams from no
 	// known candidate), which anyone can send.
 	WarningsSuppressed atomic.Uint64
+	// ICERestarts counts ICE restarts of clients' connections: offers
+	// from a client with new ICE credentials (publish), and restart offers
+	// made for a client (subscribe).
+	ICERestarts atomic.Uint64
 }
 
 // New opens the media UDP socket and returns an SFU using it. log receives

@@ -223,6 +223,17 @@ func (a *admission) close(conn *websocket.Conn, e *entry) {
 	a.untrack(e)
 }
 
+// ended gives back the slot of a connection that ended while its
+// session goes on (see session.dropLink); the later close does nothing more.
+func (a *admission) ended(conn *websocket.Conn) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if e := a.conns[conn]; e != nil {
+		delete(a.conns, conn)
+		a.untrack(e)
+	}
+}
+
 // untrack gives back e's connection slot. Called with mu held.
 func (a *admission) untrack(e *entry) {
 	if !e.tracked {
@@ -508,7 +519,7 @@ func (s *Server) TrackedAddresses() int {
 // admission limits; if it is, the client is told rate_limited. handleJoin
 // calls it once the room id is parsed, before taking a seat.
 func (s *session) joinRateLimited(roomID room.RoomID, facilitatorKey bool, re json.RawMessage) bool {
-	msg := s.srv.admit.join(s.conn, roomID, facilitatorKey)
+	msg := s.srv.admit.join(s.link.conn, roomID, facilitatorKey)
 	if msg == "" {
 		return false
 	}
@@ -522,7 +533,7 @@ func (s *session) joinRateLimited(roomID room.RoomID, facilitatorKey bool, re js
 // rate_limited. Otherwise the join holds a token until passcodeChecked.
 // handleJoin calls it before joining.
 func (s *session) passcodeLimited(m *protocol.Join, re json.RawMessage) bool {
-	if m.Passcode == "" || m.FacilitatorKey != "" || s.srv.admit.passcodeTry(s.conn) {
+	if m.Passcode == "" || m.FacilitatorKey != "" || s.srv.admit.passcodeTry(s.link.conn) {
 		return false
 	}
 	s.sendError(protocol.CodeRateLimited, msgWrongPasscodes, re)
@@ -532,10 +543,10 @@ func (s *session) passcodeLimited(m *protocol.Join, re json.RawMessage) bool {
 // passcodeChecked settles the token passcodeLimited took, once the room
 // answered the join with err (nil: joined).
 func (s *session) passcodeChecked(err error) {
-	s.srv.admit.passcodeDone(s.conn, errors.Is(err, room.ErrBadPasscode))
+	s.srv.admit.passcodeDone(s.link.conn, errors.Is(err, room.ErrBadPasscode))
 }
 
 // relayAccepted exempts the session's connection, now a media relay
 // authenticated by the cluster's secret, from its address's limits.
 // handleRelay calls it once the secret is checked.
-func (s *session) relayAccepted() { s.srv.admit.relay(s.conn) }
+func (s *session) relayAccepted() { s.srv.admit.relay(s.link.conn) }

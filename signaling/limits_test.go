@@ -252,7 +252,7 @@ func TestJoinRateLimitedTellsTheClient(t *testing.T) {
 		t.Fatal("second join let through")
 	}
 	var m protocol.Error
-	if err := json.Unmarshal((<-s.out).data, &m); err != nil {
+	if err := json.Unmarshal((<-s.link.out).data, &m); err != nil {
 		t.Fatal(err)
 	}
 	if m.Code != protocol.CodeRateLimited || !strings.Contains(m.Message, "try again in a moment") || string(m.Re) != `"j2"` {

@@ -98,16 +98,16 @@ func awaitAnswer(events <-chan room.Event, p room.Participant, probe string, dea
 // is pinged and, if it answers within probeTimeout, the answer is
 // recorded. The run loop goes on meanwhile.
 func (s *session) answerProbe(ev room.Event) {
-	if ev.Participant.ID != s.self.ID || ev.Participant.Conn != s.self.Conn {
-		return // about an older connection of ours, or someone else
+	if ev.Participant.ID != s.self.ID || ev.Participant.Conn != s.self.Conn || s.link == nil {
+		return // about an older connection of ours, or someone else; or we are away
 	}
-	a, roomID, probe := s.actor(), s.roomID, ev.Probe
+	a, roomID, probe, conn, log := s.actor(), s.roomID, ev.Probe, s.link.conn, s.log
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
-		err := s.conn.Ping(ctx)
+		err := conn.Ping(ctx)
 		cancel()
 		if err != nil {
-			s.log.Debug("no answer to a liveness probe", zap.Error(err))
+			log.Debug("no answer to a liveness probe", zap.Error(err))
 			return
 		}
 		ctx, cancel = context.WithTimeout(context.Background(), writeTimeout)
@@ -115,7 +115,7 @@ func (s *session) answerProbe(ev room.Event) {
 		if _, err := s.srv.rooms.Apply(ctx, roomID, func(st *room.State, _ int64) ([]room.Event, error) {
 			return st.Alive(a, probe)
 		}); err != nil {
-			s.log.Debug("record the answer to a liveness probe", zap.Error(err))
+			log.Debug("record the answer to a liveness probe", zap.Error(err))
 		}
 	}()
 }

@@ -148,7 +148,7 @@ func (s *session) offerSubscribe() {
 		s.renegotiate = true
 		return
 	}
-	offer, err := s.peer.CreateOffer()
+	offer, err := s.subscribeOffer()
 	if err != nil {
 		s.log.Warn("create subscribe offer", zap.Error(err))
 		return

@@ -34,6 +34,9 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 		s.sendError(protocol.CodeRoomNotFound, "no such room", re)
 		return
 	}
+	if s.tryResume(&m, re) {
+		return
+	}
 	if s.joinRateLimited(roomID, m.FacilitatorKey != "", re) || s.passcodeLimited(&m, re) {
 		return
 	}
@@ -67,12 +70,15 @@ func (s *session) handleJoin(data []byte, re json.RawMessage) {
 		s.sendError(code, msg, re)
 		return
 	}
-	s.joined, s.roomID, s.seq, s.seat = true, roomID, j.Snapshot.Seq, seat
+	s.joined, s.roomID, s.seq, s.seat, s.identity = true, roomID, j.Snapshot.Seq, seat, j.Identity
 	s.setSelf(j.Self)
+	if s.srv.grace > 0 {
+		s.resume = s.srv.holdSession(s)
+	}
 	seat.Joined(j.Self, j.Snapshot.Seq)
 	s.log = s.srv.log.With(zap.Stringer("room", roomID), zap.Stringer("participant", j.Self.ID))
 	w := snapshot(j.Snapshot, j.Self)
-	w.Type, w.V, w.Identity = protocol.TypeWelcome, protocol.Version, j.Identity
+	w.Type, w.V, w.Identity, w.Resume = protocol.TypeWelcome, protocol.Version, j.Identity, s.resume
 	if s.srv.iceServers != nil {
 		w.ICEServers = s.srv.iceServers(j.Self.ID.String())
 	}
@@ -106,7 +112,8 @@ func (s *session) deliver(ev room.Event) {
 	select {
 	case s.events <- ev:
 	default:
-		s.overflowed()
+		// The run loop is stuck: it reads the room afresh once it moves on.
+		s.missed.Store(true)
 	}
 }
 
@@ -194,7 +201,10 @@ func (s *session) sendEvent(ev room.Event) {
 func (s *session) flushHeld() {
 	s.batchDue.Stop()
 	evs := s.batch.take(time.Now())
-	if len(evs) > maxHeldFlush || len(evs) > cap(s.out)-len(s.out)-8 {
+	if s.link == nil {
+		return // away: a resume sends the room as it is
+	}
+	if out := s.link.out; len(evs) > maxHeldFlush || len(evs) > cap(out)-len(out)-8 {
 		s.resync()
 		return
 	}
@@ -267,6 +277,7 @@ func (s *session) adopt(p *room.Participant) (end, changed bool) {
 // cleanup leaves the room and releases the media. A leave the shared
 // state does not take now is left to the meeting to retry.
 func (s *session) cleanup() {
+	s.release()
 	if !s.joined {
 		return
 	}

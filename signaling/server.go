@@ -11,6 +11,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -69,6 +70,10 @@ type Params struct {
 	// in a participant's welcome (called once per join, with the
 	// participant's id).
 	ICEServers func(participantID string) []protocol.ICEServer
+	// ResumeGrace is how long the session of a connection that dropped
+	// without a goodbye is held for the client to resume it (resume.go);
+	// zero holds none: the participant leaves at once.
+	ResumeGrace time.Duration
 }
 
 // Cluster is what the server and its meetings need of the instances
@@ -95,9 +100,17 @@ type Server struct {
 	ctx        context.Context    // canceled by Shutdown
 	cancel     context.CancelFunc // cancels ctx
 
+	grace time.Duration // the resume grace; 0: none
+
 	mu       sync.Mutex     // guards closing and wg.Add against Shutdown's wg.Wait
 	closing  bool           // Shutdown has begun: no new session
 	sessions sync.WaitGroup // running sessions
+
+	resMu sync.Mutex          // guards held
+	held  map[string]*session // sessions that a resume token takes back
+	// resumed counts resumes; away counts sessions held without a link.
+	resumed atomic.Uint64
+	away    atomic.Int64
 }
 
 // NewServer returns a Server.
@@ -112,6 +125,7 @@ func NewServer(p Params) *Server {
 		rooms: p.Rooms, sfu: p.SFU, log: p.Log, limits: p.Limits, origin: p.OriginPatterns,
 		meetings: meeting.New(mp), cluster: p.Cluster, admit: newAdmission(p.Admission), ctx: ctx, cancel: cancel,
 		iceServers: p.ICEServers,
+		grace:      max(p.ResumeGrace, 0), held: map[string]*session{},
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -19,41 +18,54 @@ import (
 	"github.com/hearth-meet/hearth/signaling/protocol"
 )
 
-// session is one client connection. Three goroutines: the reader turns
-// frames into inbound messages, the writer drains the bounded send queue,
-// and the run loop (the owner of everything below "owned by the run loop")
-// handles messages, room events and negotiation one at a time. The
-// session translates: client messages become room commands and media
-// negotiation, room events (delivered by the room's meeting) become
-// messages. The meeting and the SFU only ever queue work for a session;
-// they never wait on it.
+// session is one participant's place on this instance, from their join
+// until they leave. It is carried by one connection (a link) at a time:
+// when the connection drops without a goodbye, the session is held for
+// the resume grace with no link, and a resume gives it the new
+// connection's (resume.go). Its run loop (the owner of everything below
+// "owned by the run loop") handles messages, room events and negotiation
+// one at a time. The session translates: client messages become room
+// commands and media negotiation, room events (delivered by the room's
+// meeting) become messages. The meeting and the SFU only ever queue work
+// for a session; they never wait on it.
 type session struct {
 	// static after construction
 	srv       *Server
-	conn      *websocket.Conn
-	out       chan outgoing   // the send queue, drained by the writer
 	events    chan room.Event // room events, queued by the room's meeting
 	negotiate chan struct{}   // the subscribe connection needs an offer
-	overflow  chan struct{}   // closed when a queue overflowed
-	overOnce  sync.Once       // closes overflow
+	resumes   chan handover   // new connections taking this session back
+	done      chan struct{}   // closed when the run loop has returned
 	limiter   *rate.Limiter   // client message rate
-	log       *zap.Logger     // no names or addresses; ids only
 
 	// viewer is a copy of self, stored by the run loop whenever self
 	// changes and read by deliver (see there); nil until the join.
 	viewer atomic.Pointer[room.Participant]
+	// missed is set by deliver when an event did not fit in events; the
+	// run loop then sends the client the room as it is (resync).
+	missed atomic.Bool
 
 	// owned by the run loop
+	link           *link       // the connection; nil while away
+	log            *zap.Logger // no names or addresses; ids only
 	joined         bool
 	roomID         room.RoomID
 	self           room.Participant // as the room's state last said; shown, never enforced here
+	identity       string           // the participant's identity token, sent again on a resume
 	seq            uint64           // last room event sent to the client
 	seat           *meeting.Seat    // the session's place in the room's meeting
 	peer           *media.Peer
 	awaitingAnswer bool // a subscribe offer was sent and not yet answered
 	renegotiate    bool // another offer is needed once it is
+	restartICE     bool // the next subscribe offer restarts ICE
 	leftOnPurpose  bool // the client sent leave
 	relay          bool // the connection is a media relay from another instance
+	handedOff      bool // this session gave its link to the session it resumed
+	away           bool // the link dropped; held for the resume grace
+	// resume is the token that takes the session back (registered with
+	// the server); graceEnd fires when the participant has been away for
+	// the resume grace (stopped while a link carries the session).
+	resume   string
+	graceEnd *time.Timer
 	// resyncRetry fires when a snapshot the client is owed could not be
 	// read and is to be tried again; stopped otherwise.
 	resyncRetry *time.Timer
@@ -63,26 +75,18 @@ type session struct {
 	batchDue *time.Timer
 }
 
-// outgoing is one item of the send queue: a message, or the instruction
-// to close the connection once everything before it was written.
-type outgoing struct {
-	data   []byte
-	close  bool
-	status websocket.StatusCode
-	reason string
-}
-
 func newSession(srv *Server, conn *websocket.Conn) *session {
 	return &session{
 		srv:       srv,
-		conn:      conn,
-		out:       make(chan outgoing, srv.limits.SendQueue),
+		link:      newLink(conn, srv.limits.SendQueue, srv.log),
 		events:    make(chan room.Event, 4*srv.limits.SendQueue),
 		negotiate: make(chan struct{}, 1),
-		overflow:  make(chan struct{}),
+		resumes:   make(chan handover),
+		done:      make(chan struct{}),
 		limiter:   rate.NewLimiter(rate.Limit(srv.limits.MessagesPerSecond), srv.limits.Burst),
 		log:       srv.log,
-		// Armed only by resync.
+		// Armed only while away, by resync, by the batch.
+		graceEnd:    stoppedTimer(),
 		resyncRetry: stoppedTimer(),
 		batch:       newWaitingBatch(coalesceInterval),
 		batchDue:    stoppedTimer(),
@@ -96,38 +100,21 @@ func stoppedTimer() *time.Timer {
 	return t
 }
 
-// frame is what the reader passes on: a message, or the read error that
-// ended the connection.
-type frame struct {
-	data   []byte
-	binary bool
-	err    error
-}
-
 func (s *session) run(serverCtx context.Context) {
-	life, kill := context.WithCancel(context.Background())
-	defer kill()
-	inbound := make(chan frame)
-	go s.read(life, inbound)
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		s.write(life, kill)
-	}()
-	go s.keepAlive(life, kill)
-
-	flush := s.loop(serverCtx, life, inbound)
-	s.cleanup()
-
-	if flush {
-		// Let the writer send the goodbye and close the connection.
-		select {
-		case <-writerDone:
-		case <-time.After(writeTimeout):
-		}
+	first := s.link
+	first.start()
+	flush := s.loop(serverCtx)
+	close(s.done)
+	if s.handedOff {
+		// The link now carries the resumed session: this connection is
+		// over when that link is.
+		<-first.life.Done()
+		return
 	}
-	kill()
-	_ = s.conn.CloseNow()
+	s.cleanup()
+	if s.link != nil {
+		s.link.end(flush)
+	}
 }
 
 // Timing of a connection's health.
@@ -144,70 +131,18 @@ const (
 	resyncRetryAfter = time.Second
 )
 
-// keepAlive pings the client until the session ends; no pong in time ends it.
-func (s *session) keepAlive(ctx context.Context, kill context.CancelFunc) {
-	t := time.NewTicker(pingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			pctx, cancel := context.WithTimeout(ctx, pingTimeout)
-			err := s.conn.Ping(pctx)
-			cancel()
-			if err != nil && ctx.Err() == nil {
-				s.log.Debug("client did not answer a ping", zap.Error(err))
-				kill()
-				return
-			}
-		}
-	}
-}
-
-func (s *session) read(ctx context.Context, inbound chan<- frame) {
-	for {
-		typ, data, err := s.conn.Read(ctx)
-		f := frame{data: data, binary: typ == websocket.MessageBinary, err: err}
-		select {
-		case inbound <- f:
-		case <-ctx.Done():
-			return
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (s *session) write(ctx context.Context, kill context.CancelFunc) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case o := <-s.out:
-			if o.close {
-				_ = s.conn.Close(o.status, o.reason)
-				kill()
-				return
-			}
-			wctx, cancel := context.WithTimeout(ctx, writeTimeout)
-			err := s.conn.Write(wctx, websocket.MessageText, o.data)
-			cancel()
-			if err != nil {
-				kill()
-				return
-			}
-		}
-	}
-}
-
 // loop is the session's owner loop. It returns when the session ends,
 // reporting whether a goodbye waits in the send queue.
-func (s *session) loop(serverCtx, life context.Context, inbound <-chan frame) (flush bool) {
+func (s *session) loop(serverCtx context.Context) (flush bool) {
 	joinDeadline := time.NewTimer(joinTimeout)
 	defer joinDeadline.Stop()
 	for {
+		// The current link's channels; nil (never ready) while away.
+		var inbound <-chan frame
+		var lost, overflow <-chan struct{}
+		if l := s.link; l != nil {
+			inbound, lost, overflow = l.inbound, l.life.Done(), l.overflow
+		}
 		select {
 		case <-joinDeadline.C:
 			if !s.joined {
@@ -215,26 +150,43 @@ func (s *session) loop(serverCtx, life context.Context, inbound <-chan frame) (f
 				s.closeAfterSend(websocket.StatusPolicyViolation, "join timeout")
 				return true
 			}
-		case <-life.Done():
-			return false
+		case <-lost:
+			if s.linkLost(-1) {
+				return false
+			}
 		case <-serverCtx.Done():
 			s.send(protocol.Bye{Type: protocol.TypeBye, Reason: protocol.ByeShutdown})
 			s.closeAfterSend(websocket.StatusGoingAway, "server shutting down")
 			return true
-		case <-s.overflow:
+		case <-overflow:
 			s.log.Info("client too slow; disconnecting")
-			_ = s.conn.CloseNow() // no handshake: the socket is what is stuck
-			return false
+			if s.linkLost(-1) {
+				return false
+			}
 		case f := <-inbound:
 			if f.err != nil {
-				if code := websocket.CloseStatus(f.err); code == -1 {
+				code := websocket.CloseStatus(f.err)
+				if code == -1 {
 					s.log.Debug("connection ended", zap.Error(f.err))
 				}
-				return false
+				if s.linkLost(code) {
+					return false
+				}
+				continue
 			}
 			if s.handle(f) {
 				return true
 			}
+			if s.handedOff {
+				return false
+			}
+		case h := <-s.resumes:
+			if s.takeBack(h) {
+				return true
+			}
+		case <-s.graceEnd.C:
+			s.log.Info("participant away for the resume grace; leaving")
+			return false
 		case ev := <-s.events:
 			if s.onEvent(ev) {
 				return true
@@ -248,32 +200,32 @@ func (s *session) loop(serverCtx, life context.Context, inbound <-chan frame) (f
 		case <-s.batchDue.C:
 			s.flushHeld()
 		}
+		if s.missed.Swap(false) && s.joined && !s.relay && s.resync() {
+			return true
+		}
 	}
 }
 
-// send queues a message for the client. A full queue ends the session.
+// send queues a message for the client. A full queue ends the link.
+// While the participant is away nothing is sent: a resume sends the room
+// as it is then.
 func (s *session) send(msg any) {
+	if s.link == nil {
+		return
+	}
 	data, err := json.Marshal(msg)
 	if err != nil {
 		s.log.Error("marshal message", zap.Error(err))
 		return
 	}
-	select {
-	case s.out <- outgoing{data: data}:
-	default:
-		s.overflowed()
-	}
+	s.link.queue(outgoing{data: data})
 }
 
 func (s *session) closeAfterSend(status websocket.StatusCode, reason string) {
-	select {
-	case s.out <- outgoing{close: true, status: status, reason: reason}:
-	default:
-		s.overflowed()
+	if s.link != nil {
+		s.link.queue(outgoing{close: true, status: status, reason: reason})
 	}
 }
-
-func (s *session) overflowed() { s.overOnce.Do(func() { close(s.overflow) }) }
 
 func (s *session) sendError(code, msg string, re json.RawMessage) {
 	s.send(protocol.Error{Type: protocol.TypeError, Code: code, Message: msg, Re: re})
@@ -331,6 +283,8 @@ func (s *session) handler(typ string) func(data []byte, re json.RawMessage) (end
 		return noEnd(s.handleAnswer)
 	case protocol.TypeCandidate:
 		return noEnd(s.handleCandidate)
+	case protocol.TypeICERestart:
+		return noEnd(s.handleICERestart)
 	case protocol.TypeSetSelf:
 		return noEnd(s.handleSetSelf)
 	case protocol.TypeModerate:

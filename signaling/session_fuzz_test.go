@@ -208,7 +208,7 @@ func drain(t *testing.T, s *session) []sent {
 	var out []sent
 	for {
 		select {
-		case o := <-s.out:
+		case o := <-s.link.out:
 			if o.close {
 				out = append(out, sent{close: true})
 				continue

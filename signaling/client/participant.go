@@ -62,7 +62,7 @@ func Join(ctx context.Context, url string, j protocol.Join, params MediaParams) 
 		_ = c.CloseNow()
 		return nil, err
 	}
-	p := &Participant{Conn: c, Welcome: w, params: params, done: make(chan struct{})}
+	p := &Participant{Conn: c, Welcome: w, params: params}
 	if p.pub, err = api.NewPeerConnection(webrtc.Configuration{}); err == nil {
 		p.sub, err = api.NewPeerConnection(webrtc.Configuration{})
 	}
@@ -75,10 +75,56 @@ func Join(ctx context.Context, url string, j protocol.Join, params MediaParams) 
 			params.OnTrack(t.StreamID(), t)
 		}
 	})
+	p.start()
+	return p, nil
+}
+
+// start starts the loop over p.Conn.
+func (p *Participant) start() {
 	loopCtx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
-	go p.loop(loopCtx)
-	return p, nil
+	p.done = make(chan struct{})
+	go p.loop(loopCtx, p.done)
+}
+
+// Resume takes the participant's session back over a new connection to
+// url after its connection dropped (docs/protocol.md, "Reconnecting"):
+// it closes the old connection if it is still open, then joins with j,
+// the resume token and the identity of the last welcome. The peer
+// connections are kept. The welcome returned is not Resumed when the
+// server held no session: the participant then joined again, and its
+// peer connections no longer match. Resume must not run at the same
+// time as the participant's other methods.
+func (p *Participant) Resume(ctx context.Context, url string, j protocol.Join) (protocol.Welcome, error) {
+	p.cancel()
+	_ = p.Conn.CloseNow()
+	<-p.done
+	c, err := DialConn(ctx, url)
+	if err != nil {
+		return protocol.Welcome{}, err
+	}
+	j.Resume, j.Identity = p.Welcome.Resume, p.Welcome.Identity
+	w, err := c.Join(ctx, j)
+	if err != nil {
+		_ = c.CloseNow()
+		return protocol.Welcome{}, err
+	}
+	p.mu.Lock()
+	p.err = nil
+	p.mu.Unlock()
+	p.Conn, p.Welcome = c, w
+	p.start()
+	return w, nil
+}
+
+// RestartICE restarts ICE on both connections, as a client whose network
+// changed does: a publish offer with new credentials, and ice_restart for
+// the subscribe connection (whose offer the loop answers).
+func (p *Participant) RestartICE(ctx context.Context) error {
+	if err := p.Conn.Send(ctx, protocol.ICERestart{Type: protocol.TypeICERestart, PC: protocol.PCSubscribe}); err != nil {
+		return err
+	}
+	return p.negotiatePublish(ctx, &webrtc.OfferOptions{ICERestart: true})
 }
 
 func newAPI(params MediaParams) (*webrtc.API, error) {
@@ -119,7 +165,12 @@ func (p *Participant) Publish(ctx context.Context, tracks ...webrtc.TrackLocal) 
 		}
 		go drainRTCP(tr.Sender())
 	}
-	offer, err := p.pub.CreateOffer(nil)
+	return p.negotiatePublish(ctx, nil)
+}
+
+// negotiatePublish offers the publish connection and applies the answer.
+func (p *Participant) negotiatePublish(ctx context.Context, opts *webrtc.OfferOptions) error {
+	offer, err := p.pub.CreateOffer(opts)
 	if err != nil {
 		return err
 	}
@@ -166,8 +217,8 @@ func (p *Participant) loopErr() error {
 
 // loop reads every server message: it answers subscribe offers, passes the
 // publish answer to Publish, and hands everything else to OnMessage.
-func (p *Participant) loop(ctx context.Context) {
-	defer close(p.done)
+func (p *Participant) loop(ctx context.Context, done chan struct{}) {
+	defer close(done)
 	for {
 		m, err := p.Conn.Recv(ctx)
 		if err != nil {

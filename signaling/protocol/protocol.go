@@ -33,6 +33,10 @@ const (
 	TypeEvent = "event"
 	TypeError = "error"
 	TypeBye   = "bye"
+	// TypeICERestart asks the server to restart ICE on the subscribe
+	// connection (the client restarts its publish connection itself, with
+	// an offer): its network changed.
+	TypeICERestart = "ice_restart"
 )
 
 // Connection names, the "pc" field of SDP and candidate messages.
@@ -119,6 +123,18 @@ type Join struct {
 	Invite    string `json:"invite,omitempty"`
 	Muted     *bool  `json:"muted,omitempty"`
 	Camera    *bool  `json:"camera,omitempty"`
+	// Resume is the token of the last welcome on this page: with it, a
+	// client whose connection dropped takes its session back (same
+	// participant, same peer connections, no leave and no join seen by
+	// the others) while the server still holds it. When the server holds
+	// no session for it, the join goes on as if it were not there.
+	Resume string `json:"resume,omitempty"`
+}
+
+// ICERestart asks for an ICE restart of the subscribe connection.
+type ICERestart struct {
+	Type string `json:"type"`
+	PC   string `json:"pc"`
 }
 
 // Relay is the first message of a relay connection from another instance:
@@ -281,6 +297,14 @@ type Welcome struct {
 	// credentials) the client adds to its peer connections' configuration;
 	// welcome only.
 	ICEServers []ICEServer `json:"iceServers,omitempty"`
+	// Resume is the token that takes this session back over a new
+	// connection if this one drops (see Join.Resume); empty when the
+	// server holds no session for a dropped connection.
+	Resume string `json:"resume,omitempty"`
+	// Resumed says that the join took back a held session: the client
+	// keeps its peer connections; the rest of the message replaces its
+	// picture of the room, as a snapshot does.
+	Resumed bool `json:"resumed,omitempty"`
 }
 
 // ICEServer is one entry of RTCConfiguration.iceServers (W3C WebRTC,

@@ -39,6 +39,8 @@ type Server struct {
 	Room room.Created
 	// Logs holds everything the server logged, at debug level.
 	Logs *SyncBuffer
+	// Signaling is the signaling server.
+	Signaling *signaling.Server
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent use.
@@ -72,6 +74,19 @@ func Start(t testing.TB) *Server {
 // that several test servers share, as instances do) until the test ends.
 func StartWith(t testing.TB, rooms *room.Service) *Server {
 	t.Helper()
+	return start(t, rooms, signaling.Params{})
+}
+
+// StartResumable runs a server with in-memory rooms that holds the
+// session of a dropped connection for grace (signaling.Params.ResumeGrace).
+func StartResumable(t testing.TB, grace time.Duration) *Server {
+	t.Helper()
+	return start(t, room.NewService(memory.New(), nil), signaling.Params{ResumeGrace: grace})
+}
+
+// start runs a server over rooms with p (its Rooms, SFU and Log are set here).
+func start(t testing.TB, rooms *room.Service, p signaling.Params) *Server {
+	t.Helper()
 	logs := &SyncBuffer{}
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()),
 		zapcore.AddSync(logs), zapcore.DebugLevel))
@@ -84,7 +99,8 @@ func StartWith(t testing.TB, rooms *room.Service) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig := signaling.NewServer(signaling.Params{Rooms: rooms, SFU: sfu, Log: log})
+	p.Rooms, p.SFU, p.Log = rooms, sfu, log
+	sig := signaling.NewServer(p)
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", sig)
 	hs := httptest.NewUnstartedServer(mux)
@@ -100,6 +116,6 @@ func StartWith(t testing.TB, rooms *room.Service) *Server {
 	})
 	return &Server{
 		URL: hs.URL, WSURL: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws",
-		Rooms: rooms, SFU: sfu, Room: created, Logs: logs,
+		Rooms: rooms, SFU: sfu, Room: created, Logs: logs, Signaling: sig,
 	}
 }
