@@ -93,8 +93,12 @@ export class LocalMedia {
  * @typedef {Object} PeerHooks
  * @property {(msg: Record<string, unknown>) => boolean} send  sends a signaling message
  * @property {(type: string, detail: unknown) => void} emit    dispatches a session event
+ * @property {() => void} trouble  ICE failed (or stayed disconnected): the network may have changed
  * @property {RTCConfiguration} [rtcConfig]
  */
+
+/** How long ICE may stay "disconnected" before it counts as trouble, in ms. */
+const DISCONNECTED_GRACE = 1500;
 
 /**
  * The publish ("pub") and subscribe ("sub") peer connections and the
@@ -160,6 +164,30 @@ export class Peers {
       if (pc !== this.#pub) return; // torn down meanwhile
       const sdp = pc.localDescription ? pc.localDescription.sdp : offer.sdp;
       this.#hooks.send({ type: 'offer', pc: 'pub', sdp });
+      this.#flushCandidates('pub');
+    } catch (err) {
+      if (pc === this.#pub) this.#hooks.emit('mediaerror', { pc: 'pub', message: errorText(err) });
+    }
+  }
+
+  /**
+   * The session is back on a new socket: a publish offer the old socket
+   * may have swallowed is sent again; with restart (the network changed)
+   * the publish connection offers with new ICE credentials and the server
+   * is asked to restart the subscribe connection's ICE.
+   * @param {boolean} restart
+   */
+  async resumed(restart) {
+    const pc = this.#pub;
+    if (restart && this.#sub) this.#hooks.send({ type: 'ice_restart', pc: 'sub' });
+    if (!pc || (!restart && pc.signalingState !== 'have-local-offer')) return;
+    try {
+      if (restart) {
+        this.#canTrickle.pub = false;
+        await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
+      }
+      if (pc !== this.#pub || !pc.localDescription) return;
+      this.#hooks.send({ type: 'offer', pc: 'pub', sdp: pc.localDescription.sdp });
       this.#flushCandidates('pub');
     } catch (err) {
       if (pc === this.#pub) this.#hooks.emit('mediaerror', { pc: 'pub', message: errorText(err) });
@@ -289,7 +317,25 @@ export class Peers {
         this.#hooks.emit('connectionstate', { pc: which, state: pc.connectionState });
       }
     });
+    pc.addEventListener('iceconnectionstatechange', () => this.#watchIce(pc));
     return pc;
+  }
+
+  /**
+   * ICE that failed, or stayed disconnected for DISCONNECTED_GRACE, is
+   * trouble: the session renews its socket and restarts ICE.
+   * @param {RTCPeerConnection} pc
+   */
+  #watchIce(pc) {
+    const current = () => pc === this.#pub || pc === this.#sub;
+    if (!current()) return;
+    if (pc.iceConnectionState === 'failed') {
+      this.#hooks.trouble();
+    } else if (pc.iceConnectionState === 'disconnected') {
+      setTimeout(() => {
+        if (current() && pc.iceConnectionState === 'disconnected') this.#hooks.trouble();
+      }, DISCONNECTED_GRACE);
+    }
   }
 
   /**

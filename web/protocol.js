@@ -1,11 +1,17 @@
 // Hearth signaling client, protocol version 1 (docs/protocol.md).
 //
-// HearthSession: the signaling socket, requests and their errors, and the
-// server's messages dispatched as events. The room as the server last said
-// it is kept by roomstate.js; the local tracks and the peer connections are
-// media.js. None of the three touches the page: they only use WebSocket,
-// RTCPeerConnection and MediaStream, so the UI (ui.js and its modules) owns
-// everything that is shown. The caller passes the WebSocket URL in (wsURL).
+// HearthSession: requests and their errors, the server's messages
+// dispatched as events, and coming back after a lost connection. The
+// socket and its reconnect loop are connection.js; the room as the server
+// last said it is kept by roomstate.js; the local tracks and the peer
+// connections are media.js. None of them touches the page: they only use
+// WebSocket, RTCPeerConnection and MediaStream, so the UI (ui.js and its
+// modules) owns everything that is shown. The caller passes the WebSocket
+// URL in (wsURL).
+//
+// A lost socket is not the end: the session comes back by itself with the
+// resume token of its last welcome ("connectionlost", then "reconnected";
+// see connection.js), and a network change restarts ICE.
 //
 // Mute and camera have one source of truth: the server's record of this
 // participant. Asking to unmute (or to start the camera) only sends set_self;
@@ -14,8 +20,12 @@
 
 import { RoomState, isFacilitatorRole, isMutedByFacilitator } from './roomstate.js';
 import { LocalMedia, Peers } from './media.js';
+import { Connection } from './connection.js';
+import { applyEvent } from './roomevents.js';
+import { Requests, turnOnRefused } from './requests.js';
 
 export { isFacilitatorRole, isMutedByFacilitator } from './roomstate.js';
+export { wsURL } from './connection.js';
 
 /** @typedef {import('./roomstate.js').Participant} Participant */
 /** @typedef {import('./roomstate.js').ShareTimer} ShareTimer */
@@ -45,15 +55,8 @@ export { isFacilitatorRole, isMutedByFacilitator } from './roomstate.js';
  * - "snapshot"         {admitted: boolean}  the whole room state was replaced (admission or resynchronisation)
  * - "participants"     {participants: Participant[], selfId: string}
  * - "room"             {room: Room}
- * - "hands"            {hands: string[]}  participant ids, in queue order
- * - "chat"             {message: ChatMessage}
- * - "chatdeleted"      {messageId: string}
- * - "askunmute"        {}  a facilitator asks this participant to unmute
- * - "timerwarning"     {participantId: string, secondsLeft: number}
- * - "timerended"       {participantId: string}
- * - "removed"          {participantId: string, self: boolean}
- * - "denied"           {participantId: string, self: boolean}
- * - "ended"            {}  the meeting ended (a bye "ended" follows)
+ * - "hands", "chat", "chatdeleted", "askunmute", "timerwarning", "timerended", "removed",
+ *   "denied", "ended": the room's events (their detail: roomevents.js)
  * - "selfmedia"        {forcedMute: boolean, forcedCameraOff: boolean, mutedByFacilitator: boolean}
  *                      the server's record turned a microphone or camera off that was on (the
  *                      tracks now follow it), or just became "muted by a facilitator"; sent
@@ -68,7 +71,11 @@ export { isFacilitatorRole, isMutedByFacilitator } from './roomstate.js';
  * - "mediaerror"       {pc: 'pub'|'sub', message: string}  a local WebRTC failure
  * - "connectionstate"  {pc: 'pub'|'sub', state: RTCPeerConnectionState}
  * - "bye"              {reason: string}
+ * - "connectionlost"   {attempt: number, delay: number}  the socket was lost; a new one opens in delay ms
+ * - "reconnected"      {resumed: boolean}  back after reconnecting: resumed (the same session, media
+ *                      and all), or joined again (a "welcome" came first; media starts afresh)
  * - "closed"           {code: number, reason: string, byeReason: string|null, left: boolean, wasJoined: boolean}
+ *                      the session is over (left, ended by the server, or reconnecting gave up)
  *
  * Event sequence numbers may have gaps (a participant does not get the
  * events it may not see); events at or below the last seen seq are dropped.
@@ -76,19 +83,10 @@ export { isFacilitatorRole, isMutedByFacilitator } from './roomstate.js';
 
 export const PROTOCOL_VERSION = 1;
 
-/** How many sent request ids are remembered to match errors ("re") to them. */
-const MAX_REQUESTS = 200;
-
-/**
- * Builds the signaling URL for a page location: ws:// for http pages,
- * wss:// for https pages, path /ws.
- * @param {{protocol: string, host: string}} loc  e.g. the page's location
- * @returns {string}
- */
-export function wsURL(loc) {
-  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${loc.host}/ws`;
-}
+/** Bye reasons after which the session does not come back. */
+const FINAL_BYES = new Set(['left', 'removed', 'denied', 'ended', 'replaced']);
+/** Join refusals after which a reconnecting session tries again later. */
+const RETRY_CODES = new Set(['unavailable', 'rate_limited', 'internal']);
 
 /**
  * One participant's connection to a Hearth room: the signaling WebSocket,
@@ -98,10 +96,8 @@ export function wsURL(loc) {
 export class HearthSession extends EventTarget {
   /** @type {SessionOptions} */
   #opts;
-  /** @type {WebSocket|null} */
-  #ws = null;
-  /** Incremented for every socket, so callbacks of an old socket are ignored. */
-  #gen = 0;
+  /** @type {Connection} */
+  #conn;
   #joined = false;
   #everJoined = false;
   #closed = false;
@@ -111,6 +107,10 @@ export class HearthSession extends EventTarget {
   #joinSentWithIdentity = false;
   /** @type {string|undefined} */
   #identity;
+  /** The resume token of the last welcome. @type {string|undefined} */
+  #resume;
+  /** ICE is to be restarted once the session is back. */
+  #restartWanted = false;
 
   /** @type {RoomState} */
   #state;
@@ -118,10 +118,11 @@ export class HearthSession extends EventTarget {
   #local;
   /** @type {Peers} */
   #peers;
+  /** What roomevents.js changes and announces. @type {import('./roomevents.js').EventSink} */
+  #sink;
 
-  /** Sent requests by id, to match an error's "re". @type {Map<string, {type: string, kind: string, muted?: boolean, camera?: boolean}>} */
-  #requests = new Map();
-  #nextRequest = 0;
+  /** Sent requests, to match an error's "re". */
+  #requests = new Requests();
 
   /** @param {SessionOptions} opts */
   constructor(opts) {
@@ -134,7 +135,26 @@ export class HearthSession extends EventTarget {
     this.#peers = new Peers(this.#local, {
       send: (msg) => this.#send(msg),
       emit: (type, detail) => this.#emit(type, detail),
+      trouble: () => this.restartIce(),
       rtcConfig: opts.rtcConfig,
+    });
+    this.#sink = {
+      state: this.#state,
+      dropRemote: (id) => this.#peers.dropRemote(id),
+      emit: (type, detail) => this.#emit(type, detail),
+      participant: (raw) => this.#onParticipant(raw),
+      participants: () => this.#emitParticipants(),
+    };
+    this.#conn = new Connection(opts.url, {
+      open: () => {
+        this.#joined = false; // until this socket's welcome
+        this.#sendJoin();
+      },
+      message: (data) => this.#onFrame(data),
+      lost: (e) => this.#onLost(e),
+      retrying: (attempt, delay) => this.#emit('connectionlost', { attempt, delay }),
+      closed: (e) => this.#onSocketClose(e),
+      online: () => this.restartIce(),
     });
   }
 
@@ -148,8 +168,10 @@ export class HearthSession extends EventTarget {
   get room() { return this.#state.room; }
   /** @returns {string|undefined} the identity token from the last welcome */
   get identity() { return this.#identity; }
-  /** @returns {boolean} true after welcome until the session is closed */
+  /** @returns {boolean} true after welcome until the session is closed (false while reconnecting) */
   get joined() { return this.#joined; }
+  /** @returns {boolean} the socket was lost and the session is coming back */
+  get reconnecting() { return this.#conn.away; }
   /** @returns {boolean} joined and still in the waiting room */
   get waiting() {
     const me = this.#state.self;
@@ -158,15 +180,9 @@ export class HearthSession extends EventTarget {
   /** @returns {boolean} this participant is a facilitator or co-facilitator */
   get isFacilitator() { return isFacilitatorRole(this.#state.self); }
   /** @returns {boolean} the server's record says the microphone is muted (true before welcome) */
-  get muted() {
-    const me = this.#state.self;
-    return !me || me.muted;
-  }
+  get muted() { return !this.#state.self || this.#state.self.muted; }
   /** @returns {boolean} the server's record says the camera is on */
-  get cameraOn() {
-    const me = this.#state.self;
-    return !!me && me.camera;
-  }
+  get cameraOn() { return !!this.#state.self && this.#state.self.camera; }
   /** @returns {boolean} the local stream has a microphone track */
   get hasAudio() { return this.#local.hasAudio; }
   /** @returns {boolean} the local stream has a camera track */
@@ -191,18 +207,29 @@ export class HearthSession extends EventTarget {
   /** Opens the WebSocket and sends join once it is open. */
   connect() {
     if (this.#closed) throw new Error('session is closed');
-    const gen = ++this.#gen;
-    const ws = new WebSocket(this.#opts.url);
-    this.#ws = ws;
-    ws.addEventListener('open', () => {
-      if (gen === this.#gen) this.#sendJoin();
-    });
-    ws.addEventListener('message', (e) => {
-      if (gen === this.#gen) this.#onFrame(e.data);
-    });
-    ws.addEventListener('close', (e) => {
-      if (gen === this.#gen) this.#onSocketClose(e);
-    });
+    this.#conn.open();
+  }
+
+  /**
+   * Gives up the socket and comes back at once on a new one, resuming
+   * the session (e.g. the server asked: it is going away).
+   */
+  reconnectNow() {
+    if (this.#closed || !this.#everJoined) return;
+    this.#joined = false;
+    this.#conn.reconnect(true);
+  }
+
+  /**
+   * Restarts ICE on both peer connections after a network change: the
+   * socket is renewed first (it may have died with the old address), and
+   * once the session is back the publish connection offers with new ICE
+   * credentials and the server is asked to restart the subscribe one.
+   */
+  restartIce() {
+    if (this.#closed || !this.#everJoined) return;
+    this.#restartWanted = true;
+    this.#conn.renew();
   }
 
   /**
@@ -298,10 +325,7 @@ export class HearthSession extends EventTarget {
    * @returns {boolean} whether it was sent
    */
   #send(msg) {
-    const ws = this.#ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-    ws.send(JSON.stringify(msg));
-    return true;
+    return this.#conn.send(JSON.stringify(msg));
   }
 
   /**
@@ -312,24 +336,14 @@ export class HearthSession extends EventTarget {
    * @returns {boolean} whether it was sent
    */
   #request(msg, kind) {
-    if (!this.#joined) return false;
-    const id = `c${++this.#nextRequest}`;
-    /** @type {{type: string, kind: string, muted?: boolean, camera?: boolean}} */
-    const info = { type: String(msg.type), kind };
-    if (typeof msg.muted === 'boolean') info.muted = msg.muted;
-    if (typeof msg.camera === 'boolean') info.camera = msg.camera;
-    this.#requests.set(id, info);
-    if (this.#requests.size > MAX_REQUESTS) {
-      const oldest = this.#requests.keys().next().value;
-      if (oldest !== undefined) this.#requests.delete(oldest);
-    }
-    return this.#send({ ...msg, id });
+    return this.#joined && this.#send(this.#requests.add(msg, kind));
   }
 
   #sendJoin() {
     const msg = /** @type {Record<string, unknown>} */ ({ type: 'join', v: PROTOCOL_VERSION, room: this.#opts.room, name: this.#opts.name });
     for (const k of /** @type {const} */ (['facilitatorKey', 'memberKey', 'invite', 'passcode'])) if (this.#opts[k]) msg[k] = this.#opts[k];
     if (this.#identity) msg.identity = this.#identity;
+    if (this.#resume) msg.resume = this.#resume;
     // What the server cannot know: a missing microphone or camera.
     if (!this.hasAudio) msg.muted = true;
     if (!this.hasVideo) msg.camera = false;
@@ -364,20 +378,26 @@ export class HearthSession extends EventTarget {
     }
   }
 
+  /**
+   * The socket was lost; returns whether to reconnect: after a join,
+   * unless the session was left or ended.
+   * @param {CloseEvent} e
+   * @returns {boolean}
+   */
+  #onLost(e) {
+    this.#joined = false;
+    if (this.#closed || this.#leaving || !this.#everJoined || FINAL_BYES.has(this.#byeReason || '') || e.code === 1008) return false;
+    this.#byeReason = null;
+    return true;
+  }
+
   /** @param {CloseEvent} e */
   #onSocketClose(e) {
     const wasJoined = this.#everJoined;
     this.#joined = false;
     this.#closed = true;
     this.#peers.close();
-    this.#ws = null;
-    this.#emit('closed', {
-      code: e.code,
-      reason: e.reason,
-      byeReason: this.#byeReason,
-      left: this.#leaving,
-      wasJoined,
-    });
+    this.#emit('closed', { code: e.code, reason: e.reason, byeReason: this.#byeReason, left: this.#leaving, wasJoined });
   }
 
   /**
@@ -388,21 +408,7 @@ export class HearthSession extends EventTarget {
     this.#joined = false;
     this.#closed = true;
     this.#peers.close();
-    const ws = this.#ws;
-    if (ws && ws.readyState !== WebSocket.CLOSED) {
-      // The socket's close event reports "closed".
-      if (ws.readyState !== WebSocket.CLOSING) {
-        try {
-          ws.close(code, reason);
-        } catch {
-          // already closing
-        }
-      }
-      return;
-    }
-    this.#ws = null;
-    this.#gen++;
-    queueMicrotask(() => this.#onSocketClose(/** @type {CloseEvent} */ ({ code, reason })));
+    this.#conn.close(code, reason);
   }
 
   /** @param {any} msg */
@@ -416,12 +422,14 @@ export class HearthSession extends EventTarget {
       this.#sendJoin();
       return;
     }
-    const re = msg.re !== undefined && msg.re !== null ? String(msg.re) : '';
-    const req = re ? this.#requests.get(re) : undefined;
-    if (re) this.#requests.delete(re);
-    if (this.#joined && req && req.type === 'set_self' && (req.muted === false || req.camera === true)) {
-      // Nothing to undo: the microphone (camera) was never turned on.
-      this.#emit('refused', { what: req.muted === false ? 'unmute' : 'camera', code, message });
+    if (!this.#joined && this.#everJoined) {
+      this.#refusedBack(code, message);
+      return;
+    }
+    const req = this.#requests.take(msg.re !== undefined && msg.re !== null ? String(msg.re) : '');
+    const what = turnOnRefused(req);
+    if (this.#joined && what) {
+      this.#emit('refused', { what, code, message });
       return;
     }
     /** @type {Record<string, unknown>} */
@@ -431,11 +439,39 @@ export class HearthSession extends EventTarget {
     this.#emit('servererror', detail);
   }
 
+  /**
+   * The join of a reconnecting session was refused: try again later when
+   * the server could not decide, otherwise the session ends ("removed"
+   * ends it as a bye would).
+   * @param {string} code
+   * @param {string} message
+   */
+  #refusedBack(code, message) {
+    this.#emit('servererror', { code, message, beforeWelcome: true });
+    if (this.#closed) return;
+    if (RETRY_CODES.has(code)) {
+      this.#conn.reconnect(false);
+      return;
+    }
+    if (code === 'removed') this.#byeReason = 'removed';
+    this.#shutdown(1000, 'refused');
+  }
+
   // ---- room state ---------------------------------------------------------
 
   /** @param {any} msg */
   #onWelcome(msg) {
     if (this.#joined) return; // one welcome per connection
+    if (msg.resume) this.#resume = String(msg.resume);
+    const again = this.#everJoined;
+    this.#conn.settle();
+    if (again && msg.resumed) {
+      this.#onResumed(msg);
+      return;
+    }
+    // A join (again): the server's session is new, and so is the media.
+    if (again) this.#peers.close();
+    this.#restartWanted = false;
     const me = this.#state.welcome(msg);
     if (!me) {
       this.#emit('servererror', { code: 'bad_welcome', message: 'The server sent an incomplete welcome.', beforeWelcome: true });
@@ -456,8 +492,23 @@ export class HearthSession extends EventTarget {
       waiting,
     });
     this.#emitParticipants();
+    if (again) this.#emit('reconnected', { resumed: false });
     // Nothing is negotiated from the waiting room.
     if (!waiting) this.#peers.publish();
+  }
+
+  /**
+   * The server took the session back: the welcome replaces the room as a
+   * snapshot does, the peer connections go on; what the lost socket may
+   * have swallowed is sent again, and ICE restarts if the network changed.
+   * @param {any} msg
+   */
+  #onResumed(msg) {
+    this.#joined = true;
+    this.#onSnapshot(msg);
+    this.#emit('reconnected', { resumed: true });
+    if (!this.waiting) this.#peers.resumed(this.#restartWanted);
+    this.#restartWanted = false;
   }
 
   /**
@@ -498,62 +549,7 @@ export class HearthSession extends EventTarget {
 
   /** @param {any} msg */
   #onEvent(msg) {
-    if (!this.#joined || !this.#state.accept(msg)) return;
-    switch (msg.kind) {
-      case 'joined':
-      case 'updated':
-        this.#onParticipant(msg.participant);
-        return;
-      case 'left':
-      case 'removed':
-      case 'denied': {
-        const id = String(msg.participantId || (msg.participant && msg.participant.id) || '');
-        if (!id) return;
-        const self = id === this.selfId;
-        if (!self) {
-          this.#state.remove(id);
-          this.#peers.dropRemote(id);
-        }
-        if (msg.kind !== 'left') this.#emit(msg.kind, { participantId: id, self });
-        this.#emitParticipants();
-        return;
-      }
-      case 'hands':
-        this.#state.setHands(msg.hands);
-        this.#emit('hands', { hands: this.hands });
-        return;
-      case 'room':
-        if (this.#state.setRoom(msg.room)) this.#emit('room', { room: this.room });
-        return;
-      case 'chat': {
-        const m = this.#state.addChat(msg.message);
-        if (m) this.#emit('chat', { message: m });
-        return;
-      }
-      case 'chat_deleted': {
-        const id = String(msg.messageId || '');
-        this.#state.deleteChat(id);
-        this.#emit('chatdeleted', { messageId: id });
-        return;
-      }
-      case 'ask_unmute':
-        if (String(msg.participantId || this.selfId) === this.selfId) this.#emit('askunmute', {});
-        return;
-      case 'timer_warning':
-        this.#emit('timerwarning', {
-          participantId: String(msg.participantId || ''),
-          secondsLeft: Number(msg.secondsLeft) || 30,
-        });
-        return;
-      case 'timer_ended':
-        this.#emit('timerended', { participantId: String(msg.participantId || '') });
-        return;
-      case 'ended':
-        this.#emit('ended', {});
-        return;
-      default:
-        return; // kinds this client does not know are ignored
-    }
+    if (this.#joined && this.#state.accept(msg)) applyEvent(msg, this.#sink);
   }
 
   /** @param {any} raw  a participant record from a joined or updated event */

@@ -171,29 +171,6 @@ const JOIN_REFUSALS = {
  */
 const FACILITATOR_IDENTITY_REFUSAL = { title: 'Please use your facilitator link.', extra: '', button: null };
 
-/** Reconnection attempts since the last welcome. */
-let reconnectAttempts = 0;
-const MAX_RECONNECTS = 15;
-
-/**
- * Tries to join again with the stored identity after the connection was
- * lost, backing off up to 4 s between attempts (about 45 s in all).
- * @param {string} name
- */
-function reconnect(name) {
-  if (reconnectAttempts >= MAX_RECONNECTS) {
-    reconnectAttempts = 0;
-    endMeeting('The connection to the meeting was lost.', 'Check your internet connection, then rejoin.');
-    return;
-  }
-  const delay = Math.min(4000, 250 * 2 ** reconnectAttempts);
-  reconnectAttempts++;
-  setStatus('The connection was lost. Reconnecting…');
-  setTimeout(() => {
-    if (page.view === 'meeting' || page.view === 'waiting') startSession(name);
-  }, delay);
-}
-
 /** @param {string} name */
 function startSession(name) {
   if (page.session) page.session.close();
@@ -222,7 +199,6 @@ function startSession(name) {
     // the person out.
     if (identity) store(IDENTITY_KEY, identity);
     store(NAME_KEY, name);
-    reconnectAttempts = 0;
     if (waiting) {
       enterWaiting();
     } else {
@@ -331,9 +307,15 @@ function startSession(name) {
   }));
   s.addEventListener('connectionstate', mine((e) => {
     if (e.detail.state === 'failed') {
-      setStatus('The audio and video connection failed. Leaving and rejoining may help.');
+      setStatus('The audio and video connection was interrupted. Reconnecting…');
     }
   }));
+  // A lost connection: the session comes back by itself (as itself, when
+  // the server still holds it: nobody sees it leave).
+  s.addEventListener('connectionlost', mine((e) => {
+    if (e.detail.attempt === 1) setStatus('The connection was lost. Reconnecting…');
+  }));
+  s.addEventListener('reconnected', mine(() => setStatus('You are connected again.', 4000)));
   s.addEventListener('closed', mine((e) => {
     const { byeReason, left } = e.detail;
     page.session = null;
@@ -346,10 +328,6 @@ function startSession(name) {
     const final = byeReason ? FINAL[byeReason] : undefined;
     if (final) {
       endMeeting(final[0], final[1], null);
-    } else if (byeReason === 'shutdown' || !byeReason) {
-      // The server went away (or the network did): come back as the same
-      // participant, through whichever server answers the same address.
-      reconnect(name);
     } else if (byeReason === 'left') {
       endMeeting('You left the meeting.', '');
     } else if (byeReason === 'replaced') {

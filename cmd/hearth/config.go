@@ -127,7 +127,7 @@ func keys() []key {
 		{"redis-url", "", "redis://host:6379/0 to share rooms with other instances; empty keeps rooms in --data-dir", func(c *config) any { return &c.RedisURL }},
 		{"instance-url", "", "where other instances reach this one's signaling endpoint for media relays, e.g. ws://10.0.0.5:8080/ws (default from --addr)", func(c *config) any { return &c.InstanceURL }},
 		{"drain-timeout", "30m", "on SIGTERM, how long running meetings may go on before the process ends", func(c *config) any { return &c.DrainTimeout }},
-		{"resume-grace", "30s", "how long a participant whose connection dropped keeps their place", func(c *config) any { return &c.ResumeGrace }},
+		{"resume-grace", "30s", "how long a participant whose connection dropped keeps their place (presence, media, hand, mute) for their client to resume; 0: none", func(c *config) any { return &c.ResumeGrace }},
 		{"join-rate", fmt.Sprint(defaultJoinRate), "joins per minute into one room on this instance, after the burst; facilitators exempt; 0: no limit", func(c *config) any { return &c.JoinRate }},
 		{"join-burst", fmt.Sprint(defaultJoinBurst), "joins into one room at once before --join-rate applies", func(c *config) any { return &c.JoinBurst }},
 		{"address-connections", fmt.Sprint(defaultAddressConnections), "WebSocket connections one client address may hold at once; 0: no limit", func(c *config) any { return &c.AddressConnections }},

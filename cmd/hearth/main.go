@@ -95,7 +95,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer st.close()
 	rooms := room.NewServiceWith(room.ServiceParams{Store: st.store, Directory: st.dir})
-	sp := signaling.Params{Rooms: rooms, SFU: sfu, Log: log.Named("signaling"), Admission: cfg.admission()}
+	sp := signaling.Params{Rooms: rooms, SFU: sfu, Log: log.Named("signaling"), Admission: cfg.admission(),
+		ResumeGrace: cfg.ResumeGrace}
 	if turns != nil {
 		sp.ICEServers = turns.iceServers
 	}

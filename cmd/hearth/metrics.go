@@ -18,6 +18,7 @@ type collector struct {
 	packets, bytes, muted, keyframeReqs, nacks *prometheus.Desc
 	senderReports, warningsSuppressed          *prometheus.Desc
 	refused, trackedAddresses                  *prometheus.Desc
+	resumes, away, iceRestarts                 *prometheus.Desc
 }
 
 func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
@@ -39,12 +40,16 @@ func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
 			"Connections (HTTP 429) and joins (rate_limited) refused by admission, by reason: address_connections, address_joins, room_joins, full (the table of addresses was full).",
 			[]string{"reason"}, nil),
 		trackedAddresses: d("admission_tracked_addresses", "Client addresses held in memory by admission (never logged or stored)."),
+		resumes:          d("resumes_total", "Sessions taken back by a client over a new connection within the resume grace."),
+		away:             d("sessions_away", "Sessions held for the resume grace whose connection dropped."),
+		iceRestarts: d("ice_restarts_total",
+			"ICE restarts of clients' peer connections (a client whose network changed): offers with new credentials, and restart offers asked for."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.warningsSuppressed, c.refused, c.trackedAddresses} {
+	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.warningsSuppressed, c.refused, c.trackedAddresses, c.resumes, c.away, c.iceRestarts} {
 		ch <- d
 	}
 }
@@ -73,4 +78,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.refused, prometheus.CounterValue, float64(v), reason)
 	}
 	gauge(c.trackedAddresses, float64(c.sig.TrackedAddresses()))
+	resumes, away := c.sig.Resumes()
+	counter(c.resumes, resumes)
+	gauge(c.away, float64(away))
+	counter(c.iceRestarts, st.ICERestarts.Load())
 }
