@@ -16,7 +16,7 @@ import (
 // tracks are on, T.setSelf() is the last set_self sent, T.events(type) the
 // details of the session's events of that type, and T.updated(fields, seq)
 // an "updated" event for this participant with the server's record changed
-// by fields.
+// by fields. T.sockets counts the sockets opened.
 const harness = `(async () => {
   const { HearthSession } = await import('/assets/protocol.js');
   class FakeSocket extends EventTarget {
@@ -25,6 +25,7 @@ const harness = `(async () => {
       super();
       this.url = url; this.readyState = 0; this.sent = [];
       FakeSocket.last = this;
+      FakeSocket.count = (FakeSocket.count || 0) + 1;
       setTimeout(() => { this.readyState = 1; this.dispatchEvent(new Event('open')); }, 0);
     }
     send(data) { this.sent.push(JSON.parse(data)); }
@@ -38,13 +39,14 @@ const harness = `(async () => {
     const stream = new MediaStream(tracks);
     const s = new HearthSession({ url: 'ws://test/ws', room: 'r1', name: 'Ana', stream });
     const log = [];
-    for (const type of ['selfmedia', 'refused', 'servererror', 'participants']) {
+    for (const type of ['selfmedia', 'refused', 'servererror', 'participants', 'welcome', 'connectionlost', 'reconnected', 'closed']) {
       s.addEventListener(type, (e) => log.push([type, e.detail]));
     }
     const T = {
       s, stream,
       rec: { id: 'p1', name: 'Ana', role: 'member', status: 'admitted', muted: false, mutedBy: '', camera: true },
       get ws() { return FakeSocket.last; },
+      get sockets() { return FakeSocket.count; },
       connect() { s.connect(); },
       recv(msg) { T.ws.dispatchEvent(new MessageEvent('message', { data: JSON.stringify(msg) })); },
       sent(type) { return T.ws ? T.ws.sent.filter((m) => m.type === type) : []; },
