@@ -26,6 +26,10 @@ type link struct {
 	kill       context.CancelFunc
 	writerDone chan struct{} // closed when the writer has returned
 	log        *zap.Logger
+
+	// closing: the server asked to close the connection (owned by the
+	// session's run loop, the one caller of queue).
+	closing bool
 }
 
 // outgoing is one item of the send queue: a message, or the instruction
@@ -67,6 +71,7 @@ func (l *link) start() {
 
 // queue puts o in the send queue; a full queue marks the link overflowed.
 func (l *link) queue(o outgoing) {
+	l.closing = l.closing || o.close
 	select {
 	case l.out <- o:
 	default:

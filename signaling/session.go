@@ -166,6 +166,9 @@ func (s *session) loop(serverCtx context.Context) (flush bool) {
 		case f := <-inbound:
 			if f.err != nil {
 				code := websocket.CloseStatus(f.err)
+				if s.link.closing {
+					code = -1 // the server's own close, echoed: not the client leaving
+				}
 				if code == -1 {
 					s.log.Debug("connection ended", zap.Error(f.err))
 				}

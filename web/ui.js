@@ -14,7 +14,9 @@
  *                 last said it: participants, settings, hands, chat) and
  *                 media.js (the local tracks and the two peer connections:
  *                 "pub" offers our microphone and camera once admitted, "sub"
- *                 receives everyone else's). These never touch the page.
+ *                 receives everyone else's); connection.js (the socket, and
+ *                 coming back after it was lost), roomevents.js and
+ *                 requests.js. These never touch the page.
  * - ui.js         this file: starts the page, joins, wires the session's
  *                 events to the parts below, announces what concerns this
  *                 person, and keeps the identity token in sessionStorage per
