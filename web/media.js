@@ -52,6 +52,20 @@ export class LocalMedia {
   }
 
   /**
+   * What the server's record says is on while this person turned it off
+   * (the request was lost with a socket): the corrections to send.
+   * @param {Participant} record
+   * @returns {{muted?: boolean, camera?: boolean}}
+   */
+  offsLost(record) {
+    /** @type {{muted?: boolean, camera?: boolean}} */
+    const fix = {};
+    if (!record.muted && this.hasAudio && !this.audio.some((t) => t.enabled)) fix.muted = true;
+    if (record.camera && this.hasVideo && !this.video.some((t) => t.enabled)) fix.camera = false;
+    return fix;
+  }
+
+  /**
    * Makes the tracks follow the server's record of this participant. With
    * full (welcome, admission) they take the record as it is. Otherwise they
    * follow its changes: a record that says muted (camera off) turns the

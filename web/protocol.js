@@ -28,7 +28,6 @@ export { isFacilitatorRole, isMutedByFacilitator } from './roomstate.js';
 export { wsURL } from './connection.js';
 
 /** @typedef {import('./roomstate.js').Participant} Participant */
-/** @typedef {import('./roomstate.js').ShareTimer} ShareTimer */
 /** @typedef {import('./roomstate.js').Room} Room */
 /** @typedef {import('./roomstate.js').ChatMessage} ChatMessage */
 /** @typedef {import('./roomstate.js').Change} Change */
@@ -329,8 +328,7 @@ export class HearthSession extends EventTarget {
   }
 
   /**
-   * Sends a message with an id, remembered so that an error about it can be
-   * matched ("re").
+   * Sends msg with an id, remembered to match an error about it ("re").
    * @param {Record<string, unknown>} msg
    * @param {string} kind
    * @returns {boolean} whether it was sent
@@ -500,12 +498,15 @@ export class HearthSession extends EventTarget {
   /**
    * The server took the session back: the welcome replaces the room as a
    * snapshot does, the peer connections go on; what the lost socket may
-   * have swallowed is sent again, and ICE restarts if the network changed.
+   * have swallowed (an offer, a microphone or camera turned off) is sent
+   * again, and ICE restarts if the network changed.
    * @param {any} msg
    */
   #onResumed(msg) {
     this.#joined = true;
     this.#onSnapshot(msg);
+    const fix = this.self ? this.#local.offsLost(this.self) : {};
+    if (Object.keys(fix).length > 0) this.#request({ type: 'set_self', ...fix }, 'set_self');
     this.#emit('reconnected', { resumed: true });
     if (!this.waiting) this.#peers.resumed(this.#restartWanted);
     this.#restartWanted = false;
