@@ -83,7 +83,7 @@ export { wsURL } from './connection.js';
 export const PROTOCOL_VERSION = 1;
 
 /** Bye reasons after which the session does not come back. */
-const FINAL_BYES = new Set(['left', 'removed', 'denied', 'ended', 'replaced']);
+const FINAL_BYES = new Set(['left', 'removed', 'denied', 'ended', 'replaced', 'link_rotated']);
 /** Join refusals after which a reconnecting session tries again later. */
 const RETRY_CODES = new Set(['unavailable', 'rate_limited', 'internal']);
 
