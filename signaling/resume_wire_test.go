@@ -123,10 +123,14 @@ func TestResumeAfterDroppedConnection(t *testing.T) {
 		return j == 1
 	})
 
-	// A close frame from the client is a leave at once.
+	// A close frame from the client is a leave at once: no session held.
+	held := strings.Count(srv.Logs.String(), "session held for the resume grace")
 	_ = away.P.Conn.Close()
-	signalingtest.WaitFor(t, 2*time.Second, "the leave after a close frame", func() bool {
+	signalingtest.WaitFor(t, 10*time.Second, "the leave after a close frame", func() bool {
 		_, l := presenceEvents(other, id)
 		return l == 2
 	})
+	if n := strings.Count(srv.Logs.String(), "session held for the resume grace"); n != held {
+		t.Errorf("a close frame from the client held the session for the grace")
+	}
 }
