@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/hearth-meet/hearth/room"
+	"github.com/hearth-meet/hearth/room/boltdir"
 	"github.com/hearth-meet/hearth/room/memory"
 	"github.com/hearth-meet/hearth/signaling/admin"
 )
@@ -48,7 +50,7 @@ func roomsCommand(ctx context.Context, args []string, getenv func(string) string
 	if !ok || len(pos) != n {
 		return errors.New(usage)
 	}
-	c, err := o.client()
+	c, err := o.client(sub == "create")
 	if err != nil {
 		return err
 	}
@@ -108,7 +110,7 @@ func invitesCommand(ctx context.Context, args []string, getenv func(string) stri
 	if len(pos) != 1 {
 		return errors.New(usage)
 	}
-	c, err := o.client()
+	c, err := o.client(false)
 	if err != nil {
 		return err
 	}
@@ -131,28 +133,80 @@ func printRoom(w io.Writer, r admin.Room) {
 	fmt.Fprintf(w, "facilitator link: %s\n", r.FacilitatorLink)
 }
 
-// cliOptions are the flags every rooms and invites command shares.
+// cliOptions are the flags every rooms and invites command shares. The
+// data directory, the links' base and the admin token default to the
+// server's configuration (--config file, then HEARTH_* variables; see
+// resolve), so that the commands find what the server uses.
 type cliOptions struct {
-	dataDir, server, token, tokenFile, publicURL string
+	config, dataDir, server, token, tokenFile, publicURL string
+
+	fs     *flag.FlagSet
+	getenv func(string) string
+	stderr io.Writer
 }
 
 func cliFlags(name string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *cliOptions) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	env := func(k, def string) string {
-		if v := getenv(k); v != "" {
-			return v
-		}
-		return def
-	}
-	o := &cliOptions{}
-	fs.StringVar(&o.dataDir, "data-dir", env("HEARTH_DATA_DIR", "./hearth-data"), "the data directory, when no server runs on it (HEARTH_DATA_DIR)")
-	fs.StringVar(&o.server, "server", env("HEARTH_SERVER", ""), "a running server's base URL, e.g. https://meet.example.org: work through its API (HEARTH_SERVER)")
-	fs.StringVar(&o.token, "admin-token", env("HEARTH_ADMIN_TOKEN", ""), "the server's admin token, with --server (HEARTH_ADMIN_TOKEN)")
-	fs.StringVar(&o.tokenFile, "admin-token-file", env("HEARTH_ADMIN_TOKEN_FILE", ""), "a file holding the admin token, with --server (HEARTH_ADMIN_TOKEN_FILE)")
-	fs.StringVar(&o.publicURL, "public-url", env("HEARTH_PUBLIC_URL", "http://localhost:8080"), "the base of the links printed, without --server (HEARTH_PUBLIC_URL)")
+	o := &cliOptions{fs: fs, getenv: getenv, stderr: stderr}
+	fs.StringVar(&o.config, "config", getenv(configEnv), "the server's YAML configuration file, for the settings below ("+configEnv+")")
+	fs.StringVar(&o.dataDir, "data-dir", "", "the data directory, when no server runs on it (default: the server's, ./hearth-data)")
+	fs.StringVar(&o.server, "server", getenv("HEARTH_SERVER"), "a running server's base URL, e.g. https://meet.example.org: work through its API (HEARTH_SERVER)")
+	fs.StringVar(&o.token, "admin-token", "", "the server's admin token, with --server (default: the server's)")
+	fs.StringVar(&o.tokenFile, "admin-token-file", "", "a file holding the admin token, with --server (default: the server's)")
+	fs.StringVar(&o.publicURL, "public-url", "", "the base of the links printed, without --server (default: the server's)")
 	return fs, o
 }
+
+// resolve fills the options not given on the command line from the
+// server's configuration: the --config file and the HEARTH_* variables,
+// read as the server reads them.
+func (o *cliOptions) resolve() error {
+	var args []string
+	if o.config != "" {
+		args = []string{"--config", o.config}
+	}
+	given := map[string]bool{}
+	o.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["admin-token-file"] || given["admin-token"] {
+		// The server's token settings would only be in the way.
+		o.getenvWithout("HEARTH_ADMIN_TOKEN", "HEARTH_ADMIN_TOKEN_FILE")
+	}
+	cfg, err := parseConfig(args, o.getenv, o.stderr)
+	if err != nil {
+		return fmt.Errorf("the server's configuration: %w", err)
+	}
+	if !given["data-dir"] {
+		o.dataDir = cfg.DataDir
+	}
+	if !given["public-url"] {
+		o.publicURL = cfg.baseURL(listenText(cfg.Addr))
+	}
+	if !given["admin-token"] && !given["admin-token-file"] {
+		o.token = cfg.AdminToken
+	}
+	return nil
+}
+
+// getenvWithout hides the named variables from o.getenv.
+func (o *cliOptions) getenvWithout(names ...string) {
+	getenv := o.getenv
+	o.getenv = func(k string) string {
+		for _, n := range names {
+			if k == n {
+				return ""
+			}
+		}
+		return getenv(k)
+	}
+}
+
+// listenText is a listening address as configured (e.g. ":8080"), for
+// config.baseURL.
+type listenText string
+
+func (a listenText) Network() string { return "tcp" }
+func (a listenText) String() string  { return string(a) }
 
 // parseInterspersed parses flags anywhere among the arguments (e.g.
 // `create ROOM --uses 1`) and returns the others in order.
@@ -178,7 +232,13 @@ type apiClient struct {
 	close func()
 }
 
-func (o *cliOptions) client() (*apiClient, error) {
+// client returns the API to call: the server's, with --server, or one
+// served in this process over the data directory, which only create may
+// make (the others say where they looked).
+func (o *cliOptions) client(create bool) (*apiClient, error) {
+	if err := o.resolve(); err != nil {
+		return nil, err
+	}
 	if o.server != "" {
 		token := o.token
 		if o.tokenFile != "" {
@@ -193,6 +253,10 @@ func (o *cliOptions) client() (*apiClient, error) {
 		}
 		return &apiClient{base: strings.TrimRight(o.server, "/"), token: token,
 			http: &http.Client{Timeout: 30 * time.Second}, close: func() {}}, nil
+	}
+	if _, err := os.Stat(filepath.Join(o.dataDir, boltdir.DBFile)); !create && errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no rooms in %s (no %s there): give the server's --data-dir, or --config, or --server URL",
+			o.dataDir, boltdir.DBFile)
 	}
 	dir, err := openDataDir(o.dataDir, cliWait)
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +14,14 @@ import (
 // returns stdout, stderr and whether it succeeded.
 func hearthCmd(t *testing.T, bin string, args ...string) (stdout, stderr string, ok bool) {
 	t.Helper()
+	return hearthCmdEnv(t, bin, nil, args...)
+}
+
+// hearthCmdEnv is hearthCmd with the environment variables env added.
+func hearthCmdEnv(t *testing.T, bin string, env []string, args ...string) (stdout, stderr string, ok bool) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -66,6 +73,26 @@ func TestRoomsCLIOnAFreshDataDir(t *testing.T) {
 	}
 	if out, _, _ := hearthCmd(t, bin, "rooms", "list", "--data-dir", dataDir); out != "no rooms\n" {
 		t.Errorf("list after delete: %q", out)
+	}
+
+	// The server's configuration file gives the data directory and the
+	// links' base; a command that finds no rooms where it looks says so
+	// and makes no directory.
+	conf := filepath.Join(t.TempDir(), "hearth.yaml")
+	confDir := filepath.Join(t.TempDir(), "configured")
+	if err := os.WriteFile(conf, []byte("data-dir: "+confDir+"\npublic-url: https://groups.example.org\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, ok := hearthCmdEnv(t, bin, []string{"HEARTH_CONFIG=" + conf}, "rooms", "list"); ok || !strings.Contains(errOut, "no rooms in "+confDir) {
+		t.Errorf("rooms list before any room: ok %v, %q", ok, errOut)
+	}
+	if _, err := os.Stat(confDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("rooms list made the data directory: %v", err)
+	}
+	hearthCmd(t, bin, "rooms", "create", "--name", "Saturday Group", "--config", conf)
+	out, _, ok = hearthCmdEnv(t, bin, []string{"HEARTH_CONFIG=" + conf}, "rooms", "list")
+	if r := roomLines.FindStringSubmatch(out); !ok || r == nil || r[2] != "Saturday Group" || !strings.HasPrefix(r[3], "https://groups.example.org/r/") {
+		t.Errorf("rooms list with the server's configuration: %v\n%s", ok, out)
 	}
 }
 
