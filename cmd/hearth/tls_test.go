@@ -23,8 +23,6 @@ import (
 
 	"github.com/coder/websocket"
 	"go.uber.org/zap"
-
-	"github.com/hearth-meet/hearth/signaling/protocol"
 )
 
 // selfSigned makes a certificate for names (host names or IP addresses)
@@ -128,8 +126,7 @@ func TestTLSFromFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	roomID := ts.memberLink[strings.LastIndex(ts.memberLink, "/")+1:]
-	if code, msg, err := joinOver(ctx, c, protocol.Join{Room: roomID, Name: "Rosa"}); code != "welcome" {
+	if code, msg, err := joinOver(ctx, c, memberJoin(ts.memberLink, "Rosa")); code != "welcome" {
 		t.Errorf("join over wss: %s %s %v", code, msg, err)
 	}
 
