@@ -504,6 +504,11 @@ func refuse(w http.ResponseWriter, r *refusal) {
 	http.Error(w, r.msg, http.StatusTooManyRequests)
 }
 
+// ClientAddr is the address admission keeps r's limits under: the TCP
+// peer, or behind a trusted proxy the client it names (IPv6 by its /64).
+// Other limits per client (the admin page's wrong tokens) use it too.
+func (s *Server) ClientAddr(r *http.Request) netip.Addr { return s.admit.clientAddr(r) }
+
 // Refusals returns how many connections and joins admission refused.
 func (s *Server) Refusals() Refusals { return s.admit.refusals() }
 

@@ -3,7 +3,9 @@
 // The client is plain ES modules with no build step: index.html is served
 // for every /r/<room-id> link and the scripts and styles under /assets/.
 // Every .js and .css file in this directory is an asset; ui.js is the entry
-// module and imports the others by relative path.
+// module and imports the others by relative path. The admin page lives in
+// admin/: admin/index.html is served for /admin and its scripts and
+// styles under /assets/admin/ (it also uses app.css).
 package web
 
 import (
@@ -17,7 +19,7 @@ import (
 	"time"
 )
 
-//go:embed index.html *.css *.js
+//go:embed index.html *.css *.js admin/index.html admin/*.css admin/*.js
 var files embed.FS
 
 // assetTypes are the content types of the files served under /assets/, by
@@ -32,6 +34,11 @@ var assetTypes = map[string]string{
 const contentSecurityPolicy = "default-src 'self'; media-src 'self' blob: mediastream:; " +
 	"connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'"
 
+// adminSecurityPolicy is sent with the admin page: its own scripts and
+// styles, requests to its own origin, no framing, forms only to itself.
+const adminSecurityPolicy = "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; " +
+	"script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
 // asset is one embedded file, ready to serve.
 type asset struct {
 	body        []byte
@@ -39,11 +46,13 @@ type asset struct {
 	etag        string
 }
 
-// Handler serves the client: index.html for /r/<room-id> and the assets under /assets/.
+// Handler serves the client: index.html for /r/<room-id>, the admin page
+// for /admin, and the assets under /assets/ and /assets/admin/.
 func Handler() http.Handler {
 	page := mustAsset("index.html", "text/html; charset=utf-8")
+	adminPage := mustAsset("admin/index.html", "text/html; charset=utf-8")
 	assets := map[string]asset{}
-	for _, name := range assetNames() {
+	for _, name := range append(assetNames("."), assetNames("admin")...) {
 		assets[name] = mustAsset(name, assetTypes[path.Ext(name)])
 	}
 
@@ -56,8 +65,16 @@ func Handler() http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		serve(w, r, page)
 	})
-	mux.HandleFunc("GET /assets/{file}", func(w http.ResponseWriter, r *http.Request) {
-		a, ok := assets[r.PathValue("file")]
+	mux.HandleFunc("GET /admin", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", adminSecurityPolicy)
+		h.Set("Cache-Control", "no-store")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		serve(w, r, adminPage)
+	})
+	serveAsset := func(w http.ResponseWriter, r *http.Request, name string) {
+		a, ok := assets[name]
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -66,6 +83,12 @@ func Handler() http.Handler {
 		w.Header().Set("Cache-Control", "no-cache")
 		w.Header().Set("ETag", a.etag)
 		serve(w, r, a)
+	}
+	mux.HandleFunc("GET /assets/{file}", func(w http.ResponseWriter, r *http.Request) {
+		serveAsset(w, r, r.PathValue("file"))
+	})
+	mux.HandleFunc("GET /assets/admin/{file}", func(w http.ResponseWriter, r *http.Request) {
+		serveAsset(w, r, "admin/"+r.PathValue("file"))
 	})
 	// Everything else, including other methods on the paths above.
 	mux.HandleFunc("/", http.NotFound)
@@ -80,16 +103,17 @@ func serve(w http.ResponseWriter, r *http.Request, a asset) {
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
 }
 
-// assetNames lists the embedded files served under /assets/.
-func assetNames() []string {
-	entries, err := fs.ReadDir(files, ".")
+// assetNames lists the embedded files of dir served under /assets/ (by
+// their path in the embedded tree: "app.css", "admin/admin.js").
+func assetNames(dir string) []string {
+	entries, err := fs.ReadDir(files, dir)
 	if err != nil {
 		panic("web: " + err.Error())
 	}
 	var names []string
 	for _, e := range entries {
 		if _, ok := assetTypes[path.Ext(e.Name())]; ok && !e.IsDir() {
-			names = append(names, e.Name())
+			names = append(names, path.Join(dir, e.Name()))
 		}
 	}
 	return names

@@ -123,7 +123,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var srvs servers
 	srvs.serve(ln, routes(sig, web.Handler(), admin.Handler(admin.Params{
 		Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base,
-		Version: versionLine(), Instance: instanceName(st), Ready: st.ready}), st.ready, publicMetrics), log.Named("http"))
+		Version: versionLine(), Instance: instanceName(st), Ready: st.ready,
+		ClientAddr: sig.ClientAddr}), st.ready, publicMetrics), log.Named("http"))
 	if lns.redirect != nil {
 		srvs.serve(lns.redirect, lns.tls.redirect(cfg.httpsBase(ln.Addr())), log.Named("http"))
 	}
@@ -166,6 +167,8 @@ func routes(sig, client, admin http.Handler, ready func(context.Context) error, 
 		mux.Handle("GET /metrics", metrics)
 	}
 	mux.Handle("/api/", admin)
+	mux.Handle("/admin/session", admin)
+	mux.Handle("GET /admin", client)
 	mux.Handle("GET /ws", sig)
 	mux.Handle("GET /r/{room}", client)
 	mux.Handle("GET /assets/", client)

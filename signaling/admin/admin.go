@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -33,6 +34,10 @@ type Params struct {
 	// Ready reports whether the server can serve meetings (the shared
 	// state is reachable); nil: always.
 	Ready func(context.Context) error
+	// ClientAddr is the address a request's wrong admin tokens are counted
+	// under (signaling.Server.ClientAddr: the peer, or behind a trusted
+	// proxy the client it names); nil means the TCP peer.
+	ClientAddr func(*http.Request) netip.Addr
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -42,7 +47,8 @@ const maxBody = 64 << 10
 
 type api struct{ Params }
 
-// Handler serves the operators' API under /api/ (docs/admin-api.md).
+// Handler serves the operators' API under /api/ (docs/admin-api.md) and
+// the admin page's sign-in at /admin/session (session.go).
 func Handler(p Params) http.Handler {
 	if p.Now == nil {
 		p.Now = time.Now
@@ -52,6 +58,8 @@ func Handler(p Params) http.Handler {
 	}
 	a := &api{p}
 	mux := http.NewServeMux()
+	s := newSessions(p)
+	s.handle(mux)
 	mux.HandleFunc("GET /api/rooms", a.listRooms)
 	mux.HandleFunc("POST /api/rooms", a.createRoom)
 	mux.HandleFunc("GET /api/rooms/{id}", a.getRoom)
@@ -70,7 +78,7 @@ func Handler(p Params) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		if !authorize(p, w, r) {
+		if r.URL.Path != "/admin/session" && !authorize(p, s, w, r) {
 			return
 		}
 		mux.ServeHTTP(w, r)

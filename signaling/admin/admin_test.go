@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,8 +30,12 @@ func newAPI(t *testing.T) *apiWorld {
 	w := &apiWorld{now: time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return w.now }
 	w.rooms = room.NewServiceWith(room.ServiceParams{Store: memory.New(), Directory: memory.NewDirectory(), Now: clock})
+	// Each request comes from an address of its own: the limit of wrong
+	// tokens per address is TestWrongTokensLimited's.
+	var n atomic.Uint32
+	client := func(*http.Request) netip.Addr { return netip.AddrFrom4([4]byte{10, 0, 0, byte(n.Add(1))}) }
 	w.srv = httptest.NewServer(admin.Handler(admin.Params{Rooms: w.rooms, Token: token, BaseURL: "https://meet.example.org/",
-		Version: "v1.2.3", Instance: "single", Now: clock}))
+		Version: "v1.2.3", Instance: "single", Now: clock, ClientAddr: client}))
 	t.Cleanup(w.srv.Close)
 	return w
 }

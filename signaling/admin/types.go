@@ -112,6 +112,7 @@ const (
 	CodeNotFound     = "not_found"    // 404
 	CodeBadRequest   = "bad_request"  // 400
 	CodeConflict     = "conflict"     // 409
+	CodeRateLimited  = "rate_limited" // 429: too many wrong admin tokens
 	CodeInternal     = "internal"     // 500
 )
 
