@@ -58,20 +58,10 @@ func Handler() http.Handler {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /r/{room}", func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("Cache-Control", "no-store")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		serve(w, r, page)
+		servePage(w, r, page, contentSecurityPolicy)
 	})
 	mux.HandleFunc("GET /admin", func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", adminSecurityPolicy)
-		h.Set("Cache-Control", "no-store")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		serve(w, r, adminPage)
+		servePage(w, r, adminPage, adminSecurityPolicy)
 	})
 	serveAsset := func(w http.ResponseWriter, r *http.Request, name string) {
 		a, ok := assets[name]
@@ -93,6 +83,17 @@ func Handler() http.Handler {
 	// Everything else, including other methods on the paths above.
 	mux.HandleFunc("/", http.NotFound)
 	return mux
+}
+
+// servePage writes a page with its security policy, never cached, never
+// framed, sending no referrer.
+func servePage(w http.ResponseWriter, r *http.Request, a asset, policy string) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", policy)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	serve(w, r, a)
 }
 
 // serve writes a with its content type; http.ServeContent handles HEAD,

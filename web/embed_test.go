@@ -123,22 +123,26 @@ func TestProtocolModuleIsDOMFree(t *testing.T) {
 	}
 }
 
-// The page must work under its CSP: no inline scripts, styles or handlers.
+// The pages (the meeting's and the admin page) must work under their CSP:
+// no inline scripts, styles or handlers.
 func TestPageHasNoInlineCode(t *testing.T) {
+	for _, name := range []string{"admin/index.html", "index.html"} {
+		page := readModule(t, name)
+		for _, re := range []*regexp.Regexp{
+			regexp.MustCompile(`<script(?:\s[^>]*)?>\s*[^<\s]`), // a script with a body
+			regexp.MustCompile(`<style`),
+			regexp.MustCompile(`\sstyle=`),
+			regexp.MustCompile(`\son[a-z]+=`),
+			regexp.MustCompile(`(?i)https?://`),
+		} {
+			if loc := re.FindStringIndex(page); loc != nil {
+				t.Errorf("%s has %q (CSP forbids inline code and outside URLs)", name, page[loc[0]:loc[1]])
+			}
+		}
+	}
 	page, err := files.ReadFile("index.html")
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, re := range []*regexp.Regexp{
-		regexp.MustCompile(`<script(?:\s[^>]*)?>\s*[^<\s]`), // a script with a body
-		regexp.MustCompile(`<style`),
-		regexp.MustCompile(`\sstyle=`),
-		regexp.MustCompile(`\son[a-z]+=`),
-		regexp.MustCompile(`(?i)https?://`),
-	} {
-		if loc := re.FindIndex(page); loc != nil {
-			t.Errorf("index.html has %q (CSP forbids inline code and outside URLs)", page[loc[0]:loc[1]])
-		}
 	}
 	for _, want := range []string{`<title>Hearth</title>`, `src="/assets/ui.js"`, `href="/assets/app.css"`} {
 		if !strings.Contains(string(page), want) {
@@ -275,8 +279,15 @@ func TestMuteFollowsServerRecord(t *testing.T) {
 // every module is reached from the entry module ui.js, and none is over 600
 // lines.
 func TestModules(t *testing.T) {
+	checkModules(t, "ui.js", modules(t))
+}
+
+// checkModules checks that every module of mods is served under /assets/
+// as JavaScript, that every relative import names one of mods, that every
+// module is reached from entry, and that none is over 600 lines.
+func checkModules(t *testing.T, entry string, mods []string) {
+	t.Helper()
 	h := Handler()
-	mods := modules(t)
 	reached := map[string]bool{}
 	var walk func(string)
 	walk = func(name string) {
@@ -292,7 +303,7 @@ func TestModules(t *testing.T) {
 			walk(dep)
 		}
 	}
-	walk("ui.js")
+	walk(entry)
 	for _, name := range mods {
 		if !reached[name] {
 			t.Errorf("%s is embedded but no module imports it", name)
@@ -334,7 +345,7 @@ func imports(t *testing.T, name string) []string {
 	t.Helper()
 	var deps []string
 	for _, m := range importRE.FindAllStringSubmatch(readModule(t, name), -1) {
-		deps = append(deps, path.Clean(m[1]))
+		deps = append(deps, path.Join(path.Dir(name), m[1]))
 	}
 	return deps
 }
