@@ -9,6 +9,11 @@ CHROMIUM ?= /usr/bin/chromium
 # go install (into GOBIN, or the first GOPATH's bin) when it is missing or
 # another version.
 STATICCHECK_VERSION ?= v0.8.2
+# axe-core, for the browser tests' accessibility checks: `make deps`
+# installs it with npm into AXE_DIR (outside the repository) when missing;
+# the tests read AXE_DIR/node_modules/axe-core/axe.min.js.
+AXE_VERSION ?= 4
+AXE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hearth/axe
 GOBIN_DIR = $(or $(shell $(GO) env GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin)
 STATICCHECK = $(GOBIN_DIR)/staticcheck
 # govulncheck (golang.org/x/vuln): `make vulncheck` installs this version
@@ -33,7 +38,8 @@ FUZZ_TARGETS = FuzzSessionFrame:./signaling/ FuzzJoin:./room/ FuzzParseID:./room
 TIMED_TESTS = '^(TestChurnStaysFastAndSmall|TestBrowserWaitingRoomStorm)$$'
 
 test: deps vet fuzz vulncheck
-	HEARTH_REQUIRE_BROWSER=1 HEARTH_REQUIRE_REDIS=1 HEARTH_REQUIRE_NETNS=1 $(GO) test -race -count=1 -timeout 12m ./...
+	HEARTH_REQUIRE_BROWSER=1 HEARTH_REQUIRE_REDIS=1 HEARTH_REQUIRE_NETNS=1 HEARTH_AXE=$(AXE_DIR)/node_modules/axe-core/axe.min.js \
+		$(GO) test -race -count=1 -timeout 12m ./...
 	HEARTH_REQUIRE_BROWSER=1 HEARTH_REQUIRE_REDIS=1 HEARTH_TIMED=1 $(GO) test -count=1 -p 1 -timeout 5m \
 		-run $(TIMED_TESTS) ./room/redisstore/ ./cmd/hearth/
 
@@ -45,6 +51,7 @@ deps:
 	command -v nft >/dev/null 2>&1 || missing="$$missing nftables"; \
 	command -v firefox-esr >/dev/null 2>&1 || missing="$$missing firefox-esr"; \
 	command -v turnserver >/dev/null 2>&1 || missing="$$missing coturn"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing:$$missing"; \
@@ -53,6 +60,9 @@ deps:
 			echo "missing:$$missing (install them, or run make test as root on Debian)"; exit 1; \
 		fi; \
 	fi
+	@[ -f "$(AXE_DIR)/node_modules/axe-core/axe.min.js" ] || { \
+		echo "installing axe-core@$(AXE_VERSION) into $(AXE_DIR)"; mkdir -p "$(AXE_DIR)" && \
+		npm install --no-save --no-audit --no-fund --prefix "$(AXE_DIR)" axe-core@$(AXE_VERSION) >/dev/null; }
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

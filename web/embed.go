@@ -2,10 +2,12 @@
 //
 // The client is plain ES modules with no build step: index.html is served
 // for every /r/<room-id> link and the scripts and styles under /assets/.
-// Every .js and .css file in this directory is an asset; ui.js is the entry
-// module and imports the others by relative path. The admin page lives in
-// admin/: admin/index.html is served for /admin and its scripts and
-// styles under /assets/admin/ (it also uses app.css).
+// The client's files are embedded as a whole (every page, script and style
+// in this directory and in admin/, so a new module needs no change here);
+// every .js and .css file is an asset; ui.js is the entry module and
+// imports the others by relative path. The admin page lives in admin/:
+// admin/index.html is served for /admin and its scripts and styles under
+// /assets/admin/ (it also uses app.css).
 package web
 
 import (
@@ -13,13 +15,15 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"html"
 	"io/fs"
 	"net/http"
 	"path"
+	"strings"
 	"time"
 )
 
-//go:embed index.html *.css *.js admin/index.html admin/*.css admin/*.js
+//go:embed *.html *.css *.js admin/*.html admin/*.css admin/*.js
 var files embed.FS
 
 // assetTypes are the content types of the files served under /assets/, by
@@ -46,11 +50,29 @@ type asset struct {
 	etag        string
 }
 
+// Options are what an operator may set in the page.
+type Options struct {
+	// SupportText is shown to people whose meeting ended, or who were
+	// removed or not admitted: e.g. a helpline or crisis resources. Plain
+	// text; "" shows none.
+	SupportText string
+}
+
+// supportSlot is the element of index.html that holds Options.SupportText.
+const supportSlot = `<p id="support-text" class="support-text" hidden></p>`
+
 // Handler serves the client: index.html for /r/<room-id>, the admin page
 // for /admin, and the assets under /assets/ and /assets/admin/.
-func Handler() http.Handler {
+func Handler() http.Handler { return HandlerWith(Options{}) }
+
+// HandlerWith serves the client with the operator's options.
+func HandlerWith(opts Options) http.Handler {
 	page := mustAsset("index.html", "text/html; charset=utf-8")
 	adminPage := mustAsset("admin/index.html", "text/html; charset=utf-8")
+	if text := strings.TrimSpace(opts.SupportText); text != "" {
+		page = withBody(page, bytes.Replace(page.body, []byte(supportSlot),
+			[]byte(strings.Replace(supportSlot, "></p>", ">"+html.EscapeString(text)+"</p>", 1)), 1))
+	}
 	assets := map[string]asset{}
 	for _, name := range append(assetNames("."), assetNames("admin")...) {
 		assets[name] = mustAsset(name, assetTypes[path.Ext(name)])
@@ -120,6 +142,12 @@ func assetNames(dir string) []string {
 	return names
 }
 
+// withBody returns a with another body (and its ETag).
+func withBody(a asset, body []byte) asset {
+	sum := sha256.Sum256(body)
+	return asset{body: body, contentType: a.contentType, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+}
+
 // mustAsset reads an embedded file; the names are fixed by the embed
 // directive, so a failure is a build mistake.
 func mustAsset(name, contentType string) asset {
@@ -127,10 +155,5 @@ func mustAsset(name, contentType string) asset {
 	if err != nil {
 		panic("web: " + err.Error())
 	}
-	sum := sha256.Sum256(body)
-	return asset{
-		body:        body,
-		contentType: contentType,
-		etag:        `"` + hex.EncodeToString(sum[:16]) + `"`,
-	}
+	return withBody(asset{contentType: contentType}, body)
 }

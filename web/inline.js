@@ -50,7 +50,8 @@ export function closeInline(refocus = true) {
   if (was.kind === 'rename-self') back = els.renameSelf;
   else if (was.kind === 'end') back = els.endMeeting;
   else if (was.kind === 'message') back = document.querySelector(`[data-fkey="${CSS.escape(`w:${was.id}:message`)}"]`);
-  else back = document.querySelector(`[data-fkey="${CSS.escape(`p:${was.id}:${was.kind}`)}"]`);
+  else back = document.querySelector(`[data-fkey="${CSS.escape(`p:${was.id}:menu`)}"]`);
+  if (was.kind === 'rename-self' && !focusable(back)) back = els.more;
   if (focusable(back)) back.focus();
 }
 

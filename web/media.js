@@ -22,20 +22,24 @@
  * it off (privacy first) or the server's record says it is off.
  */
 export class LocalMedia {
-  /** @type {MediaStream|null} */
+  /** @type {MediaStream} */
   #stream;
+  /** The devices chosen ("" for the browser's default). */
+  #deviceIds = { audio: '', video: '' };
+  /** Tells the publishing connection a track was added or stopped. @type {(kind: 'audio'|'video', track: MediaStreamTrack|null) => void} */
+  onTrack = () => {};
 
-  /** @param {MediaStream|null|undefined} stream */
+  /** @param {MediaStream|null|undefined} stream  tracks already opened (e.g. for the preview) */
   constructor(stream) {
-    this.#stream = stream || null;
+    this.#stream = stream || new MediaStream();
   }
 
-  /** @returns {MediaStream|null} */
+  /** @returns {MediaStream} the local tracks (possibly none) */
   get stream() { return this.#stream; }
   /** @returns {MediaStreamTrack[]} live microphone tracks */
-  get audio() { return this.#stream ? this.#stream.getAudioTracks().filter((t) => t.readyState === 'live') : []; }
+  get audio() { return this.#stream.getAudioTracks().filter((t) => t.readyState === 'live'); }
   /** @returns {MediaStreamTrack[]} live camera tracks */
-  get video() { return this.#stream ? this.#stream.getVideoTracks().filter((t) => t.readyState === 'live') : []; }
+  get video() { return this.#stream.getVideoTracks().filter((t) => t.readyState === 'live'); }
   /** @returns {boolean} there is a microphone */
   get hasAudio() { return this.audio.length > 0; }
   /** @returns {boolean} there is a camera */
@@ -46,9 +50,74 @@ export class LocalMedia {
     for (const t of this.audio) t.enabled = false;
   }
 
-  /** Turns the camera off now, before the server confirms it. */
+  /**
+   * Turns the camera off now, before the server confirms it: the track is
+   * stopped, so the camera (and its light) is released.
+   */
   cameraOff() {
-    for (const t of this.video) t.enabled = false;
+    this.release('video');
+  }
+
+  /**
+   * Opens a device of kind when none is open: the chosen one, else the
+   * default. The new track starts off; the server's record turns it on.
+   * @param {'audio'|'video'} kind
+   * @returns {Promise<boolean>} whether a track of kind is open now
+   */
+  async acquire(kind) {
+    if (kind === 'audio' ? this.hasAudio : this.hasVideo) return true;
+    const track = await openTrack(kind, this.#deviceIds[kind]);
+    if (!track) return false;
+    if (kind === 'audio' ? this.hasAudio : this.hasVideo) {
+      track.stop(); // opened twice meanwhile
+      return true;
+    }
+    track.enabled = false;
+    this.#stream.addTrack(track);
+    this.onTrack(kind, track);
+    return true;
+  }
+
+  /**
+   * Stops and forgets the tracks of kind.
+   * @param {'audio'|'video'} kind
+   */
+  release(kind) {
+    const tracks = kind === 'audio' ? this.#stream.getAudioTracks() : this.#stream.getVideoTracks();
+    if (tracks.length === 0) return;
+    for (const t of tracks) {
+      t.stop();
+      this.#stream.removeTrack(t);
+    }
+    this.onTrack(kind, null);
+  }
+
+  /**
+   * Chooses the device of kind; an open track of kind is replaced by one
+   * from that device, keeping whether it was on.
+   * @param {'audio'|'video'} kind
+   * @param {string} deviceId  "" for the default
+   * @returns {Promise<boolean>} whether the device is in use (or none was open)
+   */
+  async useDevice(kind, deviceId) {
+    this.#deviceIds[kind] = deviceId;
+    const old = kind === 'audio' ? this.audio : this.video;
+    if (old.length === 0) return true;
+    const enabled = old.some((t) => t.enabled);
+    if (kind === 'video') for (const t of old) t.stop(); // one camera at a time
+    const track = await openTrack(kind, deviceId);
+    for (const t of old) {
+      t.stop();
+      this.#stream.removeTrack(t);
+    }
+    if (!track) {
+      this.onTrack(kind, null);
+      return false;
+    }
+    track.enabled = enabled;
+    this.#stream.addTrack(track);
+    this.onTrack(kind, track);
+    return true;
   }
 
   /**
@@ -61,7 +130,7 @@ export class LocalMedia {
     /** @type {{muted?: boolean, camera?: boolean}} */
     const fix = {};
     if (!record.muted && this.hasAudio && !this.audio.some((t) => t.enabled)) fix.muted = true;
-    if (record.camera && this.hasVideo && !this.video.some((t) => t.enabled)) fix.camera = false;
+    if (record.camera && !this.video.some((t) => t.enabled)) fix.camera = false; // stopped, or never opened
     return fix;
   }
 
@@ -160,18 +229,23 @@ export class Peers {
   /** @returns {string[]} publishers with a remote stream */
   get remoteIds() { return [...this.#remote.keys()]; }
 
-  /** Offers the local tracks on a new pub connection (once; a no-op without tracks). */
+  /**
+   * Offers the local tracks on a new pub connection (once): one audio and
+   * one video sender, each with its track or none yet (a device opened
+   * later is put on its sender without a new offer; one never opened
+   * sends nothing).
+   */
   async publish() {
+    if (this.#pub) return;
     const stream = this.#local.stream;
-    const tracks = [...this.#local.audio, ...this.#local.video];
-    if (!stream || tracks.length === 0 || this.#pub) return;
     const pc = this.#newPC('pub');
     this.#pub = pc;
     this.#canTrickle.pub = false;
     this.#pendingCandidates.pub = [];
     try {
-      for (const track of tracks) {
-        pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      for (const kind of /** @type {const} */ (['audio', 'video'])) {
+        const track = (kind === 'audio' ? this.#local.audio : this.#local.video)[0];
+        pc.addTransceiver(track || kind, { direction: 'sendonly', streams: [stream] });
       }
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
@@ -181,6 +255,22 @@ export class Peers {
       this.#flushCandidates('pub');
     } catch (err) {
       if (pc === this.#pub) this.#hooks.emit('mediaerror', { pc: 'pub', message: errorText(err) });
+    }
+  }
+
+  /**
+   * Puts a newly opened track on its sender (or takes a stopped one off).
+   * @param {'audio'|'video'} kind
+   * @param {MediaStreamTrack|null} track
+   */
+  setTrack(kind, track) {
+    const pc = this.#pub;
+    if (!pc) return; // publish() takes the stream's tracks as they are then
+    for (const t of pc.getTransceivers()) {
+      if (t.receiver.track && t.receiver.track.kind === kind && t.sender) {
+        t.sender.replaceTrack(track).catch((err) => this.#hooks.emit('mediaerror', { pc: 'pub', message: errorText(err) }));
+        return;
+      }
     }
   }
 
@@ -399,6 +489,26 @@ export class Peers {
     const pending = this.#pendingCandidates[which];
     this.#pendingCandidates[which] = [];
     for (const candidate of pending) this.#hooks.send({ type: 'candidate', pc: which, candidate });
+  }
+}
+
+/**
+ * Opens one microphone or camera track.
+ * @param {'audio'|'video'} kind
+ * @param {string} deviceId  "" for the default
+ * @returns {Promise<MediaStreamTrack|null>} null when there is none or it is refused
+ */
+export async function openTrack(kind, deviceId) {
+  const md = typeof navigator !== 'undefined' ? navigator.mediaDevices : undefined;
+  if (!md || typeof md.getUserMedia !== 'function') return null;
+  /** @type {MediaTrackConstraints} */
+  const c = kind === 'video' ? { width: 640, height: 360 } : {};
+  if (deviceId) c.deviceId = { exact: deviceId };
+  try {
+    const s = await md.getUserMedia(kind === 'video' ? { video: c } : { audio: c });
+    return (kind === 'video' ? s.getVideoTracks() : s.getAudioTracks())[0] || null;
+  } catch {
+    return null;
   }
 }
 

@@ -19,6 +19,7 @@ import { els } from './dom.js';
  * @property {Room} room
  * @property {string[]} hands
  * @property {boolean} fac   the viewer is a facilitator or co-facilitator
+ * @property {Set<string>} talking  who is talking now (the server's "speakers")
  */
 
 /**
@@ -35,6 +36,7 @@ export const page = {
 /** @param {View} next */
 export function show(next) {
   page.view = next;
+  document.body.setAttribute('data-view', next);
   els.prejoin.hidden = !(next === 'prejoin' || next === 'joining');
   els.meeting.hidden = !(next === 'meeting' || next === 'waiting');
   els.ended.hidden = next !== 'ended';
@@ -69,9 +71,28 @@ export function setRenderer(fn) {
   renderer = fn;
 }
 
-/** Draws the meeting again from the session's state. */
+/** Draws the meeting again from the session's state, now. */
 export function render() {
+  drawQueued = false;
   renderer();
+}
+
+/** A draw asked for by renderSoon and not yet done. */
+let drawQueued = false;
+
+/**
+ * Draws the meeting before the next frame (or within 100 ms, where a
+ * hidden tab gets no frames), once however many events ask for it
+ * meanwhile: a run of events costs one draw, not one each.
+ */
+export function renderSoon() {
+  if (drawQueued) return;
+  drawQueued = true;
+  const run = () => {
+    if (drawQueued) render();
+  };
+  requestAnimationFrame(run);
+  setTimeout(run, 100);
 }
 
 /**

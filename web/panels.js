@@ -1,11 +1,13 @@
-// The side panels' lists: participants (with a facilitator's buttons on
-// each row), the waiting room (admit, message, deny), and the raised
-// hands in queue order. Each
+// The people panels, in the order a facilitator needs them: the waiting
+// room (Admit NAME, Message NAME, Deny NAME on each row), the raised hands
+// in queue order (with Next speaker), then the participants, each with
+// their state and, for facilitators, one "Actions for NAME" menu. Each
 // row says what the server's record says; the lists are updated in place.
 
 import { els, h, setText, reconcile, renderActions } from './dom.js';
 import { moderate } from './page.js';
 import { openInline } from './inline.js';
+import { renderMenu } from './menu.js';
 
 /** @typedef {import('./protocol.js').Participant} Participant */
 /** @typedef {import('./page.js').ListContext} ListContext */
@@ -102,11 +104,15 @@ export function renderParticipants(people, ctx) {
     if (p.role === 'facilitator') bits.push(['badge p-role', 'facilitator']);
     if (p.role === 'cofacilitator') bits.push(['badge p-role', 'co-facilitator']);
     if (p.muted) bits.push(['badge p-muted', 'muted']);
+    if (!p.camera) bits.push(['badge p-camera', 'camera off']);
+    if (ctx.talking.has(p.id)) bits.push(['badge p-talking', 'talking']);
     const pos = ctx.hands.indexOf(p.id);
     if (pos >= 0) bits.push(['badge p-hand', `hand raised (${pos + 1})`]);
     if (ctx.room.speaker === p.id) bits.push(['badge p-speaking', 'speaking']);
     setLine(li, bits);
-    renderActions(/** @type {HTMLElement} */ (li.querySelector('.p-actions')), participantActions(p, ctx), `p:${p.id}:`);
+    li.toggleAttribute('data-talking', ctx.talking.has(p.id));
+    renderMenu(/** @type {HTMLElement} */ (li.querySelector('.p-actions')), `menu-p-${p.id}`, ['Actions', [` for ${p.name}`]],
+      participantActions(p, ctx), `p:${p.id}:`);
   });
 }
 
@@ -136,8 +142,10 @@ export function renderWaitingList(waiting, ctx) {
 /**
  * @param {string[]} hands
  * @param {Participant[]} people
+ * @param {ListContext} ctx
  */
-export function renderHands(hands, people) {
+export function renderHands(hands, people, ctx) {
+  els.nextSpeaker.hidden = !ctx.fac;
   const byId = new Map(people.map((p) => [p.id, p]));
   const items = hands.filter((id) => byId.has(id)).map((id) => ({ key: id, item: /** @type {Participant} */ (byId.get(id)) }));
   reconcile(els.hands, items, () => h('li', 'hand-item'), (li, p) => setText(li, p.name));

@@ -1,17 +1,15 @@
-// Before joining: the camera and microphone preview with its level meter,
-// and the name form (with a "Passcode" field once the server asks for the
-// room's passcode). In the waiting room: the conversation with the
-// facilitators, if one of them wrote.
+// Before joining: the name form (with a "Passcode" field once the server
+// asks for the room's passcode); the camera and microphone are devices.js.
+// In the waiting room: the conversation with the facilitators, if one of
+// them wrote.
 
-import { els, h, hasLiveVideo, play, reconcile } from './dom.js';
+import { els, h, reconcile } from './dom.js';
 import { page, setStatus, show } from './page.js';
+import { initDevices, devicesSettled } from './devices.js';
 
 /** @typedef {import('./page.js').View} View */
 /** @typedef {import('./protocol.js').HearthSession} HearthSession */
 /** @typedef {import('./protocol.js').ChatMessage} ChatMessage */
-
-/** Stops the level meter, while the preview runs. @type {(() => void)|null} */
-let stopMeter = null;
 
 /** @param {string} name @returns {string} an error message, or "" if the name is fine */
 export function nameProblem(name) {
@@ -23,24 +21,13 @@ export function nameProblem(name) {
 }
 
 /**
- * Asks for the camera and microphone, shows the preview and wires the name
+ * Opens the camera and microphone for the preview and wires the name
  * form: a valid name, once the media question is settled, calls join.
  * @param {string} roomId  the room id from the link ("" when it has none)
  * @param {(name: string) => void} join
  */
 export function initPrejoin(roomId, join) {
-  const mediaReady = openMedia().then((stream) => {
-    page.localStream = stream;
-    if (hasLiveVideo(stream)) {
-      els.preview.srcObject = stream;
-      play(els.preview);
-    } else {
-      els.preview.classList.add('is-hidden');
-      els.previewAvatar.hidden = false;
-    }
-    if (page.view === 'prejoin' || page.view === 'joining') stopMeter = startMeter(stream);
-    return stream;
-  });
+  initDevices();
 
   els.form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -63,7 +50,7 @@ export function initPrejoin(roomId, join) {
     }
     show('joining');
     setStatus('Connecting…');
-    await mediaReady;
+    await devicesSettled();
     if (/** @type {View} */ (page.view) !== 'joining') return; // left or failed meanwhile
     join(name);
   });
@@ -147,100 +134,12 @@ export function askPasscode(code) {
   return true;
 }
 
-/** Ends the preview and its level meter (the meeting shows the camera from now on). */
-export function stopPreview() {
-  if (stopMeter) stopMeter();
-  stopMeter = null;
-  els.preview.srcObject = null;
-}
-
 /** @param {string} message */
 function showNameError(message) {
   els.nameError.textContent = message;
   els.nameError.hidden = message === '';
   if (message) els.name.setAttribute('aria-invalid', 'true');
   else els.name.removeAttribute('aria-invalid');
-}
-
-/** @returns {Promise<MediaStream|null>} */
-async function openMedia() {
-  const md = navigator.mediaDevices;
-  if (!md || typeof md.getUserMedia !== 'function') {
-    els.mediaNote.textContent =
-      'This browser cannot use a camera or microphone here (it needs a secure https:// link). You can still join to listen and watch.';
-    return null;
-  }
-  try {
-    const s = await md.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
-    els.mediaNote.textContent = 'Your camera and microphone are ready. Only you can see this preview.';
-    return s;
-  } catch {
-    // fall through to audio only
-  }
-  try {
-    const s = await md.getUserMedia({ audio: true });
-    els.mediaNote.textContent = 'No camera is available, so you will join with your microphone only.';
-    return s;
-  } catch {
-    // fall through to no media
-  }
-  els.mediaNote.textContent =
-    'No camera or microphone is available. You can still join to listen and watch.';
-  return null;
-}
-
-/**
- * Drives the "Microphone level" meter from an AnalyserNode.
- * @param {MediaStream|null} stream
- * @returns {() => void} stops the meter
- */
-function startMeter(stream) {
-  const meter = els.micLevel;
-  meter.value = 0;
-  const AC = window.AudioContext || /** @type {any} */ (window).webkitAudioContext;
-  if (!stream || stream.getAudioTracks().length === 0 || !AC) return () => {};
-  /** @type {AudioContext} */
-  let ctx;
-  try {
-    ctx = new AC();
-  } catch {
-    return () => {};
-  }
-  const source = ctx.createMediaStreamSource(stream);
-  const analyser = ctx.createAnalyser();
-  analyser.fftSize = 1024;
-  analyser.smoothingTimeConstant = 0.5;
-  source.connect(analyser);
-  const buf = new Float32Array(analyser.fftSize);
-  let level = 0;
-  let raf = 0;
-  const tick = () => {
-    analyser.getFloatTimeDomainData(buf);
-    let sum = 0;
-    for (let i = 0; i < buf.length; i++) sum += buf[i] * buf[i];
-    const rms = Math.sqrt(sum / buf.length);
-    const db = rms > 0 ? 20 * Math.log10(rms) : -100;
-    const target = Math.min(1, Math.max(0, (db + 60) / 60));
-    level = target > level ? target : level * 0.85 + target * 0.15;
-    meter.value = level;
-    raf = requestAnimationFrame(tick);
-  };
-  raf = requestAnimationFrame(tick);
-  // Browsers may start the context suspended until the user interacts.
-  const resume = () => {
-    if (ctx.state === 'suspended') ctx.resume().catch(() => {});
-  };
-  resume();
-  document.addEventListener('pointerdown', resume);
-  document.addEventListener('keydown', resume);
-  return () => {
-    cancelAnimationFrame(raf);
-    document.removeEventListener('pointerdown', resume);
-    document.removeEventListener('keydown', resume);
-    source.disconnect();
-    ctx.close().catch(() => {});
-    meter.value = 0;
-  };
 }
 
 // ---- the waiting room's conversation with the facilitators -----------------------

@@ -137,6 +137,7 @@ export class HearthSession extends EventTarget {
       trouble: () => this.restartIce(),
       rtcConfig: opts.rtcConfig,
     });
+    this.#local.onTrack = (kind, track) => this.#peers.setTrack(kind, track);
     this.#sink = {
       state: this.#state,
       dropRemote: (id) => this.#peers.dropRemote(id),
@@ -184,6 +185,8 @@ export class HearthSession extends EventTarget {
   get cameraOn() { return !!this.#state.self && this.#state.self.camera; }
   /** @returns {boolean} the local stream has a microphone track */
   get hasAudio() { return this.#local.hasAudio; }
+  /** @returns {MediaStream} the local microphone and camera tracks (possibly none) */
+  get localStream() { return this.#local.stream; }
   /** @returns {boolean} the local stream has a camera track */
   get hasVideo() { return this.#local.hasVideo; }
   /**
@@ -232,35 +235,31 @@ export class HearthSession extends EventTarget {
   }
 
   /**
-   * Asks the room to mute or unmute the microphone. Muting turns the
-   * microphone off at once. Unmuting only asks: the microphone goes on when
-   * the server's record says unmuted, and stays off when the server refuses
-   * ("refused" event). `muted` follows the server's record either way.
+   * Asks the room to mute (unmute) the microphone. Off acts at once: the
+   * microphone is silenced (setCamera: the camera is closed). On opens the
+   * device if none is open yet (it starts off) and only asks: it goes on
+   * when the server's record says so, and stays off when the server refuses
+   * ("refused"). `muted` and `cameraOn` follow the server's record.
    * @param {boolean} muted
-   * @returns {boolean} false when there is no microphone to unmute
+   * @returns {Promise<boolean>} false when no microphone could be opened
    */
-  setMuted(muted) {
-    muted = !!muted;
-    if (!muted && !this.#local.hasAudio) return false;
+  async setMuted(muted) {
     if (muted) this.#local.micOff();
-    this.#request({ type: 'set_self', muted }, 'set_self');
+    else if (!(await this.#local.acquire('audio'))) return false;
+    this.#request({ type: 'set_self', muted: !!muted }, 'set_self');
     return true;
   }
 
-  /**
-   * Asks the room to turn the camera on or off. Turning it off stops
-   * sending at once; turning it on waits for the server's record ("refused"
-   * when the server says no). `cameraOn` follows the server's record.
-   * @param {boolean} on
-   * @returns {boolean} false when there is no camera to turn on
-   */
-  setCamera(on) {
-    on = !!on;
-    if (on && !this.#local.hasVideo) return false;
+  /** Like setMuted, for the camera. @param {boolean} on @returns {Promise<boolean>} false when no camera could be opened */
+  async setCamera(on) {
     if (!on) this.#local.cameraOff();
-    this.#request({ type: 'set_self', camera: on }, 'set_self');
+    else if (!(await this.#local.acquire('video'))) return false;
+    this.#request({ type: 'set_self', camera: !!on }, 'set_self');
     return true;
   }
+
+  /** Uses this microphone or camera from now on. @param {'audio'|'video'} kind @param {string} deviceId "" for the default @returns {Promise<boolean>} */
+  useDevice(kind, deviceId) { return this.#local.useDevice(kind, deviceId); }
 
   /** Raises the own hand. @returns {boolean} whether it was sent */
   raiseHand() { return this.#request({ type: 'raise_hand' }, 'raise_hand'); }

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -51,8 +52,8 @@ const harness = `(async () => {
       recv(msg) { T.ws.dispatchEvent(new MessageEvent('message', { data: JSON.stringify(msg) })); },
       sent(type) { return T.ws ? T.ws.sent.filter((m) => m.type === type) : []; },
       setSelf() { const all = T.sent('set_self'); return all[all.length - 1] || {}; },
-      mic() { return stream.getAudioTracks()[0].enabled; },
-      cam() { return stream.getVideoTracks()[0].enabled; },
+      mic() { return stream.getAudioTracks().some((t) => t.enabled && t.readyState === 'live'); },
+      cam() { return stream.getVideoTracks().some((t) => t.enabled && t.readyState === 'live'); },
       events(type) { return log.filter(([t]) => t === type).map(([, d]) => d); },
       welcome(fields) {
         Object.assign(T.rec, fields);
@@ -105,7 +106,7 @@ func TestMuteFollowsServer(t *testing.T) {
 			`T.updated({ muted: true, mutedBy: 'self' }, 4)`,
 			`!T.mic() && T.s.muted && T.events('selfmedia').length === 0`},
 		{"a refused unmute leaves the microphone off and says the server's message",
-			`T.s.setMuted(false); T.recv({ type: 'error', code: 'not_allowed', message: 'in this meeting you can unmute when the facilitator calls on you', re: T.setSelf().id })`,
+			`T.s.setMuted(false).then(() => T.recv({ type: 'error', code: 'not_allowed', message: 'in this meeting you can unmute when the facilitator calls on you', re: T.setSelf().id }))`,
 			`!T.mic() && T.s.muted && T.events('refused').length === 1 &&
 			 T.events('refused')[0].what === 'unmute' && T.events('refused')[0].message.startsWith('in this meeting')`},
 		{"an error without re is not taken for a refusal",
@@ -118,13 +119,13 @@ func TestMuteFollowsServer(t *testing.T) {
 			`T.updated({ muted: true, mutedBy: 'facilitator' }, 6)`,
 			`!T.mic() && T.s.muted && T.s.self.mutedBy === 'facilitator' &&
 			 T.events('selfmedia').some((d) => d.forcedMute && d.mutedByFacilitator)`},
-		{"stop camera switches it off at once, the state waits for the server",
+		{"stop camera closes it at once, the state waits for the server",
 			`T.s.setCamera(false)`,
 			`T.setSelf().camera === false && !T.cam() && T.s.cameraOn`},
 		{"the server's record: camera off",
 			`T.updated({ camera: false }, 7)`,
 			`!T.cam() && !T.s.cameraOn && !T.events('selfmedia').some((d) => d.forcedCameraOff)`},
-		{"start camera only asks",
+		{"start camera opens the camera, off, and only asks",
 			`T.s.setCamera(true)`,
 			`T.setSelf().camera === true && !T.cam() && !T.s.cameraOn`},
 		{"the server's camera-on record turns the camera on",
@@ -141,14 +142,15 @@ func TestMuteFollowsServer(t *testing.T) {
 		if st.do != "" {
 			run(t, p, st.do)
 		}
-		if !p.WaitFor(2*time.Second, st.want) {
+		if !p.WaitFor(5*time.Second, st.want) {
 			t.Fatalf("%s: %s is false", st.name, st.want)
 		}
 	}
 }
 
 // A missing device is still reported to the server, and what the session
-// says follows the server's answer.
+// says follows the server's answer; unmuting later opens a microphone,
+// which stays off until the server's record says unmuted.
 func TestMissingDeviceIsReported(t *testing.T) {
 	p := harnessPage(t)
 	run(t, p, `window.T = makeT({ audio: false, video: true }); T.connect()`)
@@ -156,16 +158,22 @@ func TestMissingDeviceIsReported(t *testing.T) {
 		{"join says muted", ``, `T.sent('join').length === 1 && T.sent('join')[0].muted === true && !('camera' in T.sent('join')[0])`},
 		{"a comeback unmuted is corrected",
 			`T.welcome({ muted: false })`,
-			`T.setSelf().muted === true && !T.s.muted && !T.s.hasAudio && T.s.setMuted(false) === false`},
+			`T.setSelf().muted === true && !T.s.muted && !T.s.hasAudio`},
 		{"the server's answer is shown",
 			`T.updated({ muted: true, mutedBy: 'self' }, 2)`,
 			`T.s.muted`},
+		{"unmute opens a microphone, off, and asks",
+			`T.s.setMuted(false)`,
+			`T.setSelf().muted === false && T.s.hasAudio && !T.mic() && T.s.muted`},
+		{"the server's unmuted record turns it on",
+			`T.updated({ muted: false }, 3)`,
+			`T.mic() && !T.s.muted`},
 	}
 	for _, st := range steps {
 		if st.do != "" {
 			run(t, p, st.do)
 		}
-		if !p.WaitFor(2*time.Second, st.want) {
+		if !p.WaitFor(5*time.Second, st.want) {
 			t.Fatalf("%s: %s is false", st.name, st.want)
 		}
 	}
@@ -198,4 +206,55 @@ func run(t *testing.T, p *webtest.Page, js string) {
 	t.Helper()
 	var ok bool
 	p.Eval(`(() => { `+js+`; return true; })()`, &ok)
+}
+
+// Event sequence numbers have gaps (people do not get the events they may
+// not see): the session applies a newer event after a gap, drops one at
+// or below the last it applied, and never treats a gap as lost state
+// (no reconnection, no request for a snapshot).
+func TestEventsWithGaps(t *testing.T) {
+	p := harnessPage(t)
+	run(t, p, `window.T = makeT({ audio: true, video: true }); T.connect()`)
+	joined := func(id, name string, seq int) string {
+		return `T.recv({ type: 'event', kind: 'joined', seq: ` + strconv.Itoa(seq) + `, participant: { id: '` + id + `', name: '` + name + `', role: 'member', status: 'admitted' } })`
+	}
+	steps := []step{
+		{"welcome at seq 1", `T.welcome({})`, `T.s.joined && T.s.participants.length === 1`},
+		{"a gap: seq 5 is applied", joined("p2", "Bo", 5), `T.s.participants.some((p) => p.name === 'Bo')`},
+		{"an old event (seq 4) is dropped", joined("p3", "Cy", 4), `!T.s.participants.some((p) => p.name === 'Cy')`},
+		{"the next one after the gap is applied", joined("p4", "Di", 9), `T.s.participants.some((p) => p.name === 'Di')`},
+		{"the session asked for nothing and kept its socket",
+			``, `T.ws.sent.every((m) => m.type === 'join' || m.type === 'offer' || m.type === 'candidate') && T.ws.readyState === 1 && T.sent('join').length === 1`},
+	}
+	for _, st := range steps {
+		if st.do != "" {
+			run(t, p, st.do)
+		}
+		if !p.WaitFor(5*time.Second, st.want) {
+			t.Fatalf("%s: %s is false", st.name, st.want)
+		}
+	}
+}
+
+// The room's state and the session's modules need no page: they load
+// and work in a Worker, where there is no document and no window.
+func TestStateWithoutPage(t *testing.T) {
+	p := harnessPage(t)
+	var got string
+	p.Eval(`new Promise((resolve) => {
+  const src = "const base = " + JSON.stringify(location.origin) + ";" +
+    "Promise.all([import(base + '/assets/roomstate.js'), import(base + '/assets/protocol.js'), import(base + '/assets/requests.js')]).then(([rs, proto, rq]) => {" +
+    "  const st = new rs.RoomState('r1');" +
+    "  st.welcome({ self: { id: 'a', name: 'Ana', role: 'facilitator' }, room: { id: 'r1', name: 'Group' }, seq: 1, participants: [{ id: 'b', name: 'Bo' }] });" +
+    "  st.setHands(['b']);" +
+    "  const r = new rq.Requests(); const id = r.add({ type: 'chat' }, 'chat');" +
+    "  postMessage([typeof document, typeof window, st.participants.length, st.hands[0], st.room.name, proto.isFacilitatorRole(st.self), r.take(id).kind].join(','));" +
+    "}, (e) => postMessage('error: ' + e));";
+  const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), { type: 'module' });
+  w.onmessage = (e) => resolve(e.data);
+  w.onerror = (e) => resolve('worker error: ' + e.message);
+})`, &got)
+	if got != "undefined,undefined,2,b,Group,true,chat" {
+		t.Errorf("in a Worker: %q, want undefined,undefined,2,b,Group,true,chat", got)
+	}
 }

@@ -1,13 +1,17 @@
 // The stage: one tile per admitted person with their video (or their
-// initials when the camera is off) and the muted, hand and speaking badges.
-// Camera and mute come from the server's records, one's own included.
+// initials when the camera is off), the muted, hand and speaking badges,
+// and a border while they talk (data-talking="true"). Camera and mute come
+// from the server's records, one's own included. The tiles fill the stage
+// (layout.js), a page at a time, or one speaker large (Speaker view).
 
 import { els, h, setText, play, hasLiveVideo } from './dom.js';
-import { page } from './page.js';
+import { page, render } from './page.js';
+import { gridFor, pageSize } from './layout.js';
+import { onMenuItem } from './menu.js';
 
 /** @typedef {import('./protocol.js').HearthSession} HearthSession */
 /** @typedef {import('./protocol.js').Participant} Participant */
-/** @typedef {import('./protocol.js').Room} Room */
+/** @typedef {import('./page.js').ListContext} ListContext */
 
 /** @param {string} name @returns {string} */
 function initials(name) {
@@ -101,13 +105,35 @@ function createTile(p, isSelf) {
   return tile;
 }
 
+/** Grid view or one speaker large (Speaker view). @type {'grid'|'speaker'} */
+let mode = 'grid';
+/** The page of tiles shown (grid view), from 0. */
+let pageIndex = 0;
+/** The tiles shown, in order, for the layout. @type {HTMLElement[]} */
+let shown = [];
+
+/**
+ * The person Speaker view shows: someone talking, else the one called on
+ * to speak, else the first other person.
+ * @param {Participant[]} people
+ * @param {string} selfId
+ * @param {ListContext} ctx
+ * @returns {string}
+ */
+function mainSpeaker(people, selfId, ctx) {
+  const others = people.filter((p) => p.id !== selfId);
+  const talking = others.find((p) => ctx.talking.has(p.id));
+  if (talking) return talking.id;
+  if (ctx.room.speaker && people.some((p) => p.id === ctx.room.speaker)) return ctx.room.speaker;
+  return (others[0] || people[0] || { id: '' }).id;
+}
+
 /**
  * @param {HearthSession} s
  * @param {Participant[]} people  admitted participants, as the server says them
- * @param {Room} room
- * @param {string[]} hands
+ * @param {ListContext} ctx
  */
-export function renderTiles(s, people, room, hands) {
+export function renderTiles(s, people, ctx) {
   const selfId = s.selfId;
   const present = new Set(people.map((p) => p.id));
   for (const tile of [...els.tiles.children]) {
@@ -130,7 +156,7 @@ export function renderTiles(s, people, room, hands) {
     prev = tile;
 
     const video = /** @type {HTMLVideoElement} */ (tile.querySelector('video'));
-    const stream = isSelf ? page.localStream : s.remoteStream(p.id) || null;
+    const stream = isSelf ? s.localStream : s.remoteStream(p.id) || null;
     if (stream && video.srcObject !== stream) {
       video.srcObject = stream;
       play(video);
@@ -144,11 +170,53 @@ export function renderTiles(s, people, room, hands) {
     setText(avatar, initials(p.name));
     setText(/** @type {HTMLElement} */ (tile.querySelector('.tile-name')), isSelf ? `${p.name} (you)` : p.name);
     /** @type {HTMLElement} */ (tile.querySelector('.tile-muted')).hidden = !p.muted;
-    /** @type {HTMLElement} */ (tile.querySelector('.tile-hand')).hidden = !hands.includes(p.id);
-    /** @type {HTMLElement} */ (tile.querySelector('.tile-speaking')).hidden = room.speaker !== p.id;
+    /** @type {HTMLElement} */ (tile.querySelector('.tile-hand')).hidden = !ctx.hands.includes(p.id);
+    /** @type {HTMLElement} */ (tile.querySelector('.tile-speaking')).hidden = ctx.room.speaker !== p.id;
     tile.classList.toggle('is-muted', p.muted);
-    tile.classList.toggle('is-speaking', room.speaker === p.id);
+    tile.classList.toggle('is-speaking', ctx.room.speaker === p.id);
+    if (ctx.talking.has(p.id)) tile.setAttribute('data-talking', 'true');
+    else tile.removeAttribute('data-talking');
   }
+  choosePage(people, selfId, ctx);
+}
+
+/**
+ * Marks the tiles of this page (or the main speaker) as shown; the others
+ * stay in the page, out of sight, so their sound still plays.
+ * @param {Participant[]} people
+ * @param {string} selfId
+ * @param {ListContext} ctx
+ */
+function choosePage(people, selfId, ctx) {
+  const tiles = /** @type {HTMLElement[]} */ ([...els.tiles.children]);
+  const box = els.tiles.getBoundingClientRect();
+  let pages = 1;
+  if (mode === 'speaker') {
+    const id = mainSpeaker(people, selfId, ctx);
+    shown = tiles.filter((t) => t.getAttribute('data-tile-id') === id);
+  } else {
+    const per = pageSize(box.width, box.height);
+    pages = Math.max(1, Math.ceil(tiles.length / per));
+    pageIndex = Math.min(pageIndex, pages - 1);
+    shown = tiles.slice(pageIndex * per, pageIndex * per + per);
+  }
+  for (const t of tiles) t.classList.toggle('off-page', !shown.includes(t));
+  els.pager.hidden = pages <= 1;
+  setText(els.pageLabel, `Page ${pageIndex + 1} of ${pages}`);
+  els.pagePrev.disabled = pageIndex === 0;
+  els.pageNext.disabled = pageIndex >= pages - 1;
+  setText(els.viewToggle, mode === 'grid' ? 'Speaker view' : 'Grid view');
+  layoutTiles();
+}
+
+/** Sizes the shown tiles to fill the stage (again on every resize). */
+function layoutTiles() {
+  const box = els.tiles.getBoundingClientRect();
+  if (shown.length === 0 || box.width === 0 || box.height === 0) return;
+  const g = gridFor(shown.length, box.width, box.height, 12);
+  els.tiles.style.setProperty('--cols', String(g.cols));
+  els.tiles.style.setProperty('--tile-w', `${g.width}px`);
+  els.tiles.style.setProperty('--tile-h', `${g.height}px`);
 }
 
 /**
@@ -156,6 +224,21 @@ export function renderTiles(s, people, room, hands) {
  * on the next click or key press.
  */
 export function initStage() {
+  new ResizeObserver(() => {
+    if (page.view === 'meeting') render();
+  }).observe(els.tiles);
+  onMenuItem(els.viewToggle, () => {
+    mode = mode === 'grid' ? 'speaker' : 'grid';
+    render();
+  });
+  els.pagePrev.addEventListener('click', () => {
+    pageIndex = Math.max(0, pageIndex - 1);
+    render();
+  });
+  els.pageNext.addEventListener('click', () => {
+    pageIndex++;
+    render();
+  });
   const retryPlayback = () => {
     if (page.view !== 'meeting') return;
     for (const v of els.tiles.querySelectorAll('video')) {

@@ -1,13 +1,15 @@
-// The meeting toolbar (microphone, camera, hand, rename, leave) and the
-// facilitator's request to unmute. The microphone and camera buttons say
-// what the server's record of this person says; pressing one asks the
-// server, and only turning something off also switches the device off at
-// once (protocol.js, setMuted and setCamera).
+// The meeting toolbar at the bottom of the screen (microphone, camera,
+// hand, the More menu, leave) and the facilitator's request to unmute.
+// The microphone and camera buttons say what the server's record of this
+// person says; pressing one asks the server (opening the device first if
+// it was never opened), and only turning something off also switches the
+// device off at once (protocol.js, setMuted and setCamera).
 
 import { els, setText } from './dom.js';
 import { page, render, setStatus } from './page.js';
 import { toggleInline } from './inline.js';
 import { isMutedByFacilitator } from './protocol.js';
+import { bindMenu, onMenuItem } from './menu.js';
 
 /** @typedef {import('./protocol.js').HearthSession} HearthSession */
 /** @typedef {import('./page.js').ListContext} ListContext */
@@ -32,15 +34,15 @@ export function closeAskUnmute() {
 export function renderToolbar(s, ctx) {
   const me = ctx.me;
   setText(els.mute, me.muted ? 'Unmute' : 'Mute');
-  els.mute.disabled = !s.hasAudio;
   const byFacilitator = isMutedByFacilitator(me);
   els.muteNote.hidden = !byFacilitator;
   if (byFacilitator) els.mute.setAttribute('aria-describedby', 'mute-note');
   else els.mute.removeAttribute('aria-describedby');
   setText(els.camera, me.camera ? 'Stop camera' : 'Start camera');
-  els.camera.disabled = !s.hasVideo;
   setText(els.hand, ctx.hands.includes(me.id) ? 'Lower hand' : 'Raise hand');
   els.renameSelf.hidden = !(ctx.fac || ctx.room.selfRename);
+  els.camera.classList.toggle('is-off', !me.camera);
+  els.mute.classList.toggle('is-off', me.muted);
   if (!me.muted) askOpen = false;
   els.askUnmute.hidden = !askOpen;
 }
@@ -48,30 +50,19 @@ export function renderToolbar(s, ctx) {
 /** @param {() => void} leave  what the Leave button does */
 export function initToolbar(leave) {
   // Both ask the server; the labels change when its record does.
-  els.mute.addEventListener('click', () => {
-    const s = page.session;
-    if (s) s.setMuted(!s.muted);
-  });
-  els.camera.addEventListener('click', () => {
-    const s = page.session;
-    if (s) s.setCamera(!s.cameraOn);
-  });
+  els.mute.addEventListener('click', toggleMute);
+  els.camera.addEventListener('click', toggleCamera);
+  els.hand.addEventListener('click', toggleHand);
 
-  els.hand.addEventListener('click', () => {
-    const s = page.session;
-    if (!s) return;
-    if (s.hands.includes(s.selfId)) s.lowerHand();
-    else s.raiseHand();
-  });
+  bindMenu(els.more, els.moreMenu);
+  onMenuItem(els.renameSelf, () => toggleInline({ kind: 'rename-self' }));
 
-  els.renameSelf.addEventListener('click', () => toggleInline({ kind: 'rename-self' }));
-
-  els.askUnmuteYes.addEventListener('click', () => {
+  els.askUnmuteYes.addEventListener('click', async () => {
     askOpen = false;
-    const s = page.session;
-    if (s && !s.setMuted(false)) setStatus('No microphone is available.');
     render();
     els.mute.focus();
+    const s = page.session;
+    if (s && !(await s.setMuted(false))) setStatus('No microphone could be opened.');
   });
   els.askUnmuteNo.addEventListener('click', () => {
     askOpen = false;
@@ -80,4 +71,24 @@ export function initToolbar(leave) {
   });
 
   els.leave.addEventListener('click', leave);
+}
+
+/** Mutes, or asks to unmute (the toolbar's first button, and the m key). */
+export async function toggleMute() {
+  const s = page.session;
+  if (s && !(await s.setMuted(!s.muted))) setStatus('No microphone could be opened.');
+}
+
+/** Stops the camera, or asks to start it (the v key too). */
+export async function toggleCamera() {
+  const s = page.session;
+  if (s && !(await s.setCamera(!s.cameraOn))) setStatus('No camera could be opened.');
+}
+
+/** Raises or lowers the own hand (the h key too). */
+export function toggleHand() {
+  const s = page.session;
+  if (!s) return;
+  if (s.hands.includes(s.selfId)) s.lowerHand();
+  else s.raiseHand();
 }

@@ -11,11 +11,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -129,12 +131,17 @@ func (b *Browser) initScript() string {
 type Page struct {
 	t   *testing.T
 	ctx context.Context
+
+	mu      sync.Mutex
+	console []string // what the page wrote to its console
+	thrown  []string // uncaught exceptions
 }
 
 // statsScript keeps every RTCPeerConnection the page creates in
 // window.__hearthPCs, so that the test can read their statistics, and
 // merges window.__hearthRTCConfig (Options.RTCConfig) into their
-// configuration.
+// configuration, and keeps every camera and microphone track the page
+// opens in window.__hearthTracks.
 const statsScript = `(() => {
   const Orig = window.RTCPeerConnection;
   window.__hearthPCs = [];
@@ -145,7 +152,23 @@ const statsScript = `(() => {
   };
   window.RTCPeerConnection.prototype = Orig.prototype;
   Object.setPrototypeOf(window.RTCPeerConnection, Orig);
+  window.__hearthTracks = [];
+  const md = navigator.mediaDevices;
+  if (md && md.getUserMedia) {
+    const gum = md.getUserMedia.bind(md);
+    md.getUserMedia = async (c) => {
+      const s = await gum(c);
+      window.__hearthTracks.push(...s.getTracks());
+      return s;
+    };
+  }
 })();`
+
+// LiveTracks is a JS expression: how many camera ("video") or microphone
+// ("audio") tracks the page opened and has not stopped.
+func LiveTracks(kind string) string {
+	return fmt.Sprintf(`window.__hearthTracks.filter(t => t.kind === %q && t.readyState === 'live').length`, kind)
+}
 
 // NewPage opens a new tab on url.
 func (b *Browser) NewPage(t *testing.T, url string) *Page {
@@ -156,6 +179,27 @@ func (b *Browser) NewPage(t *testing.T, url string) *Page {
 	if err := chromedp.Do(ctx); err != nil { // opens the tab
 		t.Fatalf("open tab: %v", err)
 	}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			p.console = append(p.console, string(e.Type))
+		case *runtime.EventExceptionThrown:
+			msg := e.ExceptionDetails.Text
+			if x := e.ExceptionDetails.Exception; x != nil {
+				msg += " " + x.Description
+			}
+			p.thrown = append(p.thrown, msg)
+		}
+	}); err != nil {
+		t.Fatalf("listen to the tab: %v", err)
+	}
+	t.Cleanup(func() {
+		if ex := p.Exceptions(); len(ex) > 0 {
+			t.Errorf("the page at %s threw: %q", url, ex)
+		}
+	})
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
 		page.AddScriptToEvaluateOnNewDocumentParams{Source: b.initScript()}); err != nil {
 		t.Fatalf("add init script: %v", err)
@@ -164,13 +208,14 @@ func (b *Browser) NewPage(t *testing.T, url string) *Page {
 	return p
 }
 
-// Run runs chromedp actions on the page, failing the test on error.
+// Run runs chromedp actions on the page, failing the test on error (and
+// reporting the page's uncaught exceptions, if any).
 func (p *Page) Run(actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		p.t.Fatalf("browser: %v", err)
+		p.t.Fatalf("browser: %v (page exceptions: %q)", err, p.Exceptions())
 	}
 }
 
@@ -205,10 +250,28 @@ func xpathString(s string) string {
 	return string(b)
 }
 
-// Click presses the button with the accessible name.
+// menuOpener is a JS function of an XPath: when the button there is an
+// item of a closed menu, it returns the id of the menu, whose button
+// (aria-controls) opens it; otherwise "".
+const menuOpener = `((xp) => {
+  const b = document.evaluate(xp, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+  const menu = b && b.closest('[role="menu"]');
+  return menu && menu.hidden ? menu.id : '';
+})`
+
+// Click presses the button with the accessible name. A button that is an
+// item of a closed menu (e.g. "Mute Ana" under "Actions for Ana") is
+// pressed as a person would: its menu is opened first.
 func (p *Page) Click(name string) {
 	p.t.Helper()
-	p.Run(chromedp.Click(Button(name), chromedp.NodeVisible))
+	xp := Button(name)
+	p.Run(chromedp.WaitReady(xp))
+	var menu string
+	p.Eval(menuOpener+"("+xpathString(xp)+")", &menu)
+	if menu != "" {
+		p.Run(chromedp.Click(fmt.Sprintf(`//*[@aria-controls=%s]`, xpathString(menu)), chromedp.NodeVisible))
+	}
+	p.Run(chromedp.Click(xp, chromedp.NodeVisible))
 }
 
 // Type types text into the field labelled label.
@@ -369,4 +432,36 @@ func (p *Page) Paths() []Path {
   return out;
 })()`, &out)
 	return out
+}
+
+// SentBytes returns how many bytes the page's peer connections have sent
+// of kind ("audio" or "video") so far, over all outbound RTP streams.
+func (p *Page) SentBytes(kind string) float64 {
+	p.t.Helper()
+	var n float64
+	p.Eval(fmt.Sprintf(`(async () => {
+  let n = 0;
+  for (const pc of window.__hearthPCs || []) {
+    if (pc.connectionState === 'closed') continue;
+    const stats = await pc.getStats();
+    stats.forEach(s => { if (s.type === 'outbound-rtp' && s.kind === %q) n += s.bytesSent || 0; });
+  }
+  return n;
+})()`, kind), &n)
+	return n
+}
+
+// Console returns the kinds of the console calls the page made so far
+// (e.g. "log", "error"); the client makes none.
+func (p *Page) Console() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.console...)
+}
+
+// Exceptions returns the page's uncaught exceptions so far.
+func (p *Page) Exceptions() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.thrown...)
 }
