@@ -65,6 +65,9 @@ type config struct {
 	RedisURL       string
 	InstanceURL    string
 
+	// The meeting page
+	SupportText string // shown when a meeting ends for someone (web.Options)
+
 	// Lifetimes
 	DrainTimeout time.Duration
 	ResumeGrace  time.Duration
@@ -126,6 +129,7 @@ func keys() []key {
 		{"admin-token-file", "", "file holding the admin token (instead of --admin-token)", func(c *config) any { return &c.AdminTokenFile }},
 		{"redis-url", "", "redis://host:6379/0 to share rooms with other instances; empty keeps rooms in --data-dir", func(c *config) any { return &c.RedisURL }},
 		{"instance-url", "", "where other instances reach this one's signaling endpoint for media relays, e.g. ws://10.0.0.5:8080/ws (default from --addr)", func(c *config) any { return &c.InstanceURL }},
+		{"support-text", "", "text the meeting page shows when a meeting ends for someone (removed, not admitted, ended), e.g. a helpline; empty: none", func(c *config) any { return &c.SupportText }},
 		{"drain-timeout", "30m", "on SIGTERM, how long running meetings may go on before the process ends", func(c *config) any { return &c.DrainTimeout }},
 		{"resume-grace", "30s", "how long a participant whose connection dropped keeps their place (presence, media, hand, mute) for their client to resume; 0: none", func(c *config) any { return &c.ResumeGrace }},
 		{"join-rate", fmt.Sprint(defaultJoinRate), "joins per minute into one room on this instance, after the burst; facilitators exempt; 0: no limit", func(c *config) any { return &c.JoinRate }},

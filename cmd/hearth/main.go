@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		publicMetrics = nil // only on --metrics-addr
 	}
 	var srvs servers
-	srvs.serve(ln, routes(sig, web.Handler(), admin.Handler(admin.Params{
+	srvs.serve(ln, routes(sig, web.HandlerWith(web.Options{SupportText: cfg.SupportText}), admin.Handler(admin.Params{
 		Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base,
 		Version: versionLine(), Instance: instanceName(st), Ready: st.ready,
 		ClientAddr: sig.ClientAddr}), st.ready, publicMetrics), log.Named("http"))

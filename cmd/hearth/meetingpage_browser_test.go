@@ -52,6 +52,25 @@ const tilesShown = `document.querySelectorAll('#tiles .tile:not(.off-page)').len
 // noScroll is a JS expression: the page scrolls neither across nor down.
 const noScroll = `document.documentElement.scrollWidth <= window.innerWidth && document.documentElement.scrollHeight <= window.innerHeight`
 
+// overflowing is a JS expression: what sticks out of the viewport, for
+// a failure's message.
+const overflowing = `[...document.querySelectorAll('body *')].filter(el => el.checkVisibility() && el.getClientRects().length > 0)
+  .map(el => [el, el.getBoundingClientRect()]).filter(([, b]) => b.right > window.innerWidth + 0.5 || b.bottom > window.innerHeight + 0.5)
+  .slice(0, 5).map(([el, b]) => (el.id || el.className || el.tagName) + ' ' + Math.round(b.right) + 'x' + Math.round(b.bottom))
+  .concat(['scroll ' + document.documentElement.scrollWidth + 'x' + document.documentElement.scrollHeight])`
+
+// mustNotScroll fails the test if the page scrolls across or down.
+func mustNotScroll(t *testing.T, p *webtest.Page, who string, size webtest.Size) {
+	t.Helper()
+	var ok bool
+	p.Eval(noScroll, &ok)
+	if !ok {
+		var out []string
+		p.Eval(overflowing, &out)
+		t.Errorf("%s at %s: the page scrolls; out of view: %q", who, size.Name, out)
+	}
+}
+
 // mustBeInView fails the test unless each named button is wholly inside
 // the viewport of size, without scrolling.
 func mustBeInView(t *testing.T, p *webtest.Page, size webtest.Size, who string, names ...string) {
@@ -175,11 +194,7 @@ func TestBrowserMeetingViews(t *testing.T) {
 		if r := m.Box(`document.querySelector('[role="timer"]')`); !r.InViewport(size) {
 			t.Errorf("member at %s: the share timer is not inside the viewport (%v)", size.Name, r)
 		}
-		var ok bool
-		m.Eval(noScroll, &ok)
-		if !ok {
-			t.Errorf("member at %s: the page scrolls", size.Name)
-		}
+		mustNotScroll(t, m, "member", size)
 	})
 	m.Emulate(webtest.Phone)
 	m.Click("Raise hand")
@@ -202,11 +217,7 @@ func TestBrowserMeetingViews(t *testing.T) {
 		if r := fac.Box(`document.getElementById('waiting-count')`); !r.InViewport(size) {
 			t.Errorf("facilitator at %s: the waiting count is not in view (%v)", size.Name, r)
 		}
-		var ok bool
-		fac.Eval(noScroll, &ok)
-		if !ok {
-			t.Errorf("facilitator at %s: the page scrolls", size.Name)
-		}
+		mustNotScroll(t, fac, "facilitator", size)
 	})
 	fac.Emulate(webtest.Phone)
 	fac.Click("Admit Zebulon")

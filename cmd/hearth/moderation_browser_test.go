@@ -38,9 +38,11 @@ func awaitAudio(p *webtest.Page, want int) int {
 
 // A facilitator and two members in real Chromium: the waiting room, hands
 // in order, calling on a speaker who is then heard, a facilitator mute
-// seen everywhere and enforced, and a removal that a reload cannot undo.
+// seen everywhere and enforced, and a removal that a reload cannot undo,
+// whose page offers the operator's support text.
 func TestBrowserModeration(t *testing.T) {
-	ts := startServer(t, "--admin-token", "tok")
+	const support = "Need to talk? Call the helpline 0800 000 000, any hour."
+	ts := startServer(t, "--admin-token", "tok", "--support-text", support)
 	links := newRoom(t, ts, `{"name":"Evening group"}`)
 
 	browser := webtest.NewBrowser(t)
@@ -134,6 +136,9 @@ func TestBrowserModeration(t *testing.T) {
 	}
 	if !b.WaitFor(5*time.Second, `document.body.innerText.includes("removed from this meeting")`) {
 		t.Fatal("Bartholomew's page does not say he was removed")
+	}
+	if !b.WaitFor(2*time.Second, `document.body.innerText.includes("`+support+`")`) {
+		t.Error("the removed page does not offer the operator's support text")
 	}
 	if !fac.WaitFor(3*time.Second, `!`+participantsHas("Bartholomew")) {
 		t.Error("the facilitator still sees Bartholomew after removing him")

@@ -69,5 +69,5 @@ func (p *Page) ArrowDownTo(name string, max int) {
 
 // String makes Rect printable in failures.
 func (r Rect) String() string {
-	return fmt.Sprintf("%.0fx%.0f at (%.0f,%.0f)", r.Width, r.Height, r.X, r.Y)
+	return fmt.Sprintf("%.0fx%.0f at (%.0f,%.0f), seen: %v", r.Width, r.Height, r.X, r.Y, r.Seen)
 }

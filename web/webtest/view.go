@@ -53,6 +53,9 @@ func (p *Page) Emulate(size Size) {
 type Rect struct {
 	X, Y, Width, Height float64
 	Found               bool
+	// Seen: the element is what the page shows at the box's centre (not
+	// clipped away by a scrolling panel, not covered).
+	Seen bool
 }
 
 // Box returns the bounding box of the first element the JavaScript
@@ -62,7 +65,8 @@ func (p *Page) Box(expr string) Rect {
 	var r Rect
 	p.Eval(`(() => { const el = `+expr+`; if (!el) return { Found: false };
   const b = el.getBoundingClientRect();
-  return { X: b.x, Y: b.y, Width: b.width, Height: b.height, Found: true }; })()`, &r)
+  const top = document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2);
+  return { X: b.x, Y: b.y, Width: b.width, Height: b.height, Found: true, Seen: !!top && (top === el || el.contains(top)) }; })()`, &r)
 	return r
 }
 
@@ -72,9 +76,10 @@ func (p *Page) ButtonBox(name string) Rect {
 	return p.Box(fmt.Sprintf(`document.evaluate(%s, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue`, xpathString(Button(name))))
 }
 
-// InViewport reports whether r is wholly inside a viewport of size.
+// InViewport reports whether r is wholly inside a viewport of size, and
+// seen there.
 func (r Rect) InViewport(size Size) bool {
-	return r.Found && r.Width > 0 && r.Height > 0 && r.X >= 0 && r.Y >= 0 &&
+	return r.Found && r.Seen && r.Width > 0 && r.Height > 0 && r.X >= 0 && r.Y >= 0 &&
 		r.X+r.Width <= float64(size.Width)+0.5 && r.Y+r.Height <= float64(size.Height)+0.5
 }
 
@@ -155,7 +160,8 @@ func (p *Page) Axe(source string) []Violation {
 		p.t.Fatal("axe-core did not load")
 	}
 	var out []Violation
-	p.Eval(`(async () => {
+	// axe-core takes seconds on a busy machine.
+	p.EvalWithin(3*time.Minute, `(async () => {
   const r = await axe.run(document, { resultTypes: ['violations'] });
   return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
     id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map(n => n.target.join(' ')) }));

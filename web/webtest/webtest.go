@@ -223,7 +223,13 @@ func (p *Page) Run(actions ...chromedp.Action[chromedp.Void]) {
 // which is a pointer.
 func (p *Page) Eval(expr string, out any) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	p.EvalWithin(30*time.Second, expr, out)
+}
+
+// EvalWithin is Eval with its own time limit (e.g. for a slow script).
+func (p *Page) EvalWithin(limit time.Duration, expr string, out any) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, limit)
 	defer cancel()
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
