@@ -258,16 +258,21 @@ func xpathString(s string) string {
 
 // menuOpener is a JS function of an XPath: when the button there is an
 // item of a closed menu, it returns the id of the menu, whose button
-// (aria-controls) opens it; otherwise "".
+// (aria-controls) opens it; otherwise "". It opens a closed disclosure
+// (details) the button is in, as a person would, by its summary.
 const menuOpener = `((xp) => {
   const b = document.evaluate(xp, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+  for (let d = b && b.closest('details:not([open])'); d; d = d.parentElement && d.parentElement.closest('details:not([open])')) {
+    if (!d.hidden) d.querySelector(':scope > summary').click();
+  }
   const menu = b && b.closest('[role="menu"]');
   return menu && menu.hidden ? menu.id : '';
 })`
 
 // Click presses the button with the accessible name. A button that is an
-// item of a closed menu (e.g. "Mute Ana" under "Actions for Ana") is
-// pressed as a person would: its menu is opened first.
+// item of a closed menu (e.g. "Mute Ana" under "Actions for Ana"), or in a
+// closed disclosure ("Facilitator controls"), is pressed as a person
+// would: its menu (disclosure) is opened first.
 func (p *Page) Click(name string) {
 	p.t.Helper()
 	xp := Button(name)
