@@ -23,7 +23,13 @@ func quietPerson(t *testing.T, ts *testServer, link, name string) *client.Conn {
 		t.Fatal(err)
 	}
 	off, on := false, true
-	if _, err := c.Join(ctx, protocol.Join{Room: roomID, Name: name, FacilitatorKey: key, Camera: &off, Muted: &on}); err != nil {
+	j := protocol.Join{Room: roomID, Name: name, Camera: &off, Muted: &on}
+	if strings.Contains(link, "#f=") {
+		j.FacilitatorKey = key
+	} else {
+		j.MemberKey = key
+	}
+	if _, err := c.Join(ctx, j); err != nil {
 		t.Fatalf("%s joins: %v", name, err)
 	}
 	go func() {
