@@ -138,14 +138,7 @@ func TestMuteFollowsServer(t *testing.T) {
 			`T.updated({ camera: false }, 9)`,
 			`!T.cam() && !T.s.cameraOn && T.events('selfmedia').some((d) => d.forcedCameraOff)`},
 	}
-	for _, st := range steps {
-		if st.do != "" {
-			run(t, p, st.do)
-		}
-		if !p.WaitFor(5*time.Second, st.want) {
-			t.Fatalf("%s: %s is false", st.name, st.want)
-		}
-	}
+	runSteps(t, p, steps)
 }
 
 // A missing device is still reported to the server, and what the session
@@ -169,6 +162,13 @@ func TestMissingDeviceIsReported(t *testing.T) {
 			`T.updated({ muted: false }, 3)`,
 			`T.mic() && !T.s.muted`},
 	}
+	runSteps(t, p, steps)
+}
+
+// runSteps does each step in turn and waits (up to 5 s) for what must
+// hold after it.
+func runSteps(t *testing.T, p *webtest.Page, steps []step) {
+	t.Helper()
 	for _, st := range steps {
 		if st.do != "" {
 			run(t, p, st.do)
@@ -226,14 +226,7 @@ func TestEventsWithGaps(t *testing.T) {
 		{"the session asked for nothing and kept its socket",
 			``, `T.ws.sent.every((m) => m.type === 'join' || m.type === 'offer' || m.type === 'candidate') && T.ws.readyState === 1 && T.sent('join').length === 1`},
 	}
-	for _, st := range steps {
-		if st.do != "" {
-			run(t, p, st.do)
-		}
-		if !p.WaitFor(5*time.Second, st.want) {
-			t.Fatalf("%s: %s is false", st.name, st.want)
-		}
-	}
+	runSteps(t, p, steps)
 }
 
 // The room's state and the session's modules need no page: they load

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,23 @@ const tileCoverage = `(() => {
   for (const t of document.querySelectorAll('#tiles .tile:not(.off-page)')) { const b = t.getBoundingClientRect(); a += b.width * b.height; }
   return a / (s.width * s.height);
 })()`
+
+// stageFilled fails the test unless the pages (facilitator's, member's)
+// at 1280x800 show n tiles covering at least 60 % of their stage.
+func stageFilled(t *testing.T, n int, fac, m *webtest.Page) {
+	t.Helper()
+	for who, p := range map[string]*webtest.Page{"facilitator": fac, "member": m} {
+		if !p.WaitFor(10*time.Second, tilesShown+` === `+strconv.Itoa(n)) {
+			t.Fatalf("the %s's page does not show %d tiles", who, n)
+		}
+		var c float64
+		p.Eval(tileCoverage, &c)
+		t.Logf("%d people, the %s's page at 1280x800: the tiles cover %.0f%% of the stage", n, who, c*100)
+		if c < 0.6 {
+			t.Errorf("%d people, the %s's page at 1280x800: the tiles cover %.0f%% of the stage, want at least 60%%", n, who, c*100)
+		}
+	}
+}
 
 // tilesShown is a JS expression: how many tiles are shown.
 const tilesShown = `document.querySelectorAll('#tiles .tile:not(.off-page)').length`
@@ -154,16 +172,7 @@ func TestBrowserMeetingViews(t *testing.T) {
 
 	// Two people: the tiles fill the stage.
 	m.Emulate(webtest.Desktop)
-	for who, p := range map[string]*webtest.Page{"facilitator": fac, "member": m} {
-		if !p.WaitFor(5*time.Second, tilesShown+` === 2`) {
-			t.Fatalf("the %s's page does not show 2 tiles", who)
-		}
-		var c float64
-		p.Eval(tileCoverage, &c)
-		if c < 0.6 {
-			t.Errorf("2 people, the %s's page at 1280x800: the tiles cover %.0f%% of the stage, want at least 60%%", who, c*100)
-		}
-	}
+	stageFilled(t, 2, fac, m)
 
 	// Six people: four more join and are admitted.
 	for _, name := range []string{"Tobiah", "Ursula", "Valentin", "Winifred"} {
@@ -173,16 +182,7 @@ func TestBrowserMeetingViews(t *testing.T) {
 		t.Fatal("the facilitator does not see four people waiting")
 	}
 	fac.Click("Admit all")
-	for who, p := range map[string]*webtest.Page{"facilitator": fac, "member": m} {
-		if !p.WaitFor(10*time.Second, tilesShown+` === 6`) {
-			t.Fatalf("the %s's page does not show 6 tiles", who)
-		}
-		var c float64
-		p.Eval(tileCoverage, &c)
-		if c < 0.6 {
-			t.Errorf("6 people, the %s's page at 1280x800: the tiles cover %.0f%% of the stage, want at least 60%%", who, c*100)
-		}
-	}
+	stageFilled(t, 6, fac, m)
 
 	// The member's phone: called on, sharing with a timer; what a member
 	// needs is in view.
