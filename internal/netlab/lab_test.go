@@ -180,3 +180,19 @@ func TestCleanup(t *testing.T) {
 		t.Errorf("namespace names %v", names)
 	}
 }
+
+// LimitRate puts a token bucket on the host's interface. (How fast data
+// then flows is not timed here: tests do not measure speed.)
+func TestLimitRate(t *testing.T) {
+	s := NewStar(t)
+	h := s.Host("slow")
+	h.LimitRate(h.Ifname(), "300kbit")
+	out := s.Lab.run("tc", "-n", h.Name, "qdisc", "show", "dev", h.Ifname())
+	if !strings.Contains(out, "tbf") || !strings.Contains(out, "rate 300Kbit") {
+		t.Errorf("qdisc of %s: %s", h.Ifname(), out)
+	}
+	listen(t, s.Server, net.JoinHostPort(ServerIPv4, "7002"))
+	if !reaches(t, h.NS, "tcp", net.JoinHostPort(ServerIPv4, "7002")) {
+		t.Error("a rate-limited host does not reach the server")
+	}
+}
