@@ -156,8 +156,11 @@ func (s *SFU) listenTCP(loggers *pionLoggers) error {
 	if err != nil {
 		return fmt.Errorf("media: listen on TCP port %d: %w", s.cfg.TCPPort, err)
 	}
+	// A connection's write buffer is bounded at 512 KiB (a few seconds
+	// of a participant's media): beyond it, packets are dropped rather
+	// than queued into ever later audio, as UDP would lose them.
 	s.tcpMux = ice.NewTCPMuxDefault(ice.TCPMuxParams{Listener: ln, Logger: loggers.NewLogger("tcpmux"),
-		ReadBufferSize: 32, WriteBufferSize: 4 << 20})
+		ReadBufferSize: 64, WriteBufferSize: 512 << 10})
 	return nil
 }
 
