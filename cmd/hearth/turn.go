@@ -98,7 +98,16 @@ func startTURN(c config, sfu *media.SFU, serverTLS *tls.Config, log *zap.Logger)
 	for _, ip := range c.publicIPs() {
 		own = append(own, net.ParseIP(strings.TrimSpace(ip)))
 	}
+	// Relays are announced on the first public address, else on the
+	// first IPv4 media address (browsers allocate IPv4 relays unless told
+	// otherwise), else the first one.
 	relay := own[0]
+	for _, ip := range own {
+		if ip.To4() != nil {
+			relay = ip
+			break
+		}
+	}
 	if pub := c.publicIPs(); len(pub) > 0 {
 		relay = net.ParseIP(strings.TrimSpace(pub[0]))
 	}
