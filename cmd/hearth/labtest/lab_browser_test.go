@@ -1,4 +1,8 @@
-package main
+// Package labtest holds the network tests of the hearth binary: the real
+// binary, real browsers and a real coturn in network namespaces of their
+// own (internal/netlab, docs/testing.md). They are a package apart from
+// cmd/hearth so that they run beside its tests, not after them.
+package labtest
 
 import (
 	"net"
@@ -39,7 +43,10 @@ func labChromium(t *testing.T, h *netlab.Host, o webtest.Options) *webtest.Brows
 // the meeting.
 func joinAs(t *testing.T, b *webtest.Browser, link, name string) *webtest.Page {
 	t.Helper()
-	p := joinPage(t, b, link, name)
+	p := b.NewPage(t, link)
+	p.WaitVisible(webtest.Labelled("Your name"))
+	p.Type("Your name", name)
+	p.Click("Join")
 	p.WaitVisible(webtest.Button("Leave"))
 	return p
 }
