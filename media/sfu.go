@@ -56,6 +56,10 @@ type Stats struct {
 	// from a client with new ICE credentials (publish), and restart offers
 	// made for a client (subscribe).
 	ICERestarts atomic.Uint64
+	// PacketsUndelivered counts copies of forwarded packets not written to
+	// a subscriber: its connection was not negotiated yet, or the write
+	// failed (the connection is closing).
+	PacketsUndelivered atomic.Uint64
 }
 
 // New opens the media UDP socket and returns an SFU using it. log receives

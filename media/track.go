@@ -204,7 +204,8 @@ func (f *forwarder) forward(b []byte) {
 	f.pkt.Extension = false
 	f.pkt.Extensions = f.pkt.Extensions[:0]
 	var sent uint64
-	for _, d := range *t.downs.Load() {
+	downs := *t.downs.Load()
+	for _, d := range downs {
 		if d.write(&f.pkt) {
 			sent++
 		}
@@ -212,5 +213,8 @@ func (f *forwarder) forward(b []byte) {
 	if sent > 0 {
 		t.sfu.stats.PacketsForwarded.Add(sent)
 		t.sfu.stats.BytesForwarded.Add(sent * uint64(len(f.pkt.Payload)))
+	}
+	if lost := uint64(len(downs)) - sent; lost > 0 {
+		t.sfu.stats.PacketsUndelivered.Add(lost)
 	}
 }

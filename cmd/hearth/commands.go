@@ -46,33 +46,47 @@ func versionCommand(_ context.Context, _ []string, _ func(string) string, stdout
 	return nil
 }
 
-// versionLine is "hearth VERSION (REVISION[, modified]) GOVERSION".
-func versionLine() string {
-	v, rev, modified, goVersion := version, "", false, ""
+// buildInfo is what the binary knows of its build.
+type buildInfo struct {
+	version, revision, goVersion string
+	modified                     bool
+}
+
+// readBuildInfo is the build's version (from -ldflags, else the module's,
+// else "(devel)"), VCS revision and Go version.
+func readBuildInfo() buildInfo {
+	b := buildInfo{version: version}
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		goVersion = bi.GoVersion
-		if v == "" {
-			v = bi.Main.Version
+		b.goVersion = bi.GoVersion
+		if b.version == "" {
+			b.version = bi.Main.Version
 		}
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				rev = s.Value
+				b.revision = s.Value
 			case "vcs.modified":
-				modified = s.Value == "true"
+				b.modified = s.Value == "true"
 			}
 		}
 	}
-	if v == "" {
-		v = "(devel)"
+	if b.version == "" {
+		b.version = "(devel)"
 	}
+	return b
+}
+
+// versionLine is "hearth VERSION (REVISION[, modified]) GOVERSION".
+func versionLine() string {
+	b := readBuildInfo()
+	rev := b.revision
 	if rev == "" {
 		rev = "unknown revision"
 	}
-	if modified {
+	if b.modified {
 		rev += ", modified"
 	}
-	return strings.TrimSpace(fmt.Sprintf("hearth %s (%s) %s", v, rev, goVersion))
+	return strings.TrimSpace(fmt.Sprintf("hearth %s (%s) %s", b.version, rev, b.goVersion))
 }
 
 // healthcheckCommand is `hearth healthcheck`: for container images

@@ -19,9 +19,11 @@ type collector struct {
 	senderReports, warningsSuppressed          *prometheus.Desc
 	refused, trackedAddresses                  *prometheus.Desc
 	resumes, away, iceRestarts                 *prometheus.Desc
+	undelivered, buildInfo                     *prometheus.Desc
 }
 
 func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
+	b := readBuildInfo()
 	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc("hearth_"+name, help, nil, nil) }
 	return &collector{
 		sfu: sfu, sig: sig,
@@ -44,12 +46,16 @@ func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
 		away:             d("sessions_away", "Sessions held for the resume grace whose connection dropped."),
 		iceRestarts: d("ice_restarts_total",
 			"ICE restarts of clients' peer connections (a client whose network changed): offers with new credentials, and restart offers asked for."),
+		undelivered: d("undelivered_packets_total",
+			"Copies of RTP packets not written to a subscriber: its connection not negotiated yet, or closing."),
+		buildInfo: prometheus.NewDesc("hearth_build_info", "Always 1; its labels are the server's version and VCS revision (as hearth version prints them).",
+			nil, prometheus.Labels{"version": b.version, "revision": b.revision}),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.warningsSuppressed, c.refused, c.trackedAddresses, c.resumes, c.away, c.iceRestarts} {
+	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.warningsSuppressed, c.refused, c.trackedAddresses, c.resumes, c.away, c.iceRestarts, c.undelivered, c.buildInfo} {
 		ch <- d
 	}
 }
@@ -82,4 +88,6 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.resumes, resumes)
 	gauge(c.away, float64(away))
 	counter(c.iceRestarts, st.ICERestarts.Load())
+	counter(c.undelivered, st.PacketsUndelivered.Load())
+	gauge(c.buildInfo, 1)
 }
