@@ -145,5 +145,5 @@ func TestGrafanaDashboardMetricsExist(t *testing.T) {
 			t.Errorf("the dashboard does not show %s", want)
 		}
 	}
-	t.Logf("%d panels, %d queries, all on /metrics", len(d.Panels), targets)
+	t.Logf("%d panels, %d queries checked against /metrics", len(d.Panels), targets)
 }
