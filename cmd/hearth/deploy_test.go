@@ -79,6 +79,7 @@ type compose struct {
 		Ports           []string          `yaml:"ports"`
 		Secrets         []string          `yaml:"secrets"`
 		StopGracePeriod string            `yaml:"stop_grace_period"`
+		Command         []string          `yaml:"command"`
 		Networks        yaml.Node         `yaml:"networks"`
 	} `yaml:"services"`
 }
@@ -108,7 +109,7 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 	if caddyIP == "" {
 		t.Fatal("compose.yaml: caddy has no fixed address to trust")
 	}
-	vars := map[string]string{"HEARTH_DOMAIN": "meet.example.org", "PUBLIC_IP": "203.0.113.10"}
+	vars := map[string]string{"HEARTH_DOMAIN": "meet.example.org", "PUBLIC_IP": "203.0.113.10", "TURN_SECRET": "s3cret"}
 	instances := 0
 	for name, s := range c.Services {
 		if !strings.HasPrefix(name, "hearth-") {
@@ -142,6 +143,20 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 		}
 		if cfg.RedisURL == "" || cfg.MetricsAddr == "" {
 			t.Errorf("%s: no Redis or no metrics listener", name)
+		}
+	}
+	if coturn, ok := c.Services["coturn"]; ok {
+		args := strings.Join(coturn.Command, " ")
+		for name, s := range c.Services {
+			if !strings.HasPrefix(name, "hearth-") {
+				continue
+			}
+			if s.Environment["HEARTH_TURN_SECRET"] != "${TURN_SECRET}" || !strings.Contains(args, "--static-auth-secret=${TURN_SECRET}") {
+				t.Errorf("%s and coturn do not share the TURN secret", name)
+			}
+			if !strings.Contains(s.Environment["HEARTH_TURN_URL"], ":3478?") || !strings.Contains(args, "--listening-port=3478") {
+				t.Errorf("%s's turn-url does not name coturn's port", name)
+			}
 		}
 	}
 	if instances != 2 {
