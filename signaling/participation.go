@@ -16,30 +16,41 @@ import (
 // This file holds a session's room side: joining, the room's events as
 // they reach the client, following the participant's own state, leaving.
 
-func (s *session) handleJoin(data []byte, re json.RawMessage) {
+// handleJoin joins the room; it reports whether the session ends (a join
+// refused because the server is draining).
+func (s *session) handleJoin(data []byte, re json.RawMessage) bool {
 	if s.joined {
 		s.sendError(protocol.CodeAlreadyJoined, "this connection has already joined", re)
-		return
+		return false
 	}
 	var m protocol.Join
 	if !s.decode(data, &m, re) {
-		return
+		return false
 	}
 	if m.V != protocol.Version {
 		s.sendError(protocol.CodeBadVersion, "this server speaks protocol version 1", re)
-		return
+		return false
 	}
 	roomID, err := room.ParseRoomID(m.Room)
 	if err != nil {
 		s.sendError(protocol.CodeRoomNotFound, "no such room", re)
-		return
+		return false
+	}
+	if s.srv.refuseJoin(roomID, &m) {
+		s.refuseDraining(re)
+		return true
 	}
 	if s.tryResume(&m, re) {
-		return
+		return false
 	}
-	if s.joinRateLimited(roomID, m.FacilitatorKey != "", re) || s.passcodeLimited(&m, re) {
-		return
+	if !s.joinRateLimited(roomID, m.FacilitatorKey != "", re) && !s.passcodeLimited(&m, re) {
+		s.join(roomID, &m, re)
 	}
+	return false
+}
+
+// join brings the session into the room, as handleJoin checked.
+func (s *session) join(roomID room.RoomID, m *protocol.Join, re json.RawMessage) {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	// The first person of a meeting makes its state from the room's

@@ -99,6 +99,9 @@ type Server struct {
 	iceServers func(participantID string) []protocol.ICEServer
 	ctx        context.Context    // canceled by Shutdown
 	cancel     context.CancelFunc // cancels ctx
+	moving     chan struct{}      // closed by Move (drain.go)
+	moveOnce   sync.Once          // closes moving
+	draining   atomic.Bool        // Drain was called: no new joins (drain.go)
 
 	grace time.Duration // the resume grace; 0: none
 
@@ -124,8 +127,8 @@ func NewServer(p Params) *Server {
 	return &Server{
 		rooms: p.Rooms, sfu: p.SFU, log: p.Log, limits: p.Limits, origin: p.OriginPatterns,
 		meetings: meeting.New(mp), cluster: p.Cluster, admit: newAdmission(p.Admission), ctx: ctx, cancel: cancel,
-		iceServers: p.ICEServers,
-		grace:      max(p.ResumeGrace, 0), held: map[string]*session{},
+		iceServers: p.ICEServers, moving: make(chan struct{}),
+		grace: max(p.ResumeGrace, 0), held: map[string]*session{},
 	}
 }
 

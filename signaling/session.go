@@ -136,6 +136,7 @@ const (
 func (s *session) loop(serverCtx context.Context) (flush bool) {
 	joinDeadline := time.NewTimer(joinTimeout)
 	defer joinDeadline.Stop()
+	moving := s.srv.moving // nil once it no longer concerns this session
 	for {
 		// The current link's channels; nil (never ready) while away.
 		var inbound <-chan frame
@@ -158,6 +159,11 @@ func (s *session) loop(serverCtx context.Context) (flush bool) {
 			s.send(protocol.Bye{Type: protocol.TypeBye, Reason: protocol.ByeShutdown})
 			s.closeAfterSend(websocket.StatusGoingAway, "server shutting down")
 			return true
+		case <-moving:
+			if s.joined && !s.relay {
+				return s.moveOut()
+			}
+			moving = nil // a relay goes on; a join from now on is refused
 		case <-overflow:
 			s.log.Info("client too slow; disconnecting")
 			if s.linkLost(-1) {
@@ -277,7 +283,7 @@ func (s *session) handler(typ string) func(data []byte, re json.RawMessage) (end
 	}
 	switch typ {
 	case protocol.TypeJoin:
-		return noEnd(s.handleJoin)
+		return s.handleJoin
 	case protocol.TypeRelay:
 		return noEnd(s.handleRelay)
 	case protocol.TypeOffer:

@@ -69,7 +69,7 @@ export { wsURL } from './connection.js';
  * - "identityrejected" {}  the stored identity was refused; the join is retried without it
  * - "mediaerror"       {pc: 'pub'|'sub', message: string}  a local WebRTC failure
  * - "connectionstate"  {pc: 'pub'|'sub', state: RTCPeerConnectionState}
- * - "bye"              {reason: string}
+ * - "bye"              {reason: string}  (a server's "reconnect" message reconnects at once: "connectionlost")
  * - "connectionlost"   {attempt: number, delay: number}  the socket was lost; a new one opens in delay ms
  * - "reconnected"      {resumed: boolean}  back after reconnecting: resumed (the same session, media
  *                      and all), or joined again (a "welcome" came first; media starts afresh)
@@ -85,7 +85,7 @@ export const PROTOCOL_VERSION = 1;
 /** Bye reasons after which the session does not come back. */
 const FINAL_BYES = new Set(['left', 'removed', 'denied', 'ended', 'replaced', 'link_rotated']);
 /** Join refusals after which a reconnecting session tries again later. */
-const RETRY_CODES = new Set(['unavailable', 'rate_limited', 'internal']);
+const RETRY_CODES = new Set(['unavailable', 'rate_limited', 'internal', 'draining']);
 
 /**
  * One participant's connection to a Hearth room: the signaling WebSocket,
@@ -367,6 +367,7 @@ export class HearthSession extends EventTarget {
       case 'answer': if (msg.pc === 'pub') this.#peers.answer(String(msg.sdp || '')); break;
       case 'candidate': this.#peers.candidate(msg); break;
       case 'error': this.#onError(msg); break;
+      case 'reconnect': this.reconnectNow(); break; // the server drains: another one takes us now
       case 'bye':
         this.#byeReason = String(msg.reason || '');
         this.#emit('bye', { reason: this.#byeReason });

@@ -21,12 +21,23 @@ func commands() map[string]command {
 	}
 }
 
-// dispatch runs the subcommand args[0] names, or the server.
-func dispatch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// dispatch runs the subcommand args[0] names, or the server. ctx ends
+// both at once; drainNow, when closed, starts the server's drain and ends
+// a subcommand.
+func dispatch(ctx context.Context, drainNow <-chan struct{}, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		if cmd, ok := commands()[args[0]]; ok {
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			go func() {
+				select {
+				case <-drainNow:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
 			return cmd(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
-	return run(ctx, args, getenv, stdout, stderr, nil)
+	return run(ctx, drainNow, args, getenv, stdout, stderr, nil)
 }

@@ -55,7 +55,7 @@ func TestHealthcheckCommand(t *testing.T) {
 	ctx := context.Background()
 	noEnv := func(string) string { return "" }
 	ts := startServer(t)
-	if err := dispatch(ctx, []string{"healthcheck", "--addr", ts.addr.String()}, noEnv, io.Discard, io.Discard); err != nil {
+	if err := dispatch(ctx, nil, []string{"healthcheck", "--addr", ts.addr.String()}, noEnv, io.Discard, io.Discard); err != nil {
 		t.Errorf("healthcheck over HTTP: %v", err)
 	}
 	certPEM, keyPEM, _ := selfSigned(t, "127.0.0.1")
@@ -63,10 +63,10 @@ func TestHealthcheckCommand(t *testing.T) {
 	tlsArgs := []string{"--tls-cert", certFile, "--tls-key", keyFile}
 	tts := startServer(t, append(tlsArgs, "--http-redirect-addr", "off")...)
 	env := map[string]string{"HEARTH_ADDR": ":" + strconv.Itoa(portOf(tts.addr))}
-	if err := dispatch(ctx, append([]string{"healthcheck"}, tlsArgs...), func(k string) string { return env[k] }, io.Discard, io.Discard); err != nil {
+	if err := dispatch(ctx, nil, append([]string{"healthcheck"}, tlsArgs...), func(k string) string { return env[k] }, io.Discard, io.Discard); err != nil {
 		t.Errorf("healthcheck over HTTPS, address from the environment: %v", err)
 	}
-	if err := dispatch(ctx, []string{"healthcheck", "--addr", "127.0.0.1:" + strconv.Itoa(freeTCPPort(t))}, noEnv, io.Discard, io.Discard); err == nil {
+	if err := dispatch(ctx, nil, []string{"healthcheck", "--addr", "127.0.0.1:" + strconv.Itoa(freeTCPPort(t))}, noEnv, io.Discard, io.Discard); err == nil {
 		t.Error("healthcheck succeeded with no server")
 	}
 }

@@ -35,9 +35,20 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGTERM (or interrupt) starts the server's drain (a
+	// subcommand stops), a second one ends at once.
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	err := dispatch(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	drainNow := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		close(drainNow)
+		<-sigs
+		stop()
+	}()
+	err := dispatch(ctx, drainNow, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
@@ -47,9 +58,10 @@ func main() {
 	}
 }
 
-// run starts the server and serves until ctx ends. Links go to stdout,
-// logs to stderr. ready, if not nil, gets the HTTP address once serving.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- net.Addr) error {
+// run starts the server and serves until ctx ends, or, once drainNow is
+// closed, until the drain ends (see drain). Links go to stdout, logs to
+// stderr. ready, if not nil, gets the HTTP address once serving.
+func run(ctx context.Context, drainNow <-chan struct{}, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- net.Addr) error {
 	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -120,11 +132,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if lns.metrics != nil {
 		publicMetrics = nil // only on --metrics-addr
 	}
+	// Not ready while draining (a load balancer's health check sends
+	// newcomers elsewhere), nor while the room state cannot be reached.
+	notReady := func(ctx context.Context) string {
+		if sig.Draining() {
+			return "draining"
+		}
+		if st.ready(ctx) != nil {
+			return "room state unreachable"
+		}
+		return ""
+	}
 	var srvs servers
 	srvs.serve(ln, routes(sig, web.HandlerWith(web.Options{SupportText: cfg.SupportText}), admin.Handler(admin.Params{
 		Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base,
-		Version: versionLine(), Instance: instanceName(st), Ready: st.ready,
-		ClientAddr: sig.ClientAddr}), st.ready, publicMetrics), log.Named("http"))
+		Version: versionLine(), Instance: instanceName(st), Ready: func(ctx context.Context) error {
+			if why := notReady(ctx); why != "" {
+				return errors.New(why)
+			}
+			return nil
+		}, ClientAddr: sig.ClientAddr}), notReady, publicMetrics), log.Named("http"))
 	if lns.redirect != nil {
 		srvs.serve(lns.redirect, lns.tls.redirect(cfg.httpsBase(ln.Addr())), log.Named("http"))
 	}
@@ -141,6 +168,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case err := <-srvs.errc:
 		return err
 	case <-ctx.Done():
+	case <-drainNow:
+		var cl others
+		if st.registry != nil {
+			cl = st.registry
+		}
+		drain(ctx, sig, cl, cfg.DrainTimeout, log.Named("drain"))
 	}
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -160,8 +193,9 @@ func portOf(a net.Addr) int {
 }
 
 // routes are the public listener's; metrics is nil when /metrics is
-// served on its own listener.
-func routes(sig, client, admin http.Handler, ready func(context.Context) error, metrics http.Handler) http.Handler {
+// served on its own listener. notReady returns why /readyz fails, ""
+// when ready.
+func routes(sig, client, admin http.Handler, notReady func(context.Context) string, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	if metrics != nil {
 		mux.Handle("GET /metrics", metrics)
@@ -176,8 +210,8 @@ func routes(sig, client, admin http.Handler, ready func(context.Context) error, 
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := ready(r.Context()); err != nil {
-			http.Error(w, "not ready: room state unreachable", http.StatusServiceUnavailable)
+		if why := notReady(r.Context()); why != "" {
+			http.Error(w, "not ready: "+why, http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")

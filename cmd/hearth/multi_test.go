@@ -33,6 +33,8 @@ type instance struct {
 	addr string // 127.0.0.1:port
 	logs *signalingtest.SyncBuffer
 	done chan struct{}
+	// the demo room's links, as printed
+	memberLink, facilitatorLink string
 }
 
 func (in *instance) ws() string   { return "ws://" + in.addr + "/ws" }
@@ -62,12 +64,18 @@ func freeTCPPort(t testing.TB) int {
 
 func startInstance(t testing.TB, bin, redisAddr string) *instance {
 	t.Helper()
+	return startInstanceWith(t, bin, "--redis-url", "redis://"+redisAddr+"/0")
+}
+
+// startInstanceWith starts a hearth process on loopback with the extra
+// arguments and waits until /readyz answers OK.
+func startInstanceWith(t testing.TB, bin string, extra ...string) *instance {
+	t.Helper()
 	port := freeTCPPort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	in := &instance{addr: addr, logs: &signalingtest.SyncBuffer{}, done: make(chan struct{})}
-	in.cmd = exec.Command(bin, "--addr", addr, "--ice-udp-port", "0", "--ice-loopback-only",
-		"--redis-url", "redis://"+redisAddr+"/0", "--admin-token", "tok", "--log-level", "debug",
-		"--instance-url", "ws://"+addr+"/ws")
+	in.cmd = exec.Command(bin, append([]string{"--addr", addr, "--ice-udp-port", "0", "--ice-loopback-only",
+		"--admin-token", "tok", "--log-level", "debug", "--instance-url", "ws://" + addr + "/ws"}, extra...)...)
 	in.cmd.Stderr = in.logs
 	stdout, _ := in.cmd.StdoutPipe()
 	if err := in.cmd.Start(); err != nil {
@@ -78,16 +86,15 @@ func startInstance(t testing.TB, bin, redisAddr string) *instance {
 		if t.Failed() && os.Getenv("HEARTH_TEST_LOGS") != "" {
 			t.Logf("logs of %s:\n%s", addr, in.logs)
 		}
-		_ = in.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-in.done:
-		case <-time.After(10 * time.Second):
-			_ = in.cmd.Process.Kill()
-		}
+		in.stop()
 	})
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "facilitator link: ") {
+		if v, ok := strings.CutPrefix(sc.Text(), "member link: "); ok {
+			in.memberLink = v
+		}
+		if v, ok := strings.CutPrefix(sc.Text(), "facilitator link: "); ok {
+			in.facilitatorLink = v
 			break
 		}
 	}
@@ -101,6 +108,22 @@ func startInstance(t testing.TB, bin, redisAddr string) *instance {
 		return r.StatusCode == 200
 	})
 	return in
+}
+
+// stop ends the instance: SIGTERM starts its drain (which ends at once
+// when no participant is left), a second one a second later ends it, a
+// kill 10 s after that.
+func (in *instance) stop() {
+	for _, wait := range []time.Duration{time.Second, 10 * time.Second} {
+		_ = in.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-in.done:
+			return
+		case <-time.After(wait):
+		}
+	}
+	_ = in.cmd.Process.Kill()
+	<-in.done
 }
 
 // balancer is a plain HTTP/WebSocket load balancer without sticky

@@ -83,7 +83,7 @@ func TestRoomsSurviveARestart(t *testing.T) {
 	first := startServer(t, "--admin-token", "tok", "--data-dir", dataDir)
 	links := newRoom(t, first, `{"name":"Tuesday group"}`)
 
-	err := run(context.Background(), []string{"--addr", "127.0.0.1:0", "--ice-udp-port", "0", "--data-dir", dataDir},
+	err := run(context.Background(), nil, []string{"--addr", "127.0.0.1:0", "--ice-udp-port", "0", "--data-dir", dataDir},
 		func(string) string { return "" }, io.Discard, io.Discard, nil)
 	if err == nil || !strings.Contains(err.Error(), "--server") {
 		t.Errorf("a second server on the data directory in use: %v; want it to say to use --server", err)

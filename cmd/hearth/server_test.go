@@ -38,7 +38,7 @@ func startServer(t *testing.T, extra ...string) *testServer {
 	args := append([]string{"--addr", "127.0.0.1:0", "--ice-udp-port", "0", "--ice-loopback-only", "--log-level", "debug",
 		"--data-dir", t.TempDir()}, extra...)
 	go func() {
-		done <- run(ctx, args, func(string) string { return "" }, stdoutW, logs, ready)
+		done <- run(ctx, nil, args, func(string) string { return "" }, stdoutW, logs, ready)
 		_ = stdoutW.Close()
 	}()
 	ts := &testServer{logs: logs}

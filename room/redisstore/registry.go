@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,6 +55,8 @@ type Registry struct {
 	interval time.Duration
 	stop     chan struct{}
 	wg       sync.WaitGroup
+
+	draining atomic.Bool // Drain was called: the heartbeat says so too
 }
 
 // NewRegistry registers the instance and starts its heartbeat. The cluster
@@ -103,11 +106,19 @@ func (r *Registry) key(instance string) string   { return r.prefix + "instance:"
 func (r *Registry) rooms(instance string) string { return r.prefix + "instance:" + instance + ":rooms" }
 func (r *Registry) members() string              { return r.prefix + "instances" }
 
+// drainingKey exists, with the heartbeat's expiry, while an instance drains.
+func (r *Registry) drainingKey(instance string) string {
+	return r.prefix + "instance:" + instance + ":draining"
+}
+
 // beat renews the heartbeat, and the registration (Redis may have lost it).
 func (r *Registry) beat(ctx context.Context) error {
 	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, r.key(r.instance), r.url, r.ttl)
 		p.SAdd(ctx, r.members(), r.instance)
+		if r.draining.Load() {
+			p.Set(ctx, r.drainingKey(r.instance), "1", r.ttl)
+		}
 		return nil
 	})
 	if err != nil {
@@ -223,6 +234,45 @@ func (r *Registry) Forget(ctx context.Context, instance string) error {
 	return err
 }
 
+// Drain records that this instance is draining (docs/operations.md): from
+// now on its heartbeat says so, and the other instances do not count it
+// as ready to take participants (Ready). A failure is retried by the
+// heartbeat.
+func (r *Registry) Drain(ctx context.Context) error {
+	r.draining.Store(true)
+	return r.beat(ctx)
+}
+
+// Ready returns how many other instances are alive (their heartbeat has
+// not expired) and not draining: instances that can take this one's
+// participants.
+func (r *Registry) Ready(ctx context.Context) (int, error) {
+	instances, err := r.client.SMembers(ctx, r.members()).Result()
+	if err != nil {
+		return 0, err
+	}
+	keys := make([]string, 0, 2*len(instances))
+	for _, inst := range instances {
+		if inst != r.instance {
+			keys = append(keys, r.key(inst), r.drainingKey(inst))
+		}
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	vals, err := r.client.MGet(ctx, keys...).Result()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := 0; i < len(vals); i += 2 {
+		if vals[i] != nil && vals[i+1] == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Close stops the heartbeat and unregisters the instance, so that the
 // others clean up its participants at once.
 func (r *Registry) Close() {
@@ -230,7 +280,7 @@ func (r *Registry) Close() {
 	r.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_ = r.client.Del(ctx, r.key(r.instance)).Err()
+	_ = r.client.Del(ctx, r.key(r.instance), r.drainingKey(r.instance)).Err()
 }
 
 // Rooms implements room.Lister: every room kept in Redis.

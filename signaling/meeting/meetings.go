@@ -127,3 +127,11 @@ func (ms *Meetings) Counts() (rooms, participants int) {
 	}
 	return rooms, participants
 }
+
+// Running reports whether the room has participants connected here.
+func (ms *Meetings) Running(id room.RoomID) bool {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	m := ms.live[id]
+	return m != nil && m.members.Load() > 0
+}

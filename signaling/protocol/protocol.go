@@ -345,3 +345,26 @@ type Bye struct {
 	Type   string `json:"type"`
 	Reason string `json:"reason"`
 }
+
+// TypeReconnect: the server is about to close the connection and asks the
+// client to reconnect at once, to the same URL (a load balancer sends it to
+// another instance), and to resume with its identity.
+const TypeReconnect = "reconnect"
+
+// Reconnect reasons.
+const (
+	// ReconnectDraining: this instance is draining for a restart or an
+	// upgrade (docs/operations.md).
+	ReconnectDraining = "draining"
+)
+
+// Reconnect asks the client to reconnect now, without backing off.
+type Reconnect struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
+}
+
+// CodeDraining refuses a join because the instance is draining: the
+// connection closes, and the client connects again (a load balancer sends
+// it to a ready instance).
+const CodeDraining = "draining"
