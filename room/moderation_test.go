@@ -1173,8 +1173,14 @@ func TestHands(t *testing.T) {
 	if _, err := c.mod(t, "Fran", room.ModCommand{Action: room.ActNextSpeaker}); !errors.Is(err, room.ErrBadCommand) {
 		t.Errorf("next_speaker with only an absent hand: %v, want ErrBadCommand", err)
 	}
-	// B comes back with the hand still up, then leaves on purpose: the hand goes.
-	wantEvents(t, ok(t)(c.rejoin(t, "B")), "joined:B")
+	// B comes back with the hand still up (the others, who dropped it from
+	// their view when B left, get the queue again), then leaves on
+	// purpose: the hand goes.
+	back := ok(t)(c.rejoin(t, "B"))
+	wantEvents(t, back, "joined:B", "hands")
+	if !slices.Equal(back[1].Hands, hands("B")) {
+		t.Errorf("hands event on B's return %v, want [B]", back[1].Hands)
+	}
 	wantHands(ok(t)(raise("A")), "B", "A")
 	wantEvents(t, leave(t, s, c.act("B"), true), "left:B", "hands")
 	if !slices.Equal(s.Hands, hands("A")) {

@@ -89,10 +89,16 @@ func (s *State) Join(req JoinRequest, newID ParticipantID, newIdentity string) (
 	if req.Camera != nil && !*req.Camera {
 		p.Camera = false
 	}
+	// Someone coming back with a raised hand: the others dropped the
+	// hand from their view when they left, and get the queue again.
+	handBack := !p.Present && slices.Contains(s.Hands, p.ID)
 	p.Present = true
 	p.Conn++
 	p.Instance = req.Instance
 	evs := []Event{s.participantEvent(EventJoined, p)}
+	if handBack {
+		evs = append(evs, s.handsEvent())
+	}
 	if p.Role.Moderates() && s.AutoLocked {
 		s.AutoLocked = false
 		evs = append(evs, s.roomEvent())

@@ -127,7 +127,7 @@ func keys() []key {
 		{"data-dir", "./hearth-data", "directory of the rooms' store and the ACME certificate cache", func(c *config) any { return &c.DataDir }},
 		{"admin-token", "", "bearer token for the operators' API and /admin; empty (and no --admin-token-file) turns them off", func(c *config) any { return &c.AdminToken }},
 		{"admin-token-file", "", "file holding the admin token (instead of --admin-token)", func(c *config) any { return &c.AdminTokenFile }},
-		{"redis-url", "", "redis://host:6379/0 to share rooms with other instances; empty keeps rooms in --data-dir", func(c *config) any { return &c.RedisURL }},
+		{"redis-url", "", "redis://host:6379/0, or redis-sentinel://host:26379,host:26379/MASTERNAME for a Sentinel set, to share rooms with other instances; empty keeps rooms in --data-dir", func(c *config) any { return &c.RedisURL }},
 		{"instance-url", "", "where other instances reach this one's signaling endpoint for media relays, e.g. ws://10.0.0.5:8080/ws (default from --addr)", func(c *config) any { return &c.InstanceURL }},
 		{"support-text", "", "text the meeting page shows when a meeting ends for someone (removed, not admitted, ended), e.g. a helpline; empty: none", func(c *config) any { return &c.SupportText }},
 		{"drain-timeout", "30m", "on SIGTERM, how long running meetings may go on before the process ends", func(c *config) any { return &c.DrainTimeout }},

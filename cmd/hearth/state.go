@@ -42,14 +42,15 @@ func newState(ctx context.Context, cfg config, listen net.Addr, log *zap.Logger)
 		return &state{store: memory.New(), dir: dir, ready: func(context.Context) error { return nil },
 			close: func() { _ = dir.Close() }}, nil
 	}
-	opts, err := redis.ParseURL(cfg.RedisURL)
+	// One Redis server, or the primary a Sentinel set names (followed
+	// through failovers by the client itself).
+	client, err := redisstore.NewClient(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("--redis-url: %w", err)
 	}
 	// go-redis logs dial failures itself, through a package-level logger;
 	// send them through ours, which removes addresses.
 	redis.SetLogger(redisLogger{log: log.Named("redis")})
-	client := redis.NewClient(opts)
 	store, err := redisstore.New(ctx, redisstore.Params{Client: client, Log: log.Named("redis")})
 	if err != nil {
 		_ = client.Close()

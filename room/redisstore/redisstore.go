@@ -104,7 +104,8 @@ type Params struct {
 	// NewFailoverClient or NewUniversalClient). The Store does not close
 	// it. Set either Client or URL.
 	Client redis.UniversalClient
-	// URL is a redis:// or rediss:// URL, used when Client is nil. The
+	// URL is a redis://, rediss:// or redis-sentinel:// URL (see
+	// NewClient), used when Client is nil. The
 	// Store then owns its client and Close closes it.
 	URL string
 	// Log receives the Store's warnings; nil logs nothing. Only room ids
@@ -191,12 +192,12 @@ func New(ctx context.Context, p Params) (*Store, error) {
 	case p.Client == nil && p.URL == "":
 		return nil, errors.New("redisstore: no Redis client nor URL")
 	case p.Client == nil:
-		opt, err := redis.ParseURL(p.URL)
+		c, err := NewClient(p.URL)
 		if err != nil {
-			// The URL may hold a password: do not repeat it.
-			return nil, errors.New("redisstore: the Redis URL is not valid (want redis://[user:password@]host:port[/db])")
+			// NewClient's errors never repeat the URL, which may hold a password.
+			return nil, fmt.Errorf("redisstore: the Redis URL is not valid: %w", err)
 		}
-		s.client, s.ownClient = redis.NewClient(opt), true
+		s.client, s.ownClient = c, true
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()
