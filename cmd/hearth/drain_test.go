@@ -151,40 +151,34 @@ func TestDrainEndsWithTheMeetingOrASecondSignal(t *testing.T) {
 	bin := buildHearth(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-
-	t.Run("the meeting ends", func(t *testing.T) {
-		in := startInstanceWith(t, bin, "--drain-timeout", "10m")
-		bots := joinBots(t, ctx, in, "Cordelia", "Dashiell")
-		_ = in.cmd.Process.Signal(syscall.SIGTERM)
-		if exited(in, 2*time.Second) {
-			t.Fatal("the server exited with a meeting running")
-		}
-		for _, b := range bots {
-			if err := b.P.Leave(ctx); err != nil {
-				t.Fatal(err)
+	for _, c := range []struct {
+		name, after string
+		end         func(t *testing.T, in *instance, bots []*signalingtest.Bot)
+	}{
+		{"the meeting ends", "the last participant left", func(t *testing.T, _ *instance, bots []*signalingtest.Bot) {
+			for _, b := range bots {
+				if err := b.P.Leave(ctx); err != nil {
+					t.Fatal(err)
+				}
 			}
-		}
-		left := time.Now()
-		if !exited(in, 5*time.Second) {
-			t.Fatal("the server did not exit within 5 s after the last participant left")
-		}
-		t.Logf("exited %v after the last participant left", time.Since(left).Round(time.Millisecond))
-	})
-	t.Run("a second signal", func(t *testing.T) {
-		in := startInstanceWith(t, bin, "--drain-timeout", "10m")
-		bots := joinBots(t, ctx, in, "Evander", "Florentyna")
-		_ = in.cmd.Process.Signal(syscall.SIGTERM)
-		if exited(in, 2*time.Second) {
-			t.Fatal("the server exited with a meeting running")
-		}
-		_ = in.cmd.Process.Signal(syscall.SIGTERM)
-		second := time.Now()
-		if !exited(in, 5*time.Second) {
-			t.Fatal("the server did not exit within 5 s of a second SIGTERM")
-		}
-		t.Logf("exited %v after the second SIGTERM", time.Since(second).Round(time.Millisecond))
-		signalingtest.WaitFor(t, 5*time.Second, "bye shutdown at the bots", func() bool {
-			return hasBye(bots[0], protocol.ByeShutdown)
+		}},
+		{"a second signal", "a second SIGTERM", func(t *testing.T, in *instance, _ []*signalingtest.Bot) {
+			_ = in.cmd.Process.Signal(syscall.SIGTERM)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := startInstanceWith(t, bin, "--drain-timeout", "10m")
+			bots := joinBots(t, ctx, in, "Cordelia", "Dashiell")
+			_ = in.cmd.Process.Signal(syscall.SIGTERM)
+			if exited(in, 2*time.Second) {
+				t.Fatal("the server exited with a meeting running")
+			}
+			c.end(t, in, bots)
+			ended := time.Now()
+			if !exited(in, 5*time.Second) {
+				t.Fatalf("the server did not exit within 5 s after %s", c.after)
+			}
+			t.Logf("exited %v after %s", time.Since(ended).Round(time.Millisecond), c.after)
 		})
-	})
+	}
 }

@@ -49,13 +49,7 @@ type Server struct {
 // until it answers PING. It is killed when t ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin := findBinary()
-	if bin == "" {
-		if os.Getenv(RequireEnv) != "" {
-			t.Fatalf("redis-server not found in PATH nor at /usr/bin/redis-server, and %s is set", RequireEnv)
-		}
-		t.Skipf("redis-server not found (set %s to make this a failure)", RequireEnv)
-	}
+	bin := binary(t)
 	s := &Server{t: t, bin: bin, dir: t.TempDir()}
 	t.Cleanup(s.kill)
 	var err error
@@ -189,6 +183,20 @@ func send(addr, cmd string) (string, error) {
 	}
 	line, err := bufio.NewReader(conn).ReadString('\n')
 	return strings.TrimSpace(line), err
+}
+
+// binary returns redis-server's path; without one it skips t, or fails
+// it when RequireEnv is set.
+func binary(t testing.TB) string {
+	t.Helper()
+	bin := findBinary()
+	if bin == "" {
+		if os.Getenv(RequireEnv) != "" {
+			t.Fatalf("redis-server not found in PATH nor at /usr/bin/redis-server, and %s is set", RequireEnv)
+		}
+		t.Skipf("redis-server not found (set %s to make this a failure)", RequireEnv)
+	}
+	return bin
 }
 
 func findBinary() string {

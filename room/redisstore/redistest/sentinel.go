@@ -48,13 +48,7 @@ func (p *proc) kill() {
 // Like Start, it skips the test when there is no redis-server.
 func StartSentinels(t testing.TB) *Sentinels {
 	t.Helper()
-	bin := findBinary()
-	if bin == "" {
-		if os.Getenv(RequireEnv) != "" {
-			t.Fatalf("redis-server not found in PATH nor at /usr/bin/redis-server, and %s is set", RequireEnv)
-		}
-		t.Skipf("redis-server not found (set %s to make this a failure)", RequireEnv)
-	}
+	bin := binary(t)
 	s := &Sentinels{t: t}
 	dir := t.TempDir()
 	s.primary = s.start(bin, filepath.Join(dir, "primary"), nil, "")
