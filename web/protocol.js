@@ -69,7 +69,7 @@ export { wsURL } from './connection.js';
  * - "identityrejected" {}  the stored identity was refused; the join is retried without it
  * - "mediaerror"       {pc: 'pub'|'sub', message: string}  a local WebRTC failure
  * - "connectionstate"  {pc: 'pub'|'sub', state: RTCPeerConnectionState}
- * - "bye"              {reason: string}  (a server's "reconnect" message reconnects at once: "connectionlost")
+ * - "bye"              {reason: string}  (on a "reconnect" message the session comes back at once on a new socket)
  * - "connectionlost"   {attempt: number, delay: number}  the socket was lost; a new one opens in delay ms
  * - "reconnected"      {resumed: boolean}  back after reconnecting: resumed (the same session, media
  *                      and all), or joined again (a "welcome" came first; media starts afresh)

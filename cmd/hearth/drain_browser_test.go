@@ -112,10 +112,11 @@ func TestDrainMovesBrowsersToAnotherInstance(t *testing.T) {
 	defer front.Close()
 
 	roomID, key := roomAndKey(a.facilitatorLink)
+	_, mkey := roomAndKey(a.memberLink)
 	browser := webtest.NewBrowser(t)
 	fac := joinPage(t, browser, front.URL+"/r/"+roomID+"#f="+key, "Fennimore")
-	mem := joinPage(t, browser, front.URL+"/r/"+roomID, "Marisol")
-	other := joinPage(t, browser, b.http()+"/r/"+roomID, "Oriel")
+	mem := joinPage(t, browser, front.URL+"/r/"+roomID+"#k="+mkey, "Marisol")
+	other := joinPage(t, browser, b.http()+"/r/"+roomID+"#k="+mkey, "Oriel")
 	pages := map[string]*webtest.Page{"Fennimore": fac, "Marisol": mem, "Oriel": other}
 	for _, p := range pages {
 		p.WaitVisible(webtest.Button("Leave"))

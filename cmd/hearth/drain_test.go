@@ -28,10 +28,10 @@ func readyStatus(in *instance) int {
 // instance's demo room, and waits until each receives the other's media.
 func joinBots(t *testing.T, ctx context.Context, in *instance, names ...string) []*signalingtest.Bot {
 	t.Helper()
-	roomID, _ := roomAndKey(in.facilitatorLink)
+	roomID, key := roomAndKey(in.memberLink)
 	var bots []*signalingtest.Bot
 	for _, name := range names {
-		b := signalingtest.NewBot(t, ctx, in.ws(), protocol.Join{Room: roomID, Name: name})
+		b := signalingtest.NewBot(t, ctx, in.ws(), protocol.Join{Room: roomID, Name: name, MemberKey: key})
 		go b.Send(ctx)
 		bots = append(bots, b)
 	}
@@ -79,12 +79,12 @@ func TestDrainKeepsMediaUntilDeadline(t *testing.T) {
 		return readyStatus(in) == http.StatusServiceUnavailable
 	})
 	t.Logf("/readyz failed %v after SIGTERM", time.Since(signalled).Round(time.Millisecond))
-	roomID, _ := roomAndKey(in.facilitatorLink)
+	roomID, key := roomAndKey(in.memberLink)
 	c, err := client.DialConn(ctx, in.ws())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Join(ctx, protocol.Join{Room: roomID, Name: "Latecomer"})
+	_, err = c.Join(ctx, protocol.Join{Room: roomID, Name: "Latecomer", MemberKey: key})
 	_ = c.CloseNow()
 	if perr, ok := err.(*protocol.Error); !ok || perr.Code != protocol.CodeDraining {
 		t.Fatalf("a join after SIGTERM: %v, want error draining", err)

@@ -75,7 +75,7 @@ func startInstanceWith(t testing.TB, bin string, extra ...string) *instance {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	in := &instance{addr: addr, logs: &signalingtest.SyncBuffer{}, done: make(chan struct{})}
 	in.cmd = exec.Command(bin, append([]string{"--addr", addr, "--ice-udp-port", "0", "--ice-loopback-only",
-		"--admin-token", "tok", "--log-level", "debug", "--instance-url", "ws://" + addr + "/ws"}, extra...)...)
+		"--admin-token", "tok", "--log-level", "debug", "--instance-url", "ws://" + addr + "/ws", "--data-dir", t.TempDir()}, extra...)...)
 	in.cmd.Stderr = in.logs
 	stdout, _ := in.cmd.StdoutPipe()
 	if err := in.cmd.Start(); err != nil {

@@ -25,9 +25,10 @@ func TestSentinelFailover(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	roomID, key := roomAndKey(a.facilitatorLink)
+	_, mkey := roomAndKey(a.memberLink)
 	fac := signalingtest.NewBot(t, ctx, a.ws(), protocol.Join{Room: roomID, Name: "Facil", FacilitatorKey: key})
-	m1 := signalingtest.NewBot(t, ctx, a.ws(), protocol.Join{Room: roomID, Name: "Memb1"})
-	m2 := signalingtest.NewBot(t, ctx, b.ws(), protocol.Join{Room: roomID, Name: "Memb2"})
+	m1 := signalingtest.NewBot(t, ctx, a.ws(), protocol.Join{Room: roomID, Name: "Memb1", MemberKey: mkey})
+	m2 := signalingtest.NewBot(t, ctx, b.ws(), protocol.Join{Room: roomID, Name: "Memb2", MemberKey: mkey})
 	bots := []*signalingtest.Bot{fac, m1, m2}
 	for _, bot := range bots {
 		go bot.Send(ctx)
