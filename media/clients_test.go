@@ -19,10 +19,7 @@ func newLoopbackClient(t *testing.T, mux ice.UDPMux, reg *interceptor.Registry) 
 	if err := registerCodecs(me); err != nil {
 		t.Fatal(err)
 	}
-	se := webrtc.SettingEngine{}
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se := loopbackSettings()
 	if mux != nil {
 		se.SetICEUDPMux(mux)
 	}
@@ -35,6 +32,15 @@ func newLoopbackClient(t *testing.T, mux ice.UDPMux, reg *interceptor.Registry) 
 		t.Fatal(err)
 	}
 	return pc
+}
+
+// loopbackSettings gather loopback UDP4 candidates only.
+func loopbackSettings() webrtc.SettingEngine {
+	se := webrtc.SettingEngine{}
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	return se
 }
 
 // addOpusTrack adds to pc a send-only Opus track with the given id, in the

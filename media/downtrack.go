@@ -27,6 +27,9 @@ type binding struct {
 	ssrc   uint32
 	pt     uint8
 	writer webrtc.TrackLocalWriter
+	// levelID is the subscribe connection's id for the audio level
+	// extension (AudioLevelURI); 0 when it was not negotiated.
+	levelID uint8
 }
 
 var _ webrtc.TrackLocal = (*downTrack)(nil)
@@ -35,7 +38,13 @@ var _ webrtc.TrackLocal = (*downTrack)(nil)
 func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	for _, c := range ctx.CodecParameters() {
 		if strings.EqualFold(c.MimeType, d.track.codec.MimeType) {
-			d.bound.Store(&binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), writer: ctx.WriteStream()})
+			b := &binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), writer: ctx.WriteStream()}
+			for _, h := range ctx.HeaderExtensions() {
+				if h.URI == AudioLevelURI && d.track.kind == webrtc.RTPCodecTypeAudio && h.ID > 0 && h.ID < 15 {
+					b.levelID = uint8(h.ID)
+				}
+			}
+			d.bound.Store(b)
 			// Now the subscriber can receive it: ask for a keyframe.
 			go d.track.RequestKeyframe()
 			return c, nil
@@ -63,18 +72,25 @@ func (d *downTrack) StreamID() string { return d.track.streamID }
 // Kind implements webrtc.TrackLocal.
 func (d *downTrack) Kind() webrtc.RTPCodecType { return d.track.kind }
 
-// write sends one packet with this subscriber's SSRC and payload type. It
-// restores the packet's header fields before returning, so the caller can
-// hand the same packet to the next subscriber.
-func (d *downTrack) write(p *rtp.Packet) bool {
+// write sends one packet with this subscriber's SSRC and payload type,
+// and its audio level (the extension's byte, or nil) under this
+// subscriber's id for it. p has no header extensions. write restores the
+// packet's header fields before returning, so the caller can hand the
+// same packet to the next subscriber; the extension slice keeps its
+// capacity, so nothing is allocated.
+func (d *downTrack) write(p *rtp.Packet, level []byte) bool {
 	b := d.bound.Load()
 	if b == nil {
 		return false
 	}
 	ssrc, pt := p.SSRC, p.PayloadType
 	p.SSRC, p.PayloadType = b.ssrc, b.pt
+	if b.levelID != 0 && level != nil {
+		_ = p.SetExtension(b.levelID, level) // one byte under a one-byte id: cannot fail
+	}
 	_, err := b.writer.WriteRTP(&p.Header, p.Payload)
 	p.SSRC, p.PayloadType = ssrc, pt
+	p.Extension, p.Extensions = false, p.Extensions[:0]
 	return err == nil
 }
 

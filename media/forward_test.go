@@ -8,33 +8,66 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// sink is a TrackLocalWriter that keeps the last packet header written.
+// sink is a TrackLocalWriter that keeps the last packet header written,
+// and a copy of its one-byte header extensions (the header's own share
+// their memory with the next packet's) when told to.
 type sink struct {
 	n    int
 	last rtp.Header
+	// copyExt: keep ext.
+	copyExt bool
+	// ext holds, per one-byte extension id, the first byte of the last
+	// packet's extension, or -1 when it had none of that id.
+	ext [15]int
 }
 
 func (s *sink) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	s.n++
 	s.last = *h
+	for id := range s.ext {
+		if !s.copyExt {
+			break
+		}
+		s.ext[id] = -1
+		if e := h.GetExtension(uint8(id)); h.Extension && len(e) > 0 {
+			s.ext[id] = int(e[0])
+		}
+	}
 	return len(payload), nil
+}
+
+// exts lists the extension ids the sink's last packet carried.
+func (s *sink) exts() []int {
+	var ids []int
+	for id, b := range s.ext {
+		if b >= 0 {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 func (s *sink) Write(b []byte) (int, error) { return len(b), nil }
 
 var _ webrtc.TrackLocalWriter = (*sink)(nil)
 
-// newTestForwarder builds a track with n bound subscribers, without
-// network: only the forwarding path.
-func newTestForwarder(n int) (*forwarder, []*sink) {
-	t := &Track{sfu: &SFU{}, kind: webrtc.RTPCodecTypeAudio, done: make(chan struct{})}
+// newTestForwarder builds an audio track with n bound subscribers,
+// without network: only the forwarding path. Neither the track nor its
+// subscribers negotiated the audio level extension.
+func newTestForwarder(n int) (*forwarder, []*sink) { return newLevelForwarder(n, 0, 0) }
+
+// newLevelForwarder is newTestForwarder with the audio level extension
+// negotiated under the id in on the publish connection and out on the
+// subscribers' (0: not negotiated).
+func newLevelForwarder(n int, in, out uint8) (*forwarder, []*sink) {
+	t := &Track{sfu: &SFU{}, kind: webrtc.RTPCodecTypeAudio, done: make(chan struct{}), levelID: in}
 	t.forwarding.Store(true)
 	downs := make([]*downTrack, n)
 	sinks := make([]*sink, n)
 	for i := range downs {
-		sinks[i] = &sink{}
+		sinks[i] = &sink{copyExt: true}
 		downs[i] = &downTrack{track: t}
-		downs[i].bound.Store(&binding{ssrc: uint32(1000 + i), pt: 111, writer: sinks[i]})
+		downs[i].bound.Store(&binding{ssrc: uint32(1000 + i), pt: 111, writer: sinks[i], levelID: out})
 	}
 	t.downs.Store(&downs)
 	f := &forwarder{}
@@ -42,10 +75,18 @@ func newTestForwarder(n int) (*forwarder, []*sink) {
 	return f, sinks
 }
 
-func marshal(t testing.TB, seq uint16) []byte {
+// marshal is an audio packet with the audio level extension under id 1
+// (voice, 0 dBov: the loudest) and another extension under id 2.
+func marshal(t testing.TB, seq uint16) []byte { return marshalLevel(t, seq, 0x80) }
+
+// marshalLevel is marshal with the audio level extension's byte given.
+func marshalLevel(t testing.TB, seq uint16, level byte) []byte {
 	p := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 100, SequenceNumber: seq, Timestamp: uint32(seq) * 960, SSRC: 42},
 		Payload: make([]byte, 120)}
-	if err := p.SetExtension(1, []byte{0x80}); err != nil {
+	if err := p.SetExtension(1, []byte{level}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetExtension(2, []byte{1, 2, 3}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := p.Marshal()
@@ -65,8 +106,8 @@ func TestForwarderRewritesPerSubscriber(t *testing.T) {
 		if s.last.SSRC != uint32(1000+i) || s.last.PayloadType != 111 {
 			t.Errorf("subscriber %d got SSRC %d PT %d, want its own %d/111", i, s.last.SSRC, s.last.PayloadType, 1000+i)
 		}
-		if s.last.Extension || len(s.last.Extensions) != 0 {
-			t.Errorf("subscriber %d got the publisher's header extensions", i)
+		if ids := s.exts(); len(ids) != 0 {
+			t.Errorf("subscriber %d got the publisher's header extensions %v", i, ids)
 		}
 	}
 }
@@ -110,19 +151,57 @@ func TestForwarderClosesMuteGap(t *testing.T) {
 }
 
 func TestForwarderAllocatesNothing(t *testing.T) {
-	f, _ := newTestForwarder(10)
-	pkt := marshal(t, 1)
-	if n := testing.AllocsPerRun(1000, func() { f.forward(pkt) }); n != 0 {
-		t.Errorf("forwarding one packet to 10 subscribers allocates %v times, want 0", n)
+	for _, c := range []struct {
+		name    string
+		in, out uint8
+	}{{"without audio levels", 0, 0}, {"with audio levels", 1, 4}} {
+		f, _ := newLevelForwarder(10, c.in, c.out)
+		pkt := marshal(t, 1)
+		if n := testing.AllocsPerRun(1000, func() { f.forward(pkt) }); n != 0 {
+			t.Errorf("%s: forwarding one packet to 10 subscribers allocates %v times, want 0", c.name, n)
+		}
 	}
 }
 
-// BenchmarkForward measures the forwarding path (parse, rewrite, fan-out)
-// for one incoming packet to N subscribers.
+// The audio level a publisher sends (RFC 6464) is counted for the
+// track's meeting and passed on to each subscriber under the id its
+// connection negotiated, with no other extension of the publisher's;
+// packets dropped while the track is muted are not counted.
+func TestForwarderAudioLevels(t *testing.T) {
+	f, sinks := newLevelForwarder(2, 1, 7)
+	(*f.t.downs.Load())[1].bound.Store(&binding{ssrc: 2000, pt: 111, writer: sinks[1]}) // did not negotiate it
+	if got := f.t.TakeAudioLevel(); got != (AudioLevel{Packets: 0, Level: SilentLevel}) {
+		t.Errorf("before any packet: %+v, want no packets, silence", got)
+	}
+	for i, level := range []byte{0x80 | 20, 30, 40} { // mean 30
+		f.forward(marshalLevel(t, uint16(i), level))
+	}
+	f.t.SetForwarding(false)
+	f.forward(marshalLevel(t, 3, 0)) // muted: not counted
+	if got := f.t.TakeAudioLevel(); got != (AudioLevel{Packets: 3, Level: 30}) {
+		t.Errorf("after three packets (levels 20, 30, 40) and a muted one: %+v, want 3 packets, level 30", got)
+	}
+	if got := f.t.TakeAudioLevel(); got.Packets != 0 {
+		t.Errorf("TakeAudioLevel did not start over: %+v", got)
+	}
+	if got := sinks[0].exts(); len(got) != 1 || got[0] != 7 || sinks[0].ext[7] != 40 {
+		t.Errorf("subscriber with the extension got extensions %v (id 7: %d), want only the level 40 under its id 7", got, sinks[0].ext[7])
+	}
+	if got := sinks[1].exts(); len(got) != 0 {
+		t.Errorf("subscriber without the extension got extensions %v", got)
+	}
+}
+
+// BenchmarkForward measures the forwarding path (parse, read the audio
+// level, rewrite, fan-out with each subscriber's level extension) for one
+// incoming packet to N subscribers.
 func BenchmarkForward(b *testing.B) {
 	for _, n := range []int{1, 10, 50} {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
-			f, _ := newTestForwarder(n)
+			f, sinks := newLevelForwarder(n, 1, 4)
+			for _, s := range sinks {
+				s.copyExt = false
+			}
 			pkt := marshal(b, 1)
 			b.ReportAllocs()
 			b.SetBytes(int64(len(pkt)))

@@ -152,7 +152,7 @@ func (p *Peer) Kind() Kind { return p.params.Kind }
 // in a goroutine of its own, whether the track is forwarded or not.
 func (p *Peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 	go p.readRTCP(receiver)
-	t := newTrack(p, remote)
+	t := newTrack(p, remote, receiver)
 	max := p.params.MaxTracks
 	if max == 0 {
 		max = DefaultMaxTracks

@@ -206,6 +206,12 @@ func (s *SFU) newAPI(loggers *pionLoggers, publish, muxed bool) (*webrtc.API, er
 	if err := registerCodecs(me); err != nil {
 		return nil, err
 	}
+	// Every audio track carries its loudness (RFC 6464): publishers send
+	// it, the SFU reads it for the active speaker and passes it on to
+	// subscribers and relays.
+	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("media: audio level extension: %w", err)
+	}
 	reg := &interceptor.Registry{}
 	// Each subscriber's copy of a video track keeps its own history for
 	// answering NACKs: 256 packets (seconds of video, far more than a

@@ -26,6 +26,13 @@ type Track struct {
 	kind      webrtc.RTPCodecType
 	codec     webrtc.RTPCodecCapability
 	done      chan struct{}
+	// levelID is the id the publish connection negotiated for the audio
+	// level extension (AudioLevelURI); 0 when it has none.
+	levelID uint8
+
+	// levels accumulates the audio levels of forwarded packets (see
+	// addLevel); TakeAudioLevel reads and clears it.
+	levels atomic.Uint64
 
 	// forwarding is off while the track is muted.
 	forwarding atomic.Bool
@@ -40,7 +47,7 @@ type Track struct {
 	closed bool
 }
 
-func newTrack(p *Peer, remote *webrtc.TrackRemote) *Track {
+func newTrack(p *Peer, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) *Track {
 	t := &Track{
 		sfu:       p.sfu,
 		publisher: p,
@@ -54,6 +61,13 @@ func newTrack(p *Peer, remote *webrtc.TrackRemote) *Track {
 	if p.params.Kind == RelayIn {
 		// Ids as the instance of origin made them.
 		t.streamID, t.id = remote.StreamID(), remote.ID()
+	}
+	if t.kind == webrtc.RTPCodecTypeAudio {
+		for _, h := range receiver.GetParameters().HeaderExtensions {
+			if h.URI == AudioLevelURI && h.ID > 0 && h.ID < 256 {
+				t.levelID = uint8(h.ID)
+			}
+		}
 	}
 	t.forwarding.Store(true)
 	t.downs.Store(&[]*downTrack{})
@@ -163,10 +177,10 @@ func (t *Track) readLoop() {
 	}
 }
 
-// forwarder is the hot path: it parses one packet, rewrites the sequence
-// number so that packets dropped while muted leave no gap, and writes the
-// packet to every subscriber. It is owned by the track's read loop and
-// allocates nothing.
+// forwarder is the hot path: it parses one packet, counts its audio
+// level, rewrites the sequence number so that packets dropped while muted
+// leave no gap, and writes the packet to every subscriber. It is owned by
+// the track's read loop and allocates nothing.
 type forwarder struct {
 	t   *Track
 	pkt rtp.Packet
@@ -176,6 +190,9 @@ type forwarder struct {
 	lastOut uint16
 	// started: a packet was forwarded; dropping: packets are being dropped.
 	started, dropping bool
+	// level holds the audio level extension's byte of the packet being
+	// forwarded, for the subscribers' copies.
+	level [1]byte
 }
 
 func (f *forwarder) init(t *Track) { f.t = t }
@@ -199,6 +216,12 @@ func (f *forwarder) forward(b []byte) {
 	f.pkt.SequenceNumber -= f.seqOffset
 	f.lastOut = f.pkt.SequenceNumber
 	f.started = true
+	var level []byte // the audio level, passed on with each subscriber's id for it
+	if b, ok := readLevel(&f.pkt, t.levelID); ok {
+		t.addLevel(b)
+		f.level[0] = b
+		level = f.level[:]
+	}
 	// Header extensions are negotiated per connection with their own ids;
 	// the publisher's do not apply to the subscribers' connections.
 	f.pkt.Extension = false
@@ -206,7 +229,7 @@ func (f *forwarder) forward(b []byte) {
 	var sent uint64
 	downs := *t.downs.Load()
 	for _, d := range downs {
-		if d.write(&f.pkt) {
+		if d.write(&f.pkt, level) {
 			sent++
 		}
 	}
