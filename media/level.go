@@ -1,12 +1,15 @@
 package media
 
-import "github.com/pion/rtp"
+import (
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+)
 
 // AudioLevelURI names the RTP header extension that carries an audio
 // packet's loudness (RFC 6464, "ssrc-audio-level"). It is negotiated on
 // every audio track: publishers send it, the SFU reads it (it never
 // decodes audio) and passes it on to subscribers and relays.
-const AudioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+const AudioLevelURI = sdp.AudioLevelURI
 
 // SilentLevel is the level of silence in RFC 6464's scale, where a
 // packet's level is its loudness in -dBov: 0 is the loudest a signal can

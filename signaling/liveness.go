@@ -65,10 +65,14 @@ func (s *session) identityInUse(roomID room.RoomID, req room.JoinRequest) bool {
 // participant p's connection comes (true), the connection is gone (it
 // left, was removed or replaced, or the meeting ended: false), or
 // deadline (false).
-func awaitAnswer(events <-chan room.Event, p room.Participant, probe string, deadline <-chan time.Time) bool {
+func awaitAnswer(events <-chan delivery, p room.Participant, probe string, deadline <-chan time.Time) bool {
 	for {
 		select {
-		case ev := <-events:
+		case d := <-events:
+			ev := d.ev
+			if d.speakers {
+				continue
+			}
 			if ev.Kind == room.EventAlive && ev.Probe == probe {
 				return true
 			}

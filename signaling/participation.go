@@ -63,6 +63,7 @@ func (s *session) join(roomID room.RoomID, m *protocol.Join, re json.RawMessage)
 	}
 	// Take a seat before joining, so that no event after the snapshot is missed.
 	seat := s.srv.meetings.Enter(roomID, s.deliver)
+	seat.HearSpeakers(s.deliverSpeakers)
 	req := room.JoinRequest{
 		Name: m.Name, FacilitatorKey: m.FacilitatorKey, Identity: m.Identity, Muted: m.Muted, Camera: m.Camera,
 		Instance: s.srv.meetings.Instance(), Passcode: m.Passcode, MemberKey: m.MemberKey, Invite: m.Invite}
@@ -121,11 +122,45 @@ func (s *session) deliver(ev room.Event) {
 		return
 	}
 	select {
-	case s.events <- ev:
+	case s.events <- delivery{ev: ev}:
 	default:
 		// The run loop is stuck: it reads the room afresh once it moves on.
 		s.missed.Store(true)
 	}
+}
+
+// delivery is one item the room's meeting queues for the session: a room
+// event, or (speakers set) who is talking now. One queue keeps them in
+// the meeting's order: a set that still holds someone comes before the
+// event that mutes them.
+type delivery struct {
+	ev       room.Event
+	talking  []room.ParticipantID
+	speakers bool
+}
+
+// deliverSpeakers is called by the room's meeting when who is talking
+// changed; it only queues. A set that does not fit waits in unsaid (a
+// later one replaces it) until the run loop moves on.
+func (s *session) deliverSpeakers(talking []room.ParticipantID) {
+	select {
+	case s.events <- delivery{talking: talking, speakers: true}:
+		s.unsaid.Store(nil)
+	default:
+		s.unsaid.Store(&talking)
+	}
+}
+
+// onSpeakers tells an admitted participant's client who is talking.
+func (s *session) onSpeakers(talking []room.ParticipantID) {
+	if !s.joined || s.relay || s.self.Status != room.StatusAdmitted {
+		return
+	}
+	ids := make([]string, len(talking))
+	for i, id := range talking {
+		ids[i] = id.String()
+	}
+	s.send(protocol.Speakers{Type: protocol.TypeSpeakers, Talking: ids})
 }
 
 // onEvent passes a room event to the client, if they may see it, and

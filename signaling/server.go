@@ -136,6 +136,10 @@ func NewServer(p Params) *Server {
 // how many participants are connected to it.
 func (s *Server) Counts() (rooms, participants int) { return s.meetings.Counts() }
 
+// SpeakerChanges is how many times a meeting here sent its participants a
+// new set of people talking.
+func (s *Server) SpeakerChanges() uint64 { return s.meetings.SpeakerChanges() }
+
 // secretOK checks a relay's secret.
 func (s *Server) secretOK(secret string) bool { return s.cluster != nil && s.cluster.SecretOK(secret) }
 

@@ -31,11 +31,11 @@ import (
 type session struct {
 	// static after construction
 	srv       *Server
-	events    chan room.Event // room events, queued by the room's meeting
-	negotiate chan struct{}   // the subscribe connection needs an offer
-	resumes   chan handover   // new connections taking this session back
-	done      chan struct{}   // closed when the run loop has returned
-	limiter   *rate.Limiter   // client message rate
+	events    chan delivery // room events and who is talking, queued by the room's meeting
+	negotiate chan struct{} // the subscribe connection needs an offer
+	resumes   chan handover // new connections taking this session back
+	done      chan struct{} // closed when the run loop has returned
+	limiter   *rate.Limiter // client message rate
 
 	// viewer is a copy of self, stored by the run loop whenever self
 	// changes and read by deliver (see there); nil until the join.
@@ -43,6 +43,9 @@ type session struct {
 	// missed is set by deliver when an event did not fit in events; the
 	// run loop then sends the client the room as it is (resync).
 	missed atomic.Bool
+	// unsaid is the latest set of people talking that did not fit in
+	// events (see deliverSpeakers); the run loop sends it.
+	unsaid atomic.Pointer[[]room.ParticipantID]
 
 	// owned by the run loop
 	link           *link       // the connection; nil while away
@@ -79,7 +82,7 @@ func newSession(srv *Server, conn *websocket.Conn) *session {
 	return &session{
 		srv:       srv,
 		link:      newLink(conn, srv.limits.SendQueue, srv.log),
-		events:    make(chan room.Event, 4*srv.limits.SendQueue),
+		events:    make(chan delivery, 4*srv.limits.SendQueue),
 		negotiate: make(chan struct{}, 1),
 		resumes:   make(chan handover),
 		done:      make(chan struct{}),
@@ -196,8 +199,10 @@ func (s *session) loop(serverCtx context.Context) (flush bool) {
 		case <-s.graceEnd.C:
 			s.log.Info("participant away for the resume grace; leaving")
 			return false
-		case ev := <-s.events:
-			if s.onEvent(ev) {
+		case d := <-s.events:
+			if d.speakers {
+				s.onSpeakers(d.talking)
+			} else if s.onEvent(d.ev) {
 				return true
 			}
 		case <-s.negotiate:
@@ -211,6 +216,9 @@ func (s *session) loop(serverCtx context.Context) (flush bool) {
 		}
 		if s.missed.Swap(false) && s.joined && !s.relay && s.resync() {
 			return true
+		}
+		if talking := s.unsaid.Swap(nil); talking != nil {
+			s.onSpeakers(*talking)
 		}
 	}
 }

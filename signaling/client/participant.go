@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/hearth-meet/hearth/signaling/protocol"
@@ -132,6 +133,11 @@ func newAPI(params MediaParams) (*webrtc.API, error) {
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		return nil, err
 	}
+	// Like browsers, the client can send and receive each audio packet's
+	// level (RFC 6464; see AudioLevelID).
+	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
 	reg := &interceptor.Registry{}
 	if !params.NoInterceptors {
 		if err := webrtc.ConfigureNack(me, reg); err != nil {
@@ -195,6 +201,24 @@ func (p *Participant) negotiatePublish(ctx context.Context, opts *webrtc.OfferOp
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// AudioLevelID is the id the publish connection negotiated for the audio
+// level header extension (RFC 6464), 0 before Publish or when
+// the server did not take it. A sender of audio puts each packet's level
+// under it.
+func (p *Participant) AudioLevelID() uint8 {
+	for _, tr := range p.pub.GetTransceivers() {
+		if tr.Sender() == nil || tr.Kind() != webrtc.RTPCodecTypeAudio {
+			continue
+		}
+		for _, h := range tr.Sender().GetParameters().HeaderExtensions {
+			if h.URI == sdp.AudioLevelURI && h.ID > 0 && h.ID < 15 {
+				return uint8(h.ID)
+			}
+		}
+	}
+	return 0
 }
 
 func drainRTCP(s *webrtc.RTPSender) {

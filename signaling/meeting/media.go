@@ -53,6 +53,7 @@ func (m *Meeting) publish(t *media.Track) {
 			m.subscribe(p, t)
 		}
 	}
+	m.planListening()
 	go func() {
 		<-t.Done()
 		m.do(func() { delete(m.tracks, t) })

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hearth-meet/hearth/media"
 	"github.com/hearth-meet/hearth/room"
+	"github.com/hearth-meet/hearth/signaling/meeting/speakers"
 )
 
 // Timing of a meeting's owner.
@@ -64,6 +65,14 @@ type Meeting struct {
 	ticking    bool // a share-timer tick is under way
 	leaves     []pendingLeave
 	unsub      func()
+	// The active speaker (talking.go): the detector, the pacer of the
+	// sets sent, the set last sent, the level ticker (nil while stopped)
+	// and the levels of the frame being read.
+	talk    *speakers.Detector[room.ParticipantID]
+	pacer   *speakers.Pacer[room.ParticipantID]
+	talking []room.ParticipantID
+	listen  *time.Ticker
+	heard   map[room.ParticipantID]speakers.Level
 }
 
 // pendingLeave is a participant's leave that the shared state did not
@@ -79,6 +88,9 @@ func newMeeting(ms *Meetings, id room.RoomID) *Meeting {
 		inbox: make(chan func(), inboxSize), quit: make(chan struct{}), done: make(chan struct{}),
 		seats: map[*Seat]struct{}{}, people: map[room.ParticipantID]room.Participant{},
 		peers: map[*media.Peer]room.ParticipantID{}, tracks: map[*media.Track]struct{}{},
+		talk:  speakers.New[room.ParticipantID](speakers.Config{}),
+		pacer: speakers.NewPacer[room.ParticipantID](speakersEvery),
+		heard: map[room.ParticipantID]speakers.Level{},
 	}
 	return m
 }
@@ -127,6 +139,8 @@ func (m *Meeting) run() {
 			f()
 		case <-m.tick():
 			m.tickTimer()
+		case <-m.listening():
+			m.listenFrame()
 		case <-retry.C:
 			m.retry()
 		case <-m.quit:
@@ -167,6 +181,9 @@ func (m *Meeting) close() {
 	m.unsub()
 	if m.ticker != nil {
 		m.ticker.Stop()
+	}
+	if m.listen != nil {
+		m.listen.Stop()
 	}
 	if c := m.ms.p.Cluster; c != nil {
 		c.Relay(m, nil)
@@ -285,13 +302,21 @@ func (m *Meeting) learn(ev room.Event) {
 }
 
 // changed brings everything derived from the room's state up to date:
-// the gates of the local tracks, the relays, the share-timer tick.
+// the gates of the local tracks, the relays, the share-timer tick, who
+// may be talking.
 func (m *Meeting) changed() {
 	for t := range m.tracks {
 		m.gate(t)
 	}
 	m.planRelays()
 	m.planTimer()
+	m.talk.Each(func(id room.ParticipantID, _ bool) {
+		if !m.mayTalk(id) {
+			m.talk.Remove(id)
+		}
+	})
+	m.announce()
+	m.planListening()
 }
 
 // planRelays asks the cluster for the media of the other instances that

@@ -13,6 +13,7 @@ package meeting
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -58,6 +59,9 @@ type Meetings struct {
 
 	mu   sync.Mutex // guards live and every Meeting's refs
 	live map[room.RoomID]*Meeting
+
+	// speakerChanges counts the sets of people talking sent to seats.
+	speakerChanges atomic.Uint64
 }
 
 // New returns an empty set of meetings.

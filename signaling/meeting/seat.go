@@ -15,6 +15,7 @@ type Seat struct {
 	// owned by the meeting's run loop
 	member room.ParticipantID // zero until Joined; zero for a relay
 	peer   *media.Peer
+	speak  func([]room.ParticipantID) // see HearSpeakers
 }
 
 // Meeting is the meeting the seat is in.
@@ -44,6 +45,9 @@ func (s *Seat) Attach(p *media.Peer) {
 	s.m.do(func() {
 		s.peer = p
 		s.m.attach(p, s.member)
+		if s.speak != nil && len(s.m.talking) > 0 {
+			s.speak(s.m.talking)
+		}
 	})
 }
 

@@ -37,6 +37,8 @@ const (
 	// connection (the client restarts its publish connection itself, with
 	// an offer): its network changed.
 	TypeICERestart = "ice_restart"
+	// TypeSpeakers says who is talking (Speakers).
+	TypeSpeakers = "speakers"
 )
 
 // Connection names, the "pc" field of SDP and candidate messages.
@@ -327,6 +329,17 @@ type Event struct {
 	Message       *ChatMessage `json:"message,omitempty"`
 	MessageID     string       `json:"messageId,omitempty"`
 	SecondsLeft   int          `json:"secondsLeft,omitempty"`
+}
+
+// Speakers says who is talking now, as the server hears it from the
+// audio levels of their microphones: sent to admitted participants when
+// that changes, at most four times a second. A muted participant is never
+// in it.
+type Speakers struct {
+	Type string `json:"type"`
+	// Talking holds participant ids, in no meaningful order; empty when
+	// nobody talks.
+	Talking []string `json:"talking"`
 }
 
 // Error reports a message the server refused.

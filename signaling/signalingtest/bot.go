@@ -22,6 +22,10 @@ type Bot struct {
 	audio *webrtc.TrackLocalStaticRTP
 	video *webrtc.TrackLocalStaticRTP
 
+	// level is the audio level (RFC 6464, -dBov) Send puts on each audio
+	// packet; -1 (the default) sends none.
+	level atomic.Int32
+
 	mu       sync.Mutex
 	received map[string]*counter // "<publisher>/<kind>"
 	messages []client.Message
@@ -34,6 +38,7 @@ type counter struct{ packets, bytes atomic.Int64 }
 func NewBot(t testing.TB, ctx context.Context, wsURL string, j protocol.Join) *Bot {
 	t.Helper()
 	b := &Bot{received: map[string]*counter{}}
+	b.level.Store(-1)
 	p, err := client.Join(ctx, wsURL, j, client.MediaParams{
 		LoopbackOnly: true,
 		OnTrack: func(publisher string, tr *webrtc.TrackRemote) {
@@ -96,6 +101,10 @@ func (b *Bot) Messages() []client.Message {
 	return append([]client.Message(nil), b.messages...)
 }
 
+// SetLevel sets the audio level (RFC 6464: 0 the loudest, 127 silence)
+// that Send puts on the audio packets from now on; -1 puts none.
+func (b *Bot) SetLevel(level int) { b.level.Store(int32(level)) }
+
 // Send publishes 20 ms of audio and a video packet every 20 ms until ctx
 // ends, whatever the server says (a client that ignores a mute).
 func (b *Bot) Send(ctx context.Context) {
@@ -103,6 +112,7 @@ func (b *Bot) Send(ctx context.Context) {
 	defer tick.Stop()
 	payload := make([]byte, 120)
 	vp8 := make([]byte, 600)
+	levelID := b.P.AudioLevelID()
 	var seq uint16
 	var ts uint32
 	for i := 0; ; i++ {
@@ -113,7 +123,11 @@ func (b *Bot) Send(ctx context.Context) {
 		}
 		seq++
 		ts += 960
-		_ = b.audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, PayloadType: 111}, Payload: payload})
+		audio := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, PayloadType: 111}, Payload: payload}
+		if l := b.level.Load(); l >= 0 && levelID != 0 {
+			_ = audio.SetExtension(levelID, []byte{byte(l)})
+		}
+		_ = b.audio.WriteRTP(audio)
 		// A VP8 payload descriptor (S=1, partition 0); every 50th packet
 		// is marked as a keyframe.
 		vp8[0], vp8[1] = 0x10, 0x01
