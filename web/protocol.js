@@ -56,6 +56,7 @@ export { wsURL } from './connection.js';
  * - "room"             {room: Room}
  * - "hands", "chat", "chatdeleted", "askunmute", "timerwarning", "timerended", "removed",
  *   "denied", "ended": the room's events (their detail: roomevents.js)
+ * - "speakers"         {talking: Set<string>}  ids of who is talking now (`talking`, never a muted one)
  * - "selfmedia"        {forcedMute: boolean, forcedCameraOff: boolean, mutedByFacilitator: boolean}
  *                      the server's record turned a microphone or camera off that was on (the
  *                      tracks now follow it), or just became "muted by a facilitator"; sent
@@ -198,6 +199,8 @@ export class HearthSession extends EventTarget {
   get hands() { return this.#state.hands; }
   /** @returns {ChatMessage[]} the chat of the running meeting, oldest first */
   get chat() { return this.#state.chat; }
+  /** @returns {Set<string>} ids of the participants talking now (never a muted one) */
+  get talking() { return this.#state.talking; }
   /**
    * @param {string} participantId
    * @returns {MediaStream|undefined} the stream forwarded for that publisher
@@ -366,6 +369,9 @@ export class HearthSession extends EventTarget {
       case 'offer': if (msg.pc === 'sub') this.#onSubOffer(String(msg.sdp || '')); break;
       case 'answer': if (msg.pc === 'pub') this.#peers.answer(String(msg.sdp || '')); break;
       case 'candidate': this.#peers.candidate(msg); break;
+      case 'speakers':
+        if (this.#joined && this.#state.setTalking(msg.talking)) this.#emit('speakers', { talking: this.talking });
+        break;
       case 'error': this.#onError(msg); break;
       case 'reconnect': this.reconnectNow(); break; // the server drains: another one takes us now
       case 'bye':

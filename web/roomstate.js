@@ -101,6 +101,8 @@ export class RoomState {
   #hands = [];
   /** @type {ChatMessage[]} */
   #chat = [];
+  /** Who the server's last "speakers" message said is talking. @type {Set<string>} */
+  #talking = new Set();
 
   /** @param {string} roomId  the room id from the link */
   constructor(roomId) {
@@ -120,6 +122,29 @@ export class RoomState {
   get hands() { return [...this.#hands]; }
   /** @returns {ChatMessage[]} oldest first */
   get chat() { return this.#chat.map((m) => ({ ...m })); }
+  /**
+   * @returns {Set<string>} ids of the participants talking now, as the
+   * server's last "speakers" message said; anyone the server's records
+   * since say is muted (or gone) is left out at once
+   */
+  get talking() {
+    return new Set([...this.#talking].filter((id) => {
+      const p = this.#participants.get(id);
+      return !!p && !p.muted;
+    }));
+  }
+
+  /**
+   * Takes a speakers message's list.
+   * @param {unknown} ids  participant ids
+   * @returns {boolean} whether the set changed
+   */
+  setTalking(ids) {
+    const next = new Set(Array.isArray(ids) ? ids.filter((id) => typeof id === 'string' && id !== '') : []);
+    const same = next.size === this.#talking.size && [...next].every((id) => this.#talking.has(id));
+    this.#talking = next;
+    return !same;
+  }
 
   /**
    * @param {string} id
