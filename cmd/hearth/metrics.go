@@ -19,6 +19,7 @@ type collector struct {
 	senderReports, warningsSuppressed          *prometheus.Desc
 	refused, trackedAddresses                  *prometheus.Desc
 	resumes, away, iceRestarts                 *prometheus.Desc
+	speakerChanges                             *prometheus.Desc
 	undelivered, buildInfo                     *prometheus.Desc
 }
 
@@ -42,6 +43,7 @@ func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
 			"Connections (HTTP 429) and joins (rate_limited) refused by admission, by reason: address_connections, address_joins, room_joins, full (the table of addresses was full).",
 			[]string{"reason"}, nil),
 		trackedAddresses: d("admission_tracked_addresses", "Client addresses held in memory by admission (never logged or stored)."),
+		speakerChanges:   d("speaker_changes_total", "Times a meeting here sent its participants a new set of people talking."),
 		resumes:          d("resumes_total", "Sessions taken back by a client over a new connection within the resume grace."),
 		away:             d("sessions_away", "Sessions held for the resume grace whose connection dropped."),
 		iceRestarts: d("ice_restarts_total",
@@ -55,7 +57,7 @@ func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.warningsSuppressed, c.refused, c.trackedAddresses, c.resumes, c.away, c.iceRestarts, c.undelivered, c.buildInfo} {
+	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.warningsSuppressed, c.refused, c.trackedAddresses, c.resumes, c.away, c.iceRestarts, c.undelivered, c.buildInfo, c.speakerChanges} {
 		ch <- d
 	}
 }
@@ -88,6 +90,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.resumes, resumes)
 	gauge(c.away, float64(away))
 	counter(c.iceRestarts, st.ICERestarts.Load())
+	counter(c.speakerChanges, c.sig.SpeakerChanges())
 	counter(c.undelivered, st.PacketsUndelivered.Load())
 	gauge(c.buildInfo, 1)
 }
