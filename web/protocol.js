@@ -201,10 +201,7 @@ export class HearthSession extends EventTarget {
   get chat() { return this.#state.chat; }
   /** @returns {Set<string>} ids of the participants talking now (never a muted one) */
   get talking() { return this.#state.talking; }
-  /**
-   * @param {string} participantId
-   * @returns {MediaStream|undefined} the stream forwarded for that publisher
-   */
+  /** @param {string} participantId @returns {MediaStream|undefined} the stream forwarded for that publisher */
   remoteStream(participantId) { return this.#peers.remoteStream(participantId); }
 
   // ---- public actions -----------------------------------------------------
@@ -369,9 +366,7 @@ export class HearthSession extends EventTarget {
       case 'offer': if (msg.pc === 'sub') this.#onSubOffer(String(msg.sdp || '')); break;
       case 'answer': if (msg.pc === 'pub') this.#peers.answer(String(msg.sdp || '')); break;
       case 'candidate': this.#peers.candidate(msg); break;
-      case 'speakers':
-        if (this.#joined && this.#state.setTalking(msg.talking)) this.#emit('speakers', { talking: this.talking });
-        break;
+      case 'speakers': if (this.#joined && this.#state.setTalking(msg.talking)) this.#emit('speakers', { talking: this.talking }); break;
       case 'error': this.#onError(msg); break;
       case 'reconnect': this.reconnectNow(); break; // the server drains: another one takes us now
       case 'bye':
