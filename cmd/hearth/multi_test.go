@@ -126,6 +126,25 @@ func (in *instance) stop() {
 	<-in.done
 }
 
+// createRoomOn creates a room through an instance's operators' API and
+// returns it (id and links) and its facilitator key.
+func createRoomOn(t testing.TB, in *instance, name string) (created struct{ ID, MemberLink, FacilitatorLink string }, key string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"name": name})
+	req, _ := http.NewRequest(http.MethodPost, in.http()+"/api/rooms", strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer tok")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&created); err != nil || created.ID == "" {
+		t.Fatalf("create room: status %d, %v", resp.StatusCode, err)
+	}
+	_, key = roomAndKey(created.FacilitatorLink)
+	return created, key
+}
+
 // balancer is a plain HTTP/WebSocket load balancer without sticky
 // sessions, in front of whichever instances it is given.
 type balancer struct {
@@ -187,16 +206,7 @@ func TestMultiInstance(t *testing.T) {
 	defer cancel()
 
 	// A room made on instance 1.
-	req, _ := http.NewRequest(http.MethodPost, ins[0].http()+"/api/rooms", strings.NewReader(`{"name":"Shared group"}`))
-	req.Header.Set("Authorization", "Bearer tok")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var created struct{ ID, MemberLink, FacilitatorLink string }
-	_ = json.NewDecoder(resp.Body).Decode(&created)
-	resp.Body.Close()
-	_, key := roomAndKey(created.FacilitatorLink)
+	created, key := createRoomOn(t, ins[0], "Shared group")
 	_, mkey := roomAndKey(created.MemberLink)
 
 	// The facilitator on instance 1 lets people straight in.

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,16 +24,7 @@ func BenchmarkHandPropagation(b *testing.B) {
 	in1, in2 := startInstance(b, bin, rs.Addr()), startInstance(b, bin, rs.Addr())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	req, _ := http.NewRequest(http.MethodPost, in1.http()+"/api/rooms", strings.NewReader(`{"name":"Bench"}`))
-	req.Header.Set("Authorization", "Bearer tok")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var created struct{ ID, FacilitatorLink string }
-	_ = json.NewDecoder(resp.Body).Decode(&created)
-	resp.Body.Close()
-	_, key := roomAndKey(created.FacilitatorLink)
+	created, key := createRoomOn(b, in1, "Bench")
 	join := func(in *instance, j protocol.Join) (*client.Conn, string) {
 		c, err := client.DialConn(ctx, in.ws())
 		if err != nil {
