@@ -240,9 +240,9 @@ func TestStateWithoutPage(t *testing.T) {
     "  const st = new rs.RoomState('r1');" +
     "  st.welcome({ self: { id: 'a', name: 'Ana', role: 'facilitator' }, room: { id: 'r1', name: 'Group' }, seq: 1, participants: [{ id: 'b', name: 'Bo' }] });" +
     "  st.setHands(['b']);" +
-    "  const r = new rq.Requests(); const id = r.add({ type: 'chat' }, 'chat');" +
+    "  const r = new rq.Requests(); const id = r.add({ type: 'chat' }, 'chat').id;" +
     "  postMessage([typeof document, typeof window, st.participants.length, st.hands[0], st.room.name, proto.isFacilitatorRole(st.self), r.take(id).kind].join(','));" +
-    "}, (e) => postMessage('error: ' + e));";
+    "}).catch((e) => postMessage('error: ' + e));";
   const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), { type: 'module' });
   w.onmessage = (e) => resolve(e.data);
   w.onerror = (e) => resolve('worker error: ' + e.message);
