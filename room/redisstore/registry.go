@@ -57,6 +57,9 @@ type Registry struct {
 	wg       sync.WaitGroup
 
 	draining atomic.Bool // Drain was called: the heartbeat says so too
+	// healthySince is when this instance's heartbeats last started to
+	// succeed (Unix nanoseconds); 0 while they fail. See Dead.
+	healthySince atomic.Int64
 }
 
 // NewRegistry registers the instance and starts its heartbeat. The cluster
@@ -122,8 +125,10 @@ func (r *Registry) beat(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
+		r.healthySince.Store(0)
 		return fmt.Errorf("redisstore: heartbeat: %w", err)
 	}
+	r.healthySince.CompareAndSwap(0, time.Now().UnixNano())
 	return nil
 }
 
@@ -186,7 +191,15 @@ func (r *Registry) Host(ctx context.Context, ids []room.RoomID, on bool) error {
 
 // Dead implements cluster.Registry: the registered instances whose
 // heartbeat has expired. It reads one key per instance, never the rooms.
+//
+// While this instance's own heartbeats have succeeded for less than one
+// TTL (at start, and after Redis was unreachable, e.g. during a Sentinel
+// failover), it names nobody: the others may have been unable to renew
+// their keys for the same reason, and would be taken for dead.
 func (r *Registry) Dead(ctx context.Context) ([]string, error) {
+	if since := r.healthySince.Load(); since == 0 || time.Since(time.Unix(0, since)) < r.ttl {
+		return nil, nil
+	}
 	instances, err := r.client.SMembers(ctx, r.members()).Result()
 	if err != nil || len(instances) == 0 {
 		return nil, err
