@@ -23,40 +23,52 @@ func (s *State) onLowerHand(_, target *Participant, _ ModCommand, _ int64) ([]Ev
 	return []Event{s.handsEvent()}, nil
 }
 
-func (s *State) onNextSpeaker(_, _ *Participant, _ ModCommand, _ int64) ([]Event, error) {
+func (s *State) onNextSpeaker(_, _ *Participant, _ ModCommand, now int64) ([]Event, error) {
 	for _, id := range s.Hands {
 		if p := s.Participants[id]; p != nil && p.Present && p.Status == StatusAdmitted {
-			return s.callOn(p), nil
+			if err := s.segmentRefuses(p, "call on them in a segment where members speak"); err != nil {
+				return nil, err
+			}
+			return s.callOn(p, now), nil
 		}
 	}
 	return nil, badCommand("no hand is raised")
 }
 
-func (s *State) onLetSpeak(_, target *Participant, _ ModCommand, _ int64) ([]Event, error) {
+func (s *State) onLetSpeak(_, target *Participant, _ ModCommand, now int64) ([]Event, error) {
 	if target.Status != StatusAdmitted {
 		return nil, badCommand("they are still waiting")
 	}
-	return s.callOn(target), nil
+	if err := s.segmentRefuses(target, "call on them in a segment where members speak"); err != nil {
+		return nil, err
+	}
+	return s.callOn(target, now), nil
 }
 
-// callOn gives the floor to p: their hand goes down, any running timer
-// stops.
-func (s *State) callOn(p *Participant) []Event {
+// callOn gives the floor to p at now: their hand goes down, any running
+// timer stops; in a format's segment with a share length, their share
+// timer starts at once.
+func (s *State) callOn(p *Participant, now int64) []Event {
 	var evs []Event
 	if i := slices.Index(s.Hands, p.ID); i >= 0 {
 		s.Hands = slices.Delete(s.Hands, i, i+1)
 		evs = append(evs, s.handsEvent())
 	}
-	return append(evs, s.setRoom(func() { s.Speaker, s.Timer = p.ID, nil })...)
+	var t *Timer
+	if seg := s.segment(); seg != nil && seg.ShareSeconds > 0 {
+		t = &Timer{Speaker: p.ID, EndsAt: now + int64(seg.ShareSeconds)*1000, Seconds: seg.ShareSeconds, AutoMute: seg.AutoMute}
+	}
+	return append(evs, s.setRoom(func() { s.Speaker, s.Timer = p.ID, t })...)
 }
 
-// onEndTurn takes the floor back; in moderated mode a member is muted.
+// onEndTurn takes the floor back; where members speak only when called
+// on (moderated mode, or such a segment), a member is muted.
 func (s *State) onEndTurn(_, target *Participant, _ ModCommand, _ int64) ([]Event, error) {
 	if s.Speaker != target.ID {
 		return nil, nil
 	}
 	evs := s.setRoom(func() { s.Speaker, s.Timer = ParticipantID{}, nil })
-	if s.Settings.Mode == ModeModerated && !target.Role.Moderates() {
+	if s.speaking() != SpeakOpen && !target.Role.Moderates() {
 		evs = append(evs, s.forceMute(target)...)
 	}
 	return evs, nil
@@ -93,6 +105,9 @@ func (s *State) forceMute(p *Participant) []Event {
 func (s *State) onAskUnmute(_, target *Participant, _ ModCommand, _ int64) ([]Event, error) {
 	if !target.Muted {
 		return nil, nil
+	}
+	if err := s.segmentRefuses(target, "ask them in a segment where members speak"); err != nil {
+		return nil, err
 	}
 	target.AskedToUnmute = true
 	return []Event{s.participantEvent(EventAskUnmute, target)}, nil
@@ -186,5 +201,8 @@ func (s *State) onDemote(_, target *Participant, _ ModCommand, _ int64) ([]Event
 		return nil, badCommand("they are a member already")
 	}
 	target.Role = RoleMember
+	if s.segmentRefuses(target, "") != nil {
+		target.Muted, target.MutedBy = true, MutedByFacilitator
+	}
 	return append([]Event{s.participantEvent(EventUpdated, target)}, s.checkAutoLock()...), nil
 }

@@ -175,7 +175,7 @@ func (d *Definition) Clone() *Definition {
 
 // meeting returns the state of a new meeting in the room.
 func (d *Definition) meeting() *State {
-	return &State{
+	s := &State{
 		ID:                 d.ID,
 		Info:               Info{Name: d.Name, Settings: d.Settings, ChatOpen: true},
 		FacilitatorKeyHash: d.Links.FacilitatorKeyHash,
@@ -184,6 +184,8 @@ func (d *Definition) meeting() *State {
 		Participants:       map[ParticipantID]*Participant{},
 		Identities:         map[string]ParticipantID{},
 	}
+	s.resetSegment()
+	return s
 }
 
 // useInvite takes one use of the invite whose token is given, at now; it

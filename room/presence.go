@@ -177,6 +177,9 @@ func (s *State) newcomer(req JoinRequest, id ParticipantID, isFacilitator bool) 
 	if s.Settings.MuteOnEntry {
 		p.Muted, p.MutedBy = true, MutedBySelf
 	}
+	if seg := s.segment(); seg != nil && seg.Speaking != SpeakOpen {
+		p.Muted, p.MutedBy = true, MutedBySelf // the segment's rule decides when they may unmute
+	}
 	if s.Suspended {
 		p.Muted, p.MutedBy, p.Camera, p.CameraBlocked = true, MutedByFacilitator, false, true
 	}
@@ -238,7 +241,8 @@ func (s *State) clearMeeting() {
 	s.Identities = map[string]ParticipantID{}
 	s.Gone, s.Bans = nil, nil
 	s.Hands, s.Chat = nil, nil
-	s.Locked, s.AutoLocked, s.ChatOpen, s.Suspended = false, false, true, false
+	s.Locked, s.AutoLocked, s.Suspended = false, false, false
+	s.resetSegment()
 	s.Speaker, s.Timer = ParticipantID{}, nil
 	s.EmptySince, s.StartedAt = 0, 0
 }
@@ -257,6 +261,7 @@ func (s *State) startMeeting(d *Definition, now int64) {
 	s.Name, s.Settings = d.Name, d.Settings
 	s.FacilitatorKeyHash, s.MemberKeyHash, s.LinkGen = d.Links.FacilitatorKeyHash, d.Links.MemberKeyHash, d.Links.Generation
 	s.StartedAt = now
+	s.resetSegment()
 }
 
 // Rotate puts the room's new links l in force: the old keys are refused

@@ -213,6 +213,7 @@ func (s *Service) UpdateRoom(ctx context.Context, id RoomID, c RoomChange) (*Def
 				st.Name = name
 			}
 			st.Settings = next
+			st.clampSegment()
 		})
 	})
 	return d, err

@@ -1,6 +1,9 @@
 package room
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
 // SelfUpdate is a change a participant makes to their own state. Nil
 // fields are left as they are.
@@ -23,11 +26,8 @@ func (s *State) SetSelf(a Actor, u SelfUpdate) ([]Event, error) {
 		if *u.Muted {
 			next.Muted, next.MutedBy = true, MutedBySelf
 		} else {
-			if !s.mayUnmute(p) {
-				if p.MutedBy == MutedByFacilitator {
-					return nil, notAllowed("the facilitator muted you; you can unmute when they call on you or ask you to")
-				}
-				return nil, notAllowed("in this meeting you can unmute when the facilitator calls on you")
+			if err := s.mayUnmute(p); err != nil {
+				return nil, err
 			}
 			next.Muted, next.MutedBy, next.AskedToUnmute = false, "", false
 		}
@@ -45,17 +45,39 @@ func (s *State) SetSelf(a Actor, u SelfUpdate) ([]Event, error) {
 	return []Event{s.participantEvent(EventUpdated, p)}, nil
 }
 
-func (s *State) mayUnmute(p *Participant) bool {
-	if p.Role.Moderates() || p.AskedToUnmute || s.Speaker == p.ID {
-		return true
+// mayUnmute returns nil when p may unmute now, or why not. Facilitators
+// always may; in a segment where only facilitators speak, no member may;
+// otherwise the one called on or asked to unmute may, and, where anyone
+// may speak, members nobody else muted.
+func (s *State) mayUnmute(p *Participant) error {
+	if p.Role.Moderates() {
+		return nil
 	}
-	return s.Settings.Mode == ModeOpen && p.MutedBy != MutedByFacilitator
+	if err := s.segmentRefuses(p, "your microphone stays off"); err != nil {
+		return err
+	}
+	if p.AskedToUnmute || s.Speaker == p.ID {
+		return nil
+	}
+	open, seg := s.speaking() == SpeakOpen, s.segment()
+	switch {
+	case open && p.MutedBy != MutedByFacilitator:
+		return nil
+	case p.MutedBy == MutedByFacilitator && (open || seg == nil):
+		return notAllowed("the facilitator muted you; you can unmute when they call on you or ask you to")
+	case seg != nil:
+		return notAllowed(fmt.Sprintf("during %q you can unmute when the facilitator calls on you; raise your hand to share", seg.Title))
+	}
+	return notAllowed("in this meeting you can unmute when the facilitator calls on you")
 }
 
 // RaiseHand puts the participant's hand up, at the end of the queue.
 func (s *State) RaiseHand(a Actor) ([]Event, error) {
 	p, err := s.admittedActor(a, "raise your hand")
 	if err != nil {
+		return nil, err
+	}
+	if err := s.segmentRefuses(p, "hands are taken in a later segment"); err != nil {
 		return nil, err
 	}
 	if slices.Contains(s.Hands, p.ID) {

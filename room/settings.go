@@ -35,6 +35,12 @@ type Settings struct {
 	// the passcode. It is never sent to clients: they are told only
 	// whether there is one.
 	PasscodeHash string `json:"passcodeHash,omitempty"`
+	// Format is the room's meeting format (format.go), nil when it has
+	// none. A format is never changed in place: a change replaces it.
+	Format *Format `json:"format"`
+	// ContributionsURL is the room's optional contributions link, shown
+	// in the format's last (closing) segment; "" when none.
+	ContributionsURL string `json:"contributionsUrl"`
 }
 
 // DefaultMaxParticipants and DefaultMaxWaiting are a room's limits unless
@@ -102,6 +108,10 @@ type SettingsUpdate struct {
 	// Passcode sets a new passcode (4 to 64 characters), or, when empty,
 	// removes it. Only its salted hash is kept.
 	Passcode *string `json:"passcode,omitempty"`
+	// Format replaces the meeting format (null removes it).
+	Format FormatChange `json:"format,omitzero"`
+	// ContributionsURL sets the contributions link ("" removes it).
+	ContributionsURL *string `json:"contributionsUrl,omitempty"`
 }
 
 // onSettings applies c.Settings, all of it or, when a value is out of
@@ -116,7 +126,7 @@ func (s *State) onSettings(_, _ *Participant, c ModCommand, _ int64) ([]Event, e
 	if err != nil {
 		return nil, err
 	}
-	return s.setRoom(func() { s.Settings = next }), nil
+	return s.setRoom(func() { s.Settings = next; s.clampSegment() }), nil
 }
 
 // applySettings returns cur changed by u, or an error naming a value out
@@ -163,6 +173,23 @@ func applySettings(cur Settings, u SettingsUpdate) (Settings, error) {
 			return cur, badCommand("a share lasts 10 to 3600 seconds")
 		}
 		next.ShareSeconds = *u.ShareSeconds
+	}
+	if u.Format.Set {
+		next.Format = nil
+		if u.Format.Format != nil {
+			f, err := u.Format.Format.Clean()
+			if err != nil {
+				return cur, err
+			}
+			next.Format = &f
+		}
+	}
+	if u.ContributionsURL != nil {
+		link, err := CleanContributionsURL(*u.ContributionsURL)
+		if err != nil {
+			return cur, err
+		}
+		next.ContributionsURL = link
 	}
 	if u.Passcode != nil {
 		next.PasscodeHash = ""

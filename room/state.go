@@ -122,6 +122,9 @@ type Info struct {
 	// Speaker is the participant called on; zero when nobody is.
 	Speaker ParticipantID `json:"speaker"`
 	Timer   *Timer        `json:"timer,omitempty"`
+	// Segment is the index of the format's segment the meeting is in (0
+	// without a format; see format.go).
+	Segment int `json:"segment"`
 }
 
 func (i Info) clone() Info {
@@ -144,8 +147,9 @@ func (s *State) setRoom(change func()) []Event {
 
 func infoEqual(a, b Info) bool {
 	at, bt := a.Timer, b.Timer
-	a.Timer, b.Timer = nil, nil
-	if a != b {
+	af, bf := a.Settings.Format, b.Settings.Format
+	a.Timer, b.Timer, a.Settings.Format, b.Settings.Format = nil, nil, nil, nil
+	if a != b || !formatEqual(af, bf) {
 		return false
 	}
 	if at == nil || bt == nil {

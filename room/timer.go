@@ -12,19 +12,24 @@ type Timer struct {
 }
 
 // onStartTimer starts the share timer of the participant called on, for
-// c.Seconds (the room's default when 0).
+// c.Seconds (when 0, the segment's share length, or the room's default).
 func (s *State) onStartTimer(_, _ *Participant, c ModCommand, now int64) ([]Event, error) {
 	if s.Speaker == (ParticipantID{}) {
 		return nil, badCommand("call on someone first")
 	}
-	secs := c.Seconds
+	secs, auto := c.Seconds, s.Settings.AutoMute
+	if seg := s.segment(); seg != nil && seg.ShareSeconds > 0 {
+		auto = seg.AutoMute
+		if secs == 0 {
+			secs = seg.ShareSeconds
+		}
+	}
 	if secs == 0 {
 		secs = s.Settings.ShareSeconds
 	}
 	if secs < 10 || secs > 3600 {
 		return nil, badCommand("a share lasts 10 to 3600 seconds")
 	}
-	auto := s.Settings.AutoMute
 	if c.AutoMute != nil {
 		auto = *c.AutoMute
 	}
