@@ -306,6 +306,8 @@ func (s *session) handler(typ string) func(data []byte, re json.RawMessage) (end
 		return noEnd(s.handleSetSelf)
 	case protocol.TypeModerate:
 		return noEnd(s.handleModerate)
+	case protocol.TypeSegment:
+		return noEnd(s.handleSegment)
 	case protocol.TypeRaiseHand:
 		return cmd((*room.State).RaiseHand)
 	case protocol.TypeLowerHand:
@@ -369,6 +371,22 @@ func (s *session) handleModerate(data []byte, re json.RawMessage) {
 	}
 	c.Settings = roomSettings(m.Settings)
 	s.apply(re, func(st *room.State, now int64) ([]room.Event, error) { return st.Moderate(s.actor(), c, now) })
+}
+
+// handleSegment moves the meeting to the next or previous segment of the
+// room's format; the room checks the sender's role.
+func (s *session) handleSegment(data []byte, re json.RawMessage) {
+	var m protocol.Segment
+	if !s.decode(data, &m, re) {
+		return
+	}
+	if m.To != protocol.SegmentNext && m.To != protocol.SegmentPrevious {
+		s.sendError(protocol.CodeBadRequest, `"to" must be "next" or "previous"`, re)
+		return
+	}
+	s.apply(re, func(st *room.State, now int64) ([]room.Event, error) {
+		return st.MoveSegment(s.actor(), room.SegmentMove(m.To), now)
+	})
 }
 
 // cleanID returns the request id to echo in answers: as the client sent

@@ -82,6 +82,15 @@ func wireRoom(id room.RoomID, i room.Info) protocol.RoomInfo {
 	if t := i.Timer; t != nil {
 		r.Timer = &protocol.Timer{Speaker: idString(t.Speaker), EndsAt: t.EndsAt, Seconds: t.Seconds, AutoMute: t.AutoMute}
 	}
+	if f := i.Settings.Format; f != nil {
+		r.Format = &protocol.Format{Name: f.Name, Segments: make([]protocol.FormatSegment, 0, len(f.Segments))}
+		for _, seg := range f.Segments {
+			r.Format.Segments = append(r.Format.Segments, protocol.FormatSegment{Title: seg.Title, Speaking: string(seg.Speaking),
+				ChatOpen: seg.ChatOpen, Text: seg.Text, ShareSeconds: seg.ShareSeconds, AutoMute: seg.AutoMute})
+		}
+		r.Segment = i.Segment
+	}
+	r.ContributionsURL = i.Settings.ContributionsURL
 	return r
 }
 

@@ -39,6 +39,9 @@ const (
 	TypeICERestart = "ice_restart"
 	// TypeSpeakers says who is talking (Speakers).
 	TypeSpeakers = "speakers"
+	// TypeSegment moves the meeting to the next or previous segment of
+	// the room's format (Segment; facilitators only).
+	TypeSegment = "segment"
 )
 
 // Connection names, the "pc" field of SDP and candidate messages.
@@ -219,6 +222,36 @@ type Settings struct {
 	Passcode *string `json:"passcode,omitempty"`
 }
 
+// Segment moves the meeting to another segment of the room's format.
+type Segment struct {
+	Type string `json:"type"`
+	// To is SegmentNext or SegmentPrevious.
+	To string `json:"to"`
+}
+
+// The moves of a Segment message.
+const (
+	SegmentNext     = "next"
+	SegmentPrevious = "previous"
+)
+
+// Format is a room's meeting format (docs/formats.md).
+type Format struct {
+	Name     string          `json:"name,omitempty"`
+	Segments []FormatSegment `json:"segments"`
+}
+
+// FormatSegment is one segment of a format.
+type FormatSegment struct {
+	Title string `json:"title"`
+	// Speaking is "facilitators", "called_on" or "open".
+	Speaking     string `json:"speaking"`
+	ChatOpen     bool   `json:"chatOpen"`
+	Text         string `json:"text,omitempty"`
+	ShareSeconds int    `json:"shareSeconds,omitempty"`
+	AutoMute     bool   `json:"autoMute,omitempty"`
+}
+
 // Moderate is a facilitator's command.
 type Moderate struct {
 	Type      string    `json:"type"`
@@ -272,6 +305,13 @@ type RoomInfo struct {
 	PasscodeRequired bool   `json:"passcodeRequired"`
 	Speaker          string `json:"speaker"`
 	Timer            *Timer `json:"timer,omitempty"`
+	// Format is the room's meeting format, null without one; Segment is
+	// the index of the segment the meeting is in (0 without a format).
+	Format  *Format `json:"format"`
+	Segment int     `json:"segment"`
+	// ContributionsURL is the room's contributions link, "" when none;
+	// clients show it in the format's last segment.
+	ContributionsURL string `json:"contributionsUrl"`
 }
 
 // ChatMessage is one chat message.
