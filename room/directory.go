@@ -3,7 +3,8 @@ package room
 import "context"
 
 // Directory keeps rooms' definitions until they are deleted, and the
-// server-wide secret their link keys are derived from. Backends:
+// server-wide secrets: the one their link keys are derived from, and the
+// keys that sign proofs of attendance. Backends:
 // room/boltdir (an embedded file, the default), room/redisstore (Redis,
 // without expiry, shared by instances) and room/memory (tests). A
 // Directory never holds anything of a running meeting.
@@ -23,4 +24,9 @@ type Directory interface {
 	// LinkSecret returns the server-wide secret of link keys, made once
 	// (random, 32 bytes) and kept with the definitions.
 	LinkSecret(ctx context.Context) ([]byte, error)
+	// ProofKeys keeps the signing keys of attendance proofs (room/attest)
+	// as opaque bytes: it calls fn with what is stored (nil when nothing
+	// is) and, atomically, stores what fn returns unless that is nil; it
+	// returns what is stored after the call. fn may run more than once.
+	ProofKeys(ctx context.Context, fn func(cur []byte) ([]byte, error)) ([]byte, error)
 }

@@ -35,6 +35,9 @@ const (
 	// EventLinkRotated: the room's links were replaced and Participant,
 	// waiting with an old one, was sent away.
 	EventLinkRotated EventKind = "link_rotated"
+	// EventAttendanceConfirmed: a facilitator confirmed Participant's
+	// attendance; seen only by them and the facilitators.
+	EventAttendanceConfirmed EventKind = "attendance_confirmed"
 	// EventEnded: the meeting ended; its state is gone.
 	EventEnded EventKind = "ended"
 	// EventProbe is internal (no client sees it): a join brought the
@@ -133,7 +136,7 @@ func (e *Event) VisibleTo(viewer Participant) bool {
 	switch e.Kind {
 	case EventJoined, EventUpdated, EventLeft, EventRemoved:
 		return self || mod || e.Participant.Status == StatusAdmitted
-	case EventDenied, EventAskUnmute, EventLinkRotated:
+	case EventDenied, EventAskUnmute, EventLinkRotated, EventAttendanceConfirmed:
 		return self || mod
 	case EventChat:
 		return e.Chat.visibleTo(viewer)

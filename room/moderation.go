@@ -40,6 +40,9 @@ const (
 	ActDemote      Action = "demote"
 	// ActMoveToWaiting sends an admitted member back to the waiting room.
 	ActMoveToWaiting Action = "move_to_waiting_room"
+	// ActConfirmAttendance confirms a member's attendance: their proof
+	// of attendance says so (wire: confirm_attendance).
+	ActConfirmAttendance Action = "confirm_attendance"
 )
 
 // actionHandler carries out one action, once Moderate has checked the actor
@@ -64,33 +67,34 @@ type actionSpec struct {
 // a row here and its handler.
 func actionTable() map[Action]actionSpec {
 	return map[Action]actionSpec{
-		ActAdmit:         {targeted: true, present: true, do: (*State).onAdmit},
-		ActDeny:          {targeted: true, present: true, do: (*State).onDeny},
-		ActAdmitAll:      {do: (*State).onAdmitAll},
-		ActDenyAll:       {do: (*State).onDenyAll},
-		ActLock:          {do: (*State).onLock},
-		ActUnlock:        {do: (*State).onUnlock},
-		ActLowerHand:     {targeted: true, do: (*State).onLowerHand},
-		ActNextSpeaker:   {do: (*State).onNextSpeaker},
-		ActLetSpeak:      {targeted: true, present: true, do: (*State).onLetSpeak},
-		ActEndTurn:       {targeted: true, do: (*State).onEndTurn},
-		ActMute:          {targeted: true, facilitatorOnly: true, do: (*State).onMute},
-		ActMuteAll:       {do: (*State).onMuteAll},
-		ActAskUnmute:     {targeted: true, present: true, do: (*State).onAskUnmute},
-		ActStartTimer:    {do: (*State).onStartTimer},
-		ActStopTimer:     {do: (*State).onStopTimer},
-		ActRemove:        {targeted: true, facilitatorOnly: true, do: (*State).onRemove},
-		ActRename:        {targeted: true, facilitatorOnly: true, do: (*State).onRename},
-		ActSettings:      {do: (*State).onSettings},
-		ActCloseChat:     {do: (*State).onCloseChat},
-		ActOpenChat:      {do: (*State).onOpenChat},
-		ActDeleteChat:    {do: (*State).onDeleteChat},
-		ActSuspend:       {do: (*State).onSuspend},
-		ActResume:        {do: (*State).onResume},
-		ActEndMeeting:    {do: (*State).onEndMeeting},
-		ActPromote:       {targeted: true, present: true, do: (*State).onPromote},
-		ActDemote:        {targeted: true, facilitatorOnly: true, do: (*State).onDemote},
-		ActMoveToWaiting: {targeted: true, present: true, do: (*State).onMoveToWaiting},
+		ActAdmit:             {targeted: true, present: true, do: (*State).onAdmit},
+		ActDeny:              {targeted: true, present: true, do: (*State).onDeny},
+		ActAdmitAll:          {do: (*State).onAdmitAll},
+		ActDenyAll:           {do: (*State).onDenyAll},
+		ActLock:              {do: (*State).onLock},
+		ActUnlock:            {do: (*State).onUnlock},
+		ActLowerHand:         {targeted: true, do: (*State).onLowerHand},
+		ActNextSpeaker:       {do: (*State).onNextSpeaker},
+		ActLetSpeak:          {targeted: true, present: true, do: (*State).onLetSpeak},
+		ActEndTurn:           {targeted: true, do: (*State).onEndTurn},
+		ActMute:              {targeted: true, facilitatorOnly: true, do: (*State).onMute},
+		ActMuteAll:           {do: (*State).onMuteAll},
+		ActAskUnmute:         {targeted: true, present: true, do: (*State).onAskUnmute},
+		ActStartTimer:        {do: (*State).onStartTimer},
+		ActStopTimer:         {do: (*State).onStopTimer},
+		ActRemove:            {targeted: true, facilitatorOnly: true, do: (*State).onRemove},
+		ActRename:            {targeted: true, facilitatorOnly: true, do: (*State).onRename},
+		ActSettings:          {do: (*State).onSettings},
+		ActCloseChat:         {do: (*State).onCloseChat},
+		ActOpenChat:          {do: (*State).onOpenChat},
+		ActDeleteChat:        {do: (*State).onDeleteChat},
+		ActSuspend:           {do: (*State).onSuspend},
+		ActResume:            {do: (*State).onResume},
+		ActEndMeeting:        {do: (*State).onEndMeeting},
+		ActPromote:           {targeted: true, present: true, do: (*State).onPromote},
+		ActDemote:            {targeted: true, facilitatorOnly: true, do: (*State).onDemote},
+		ActMoveToWaiting:     {targeted: true, present: true, do: (*State).onMoveToWaiting},
+		ActConfirmAttendance: {targeted: true, present: true, do: (*State).onConfirmAttendance},
 	}
 }
 

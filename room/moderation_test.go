@@ -422,6 +422,33 @@ var actionCases = map[room.Action]actionCase{
 			}
 		},
 	},
+	room.ActConfirmAttendance: {
+		prep:   func(_ testing.TB, c *cast) { c.s.Settings.AttendanceProof = true },
+		cmd:    func(c *cast) room.ModCommand { return target(room.ActConfirmAttendance, c, "Mia") },
+		events: func(c *cast) []string { return []string{"attendance_confirmed:Mia"} },
+		want:   func(c *cast, w *room.State) { c.in(w, "Mia").AttendanceConfirmed = true },
+		after: func(t *testing.T, c *cast, actor string) {
+			if a, err := c.s.Attendance(c.act("Mia")); err != nil || !a.Confirmed {
+				t.Errorf("Mia's attendance after confirmation: %+v %v", a, err)
+			}
+			if a, _ := c.s.Attendance(c.act("Bob")); a.Confirmed {
+				t.Error("Bob's attendance is confirmed too")
+			}
+			if evs, err := c.mod(t, actor, target(room.ActConfirmAttendance, c, "Mia")); err != nil || evs != nil {
+				t.Errorf("confirming again: %v %v, want nothing", describe(evs), err)
+			}
+			if _, err := c.mod(t, actor, target(room.ActConfirmAttendance, c, actor)); !errors.Is(err, room.ErrBadCommand) {
+				t.Errorf("confirming oneself: %v, want ErrBadCommand", err)
+			}
+			if _, err := c.mod(t, actor, target(room.ActConfirmAttendance, c, "Will")); !errors.Is(err, room.ErrBadCommand) {
+				t.Errorf("confirming someone waiting: %v, want ErrBadCommand", err)
+			}
+			c.s.Settings.AttendanceProof = false
+			if _, err := c.mod(t, actor, target(room.ActConfirmAttendance, c, "Bob")); !errors.Is(err, room.ErrNotAllowed) {
+				t.Errorf("confirming where the room gives no proofs: %v, want ErrNotAllowed", err)
+			}
+		},
+	},
 	room.ActDemote: {
 		prep:   func(t testing.TB, c *cast) { c.mustMod(t, "Fran", target(room.ActPromote, c, "Mia")) },
 		cmd:    func(c *cast) room.ModCommand { return target(room.ActDemote, c, "Mia") },
@@ -641,7 +668,8 @@ func TestModerateOnAFacilitator(t *testing.T) {
 func TestModerateBadTargets(t *testing.T) {
 	// targeted are the actions that need a target.
 	targeted := []room.Action{room.ActAdmit, room.ActDeny, room.ActLowerHand, room.ActLetSpeak, room.ActEndTurn, room.ActMute,
-		room.ActAskUnmute, room.ActRemove, room.ActRename, room.ActPromote, room.ActDemote, room.ActMoveToWaiting}
+		room.ActAskUnmute, room.ActRemove, room.ActRename, room.ActPromote, room.ActDemote, room.ActMoveToWaiting,
+		room.ActConfirmAttendance}
 	// Aimed at someone who is not present (left, or denied), these are
 	// accepted: a dropped connection keeps its hand and turn, which a
 	// facilitator may take back, and someone disruptive can be muted,

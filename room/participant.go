@@ -74,6 +74,13 @@ type Participant struct {
 	// link are sent away (State.Rotate). Never sent to clients.
 	LinkGen int  `json:"linkGen,omitempty"`
 	Invited bool `json:"invited,omitempty"`
+	// AdmittedAt is when the participant was first let into the running
+	// meeting (Unix milliseconds), for their proof of attendance;
+	// AttendanceConfirmed: a facilitator confirmed their attendance
+	// (ActConfirmAttendance). Both go with the meeting; never sent to
+	// clients as fields.
+	AdmittedAt          int64 `json:"admittedAt,omitempty"`
+	AttendanceConfirmed bool  `json:"attendanceConfirmed,omitempty"`
 }
 
 // Actor is who sends a command: a participant on one connection.
@@ -112,12 +119,20 @@ func CleanName(name string) (string, error) {
 	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxNameLen {
 		return "", ErrBadName
 	}
-	for _, r := range name {
-		// Control and invisible format characters (such as U+202E, which
-		// reverses text) have no place in a name others read.
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
-			return "", ErrBadName
-		}
+	if !plainText(name) {
+		return "", ErrBadName
 	}
 	return name, nil
+}
+
+// plainText reports whether s has no control and invisible format
+// characters (such as U+202E, which reverses text): they have no place in
+// a name others read.
+func plainText(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+	}
+	return true
 }

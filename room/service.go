@@ -168,6 +168,7 @@ func (s *Service) update(ctx context.Context, id RoomID, cmd Command) ([]Event, 
 			return nil, err
 		}
 		st.noteGone(now)
+		st.noteAdmitted(now)
 		if len(st.Participants) > 0 {
 			st.NoteEmpty(now)
 		}

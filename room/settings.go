@@ -41,6 +41,24 @@ type Settings struct {
 	// ContributionsURL is the room's optional contributions link, shown
 	// in the format's last (closing) segment; "" when none.
 	ContributionsURL string `json:"contributionsUrl"`
+	// AttendanceProof: members may ask for a signed proof of attendance
+	// (room/attest; docs/attendance.md). Off unless an operator allows it.
+	AttendanceProof bool `json:"attendanceProof"`
+	// PublicLabel is what proofs of attendance call the meeting; "" means
+	// the room's name (see Label).
+	PublicLabel string `json:"publicLabel,omitempty"`
+}
+
+// MaxLabelLen is the longest public label, in characters.
+const MaxLabelLen = 120
+
+// Label is what proofs of attendance call a meeting of the room named
+// name: its public label, or else its name.
+func (s Settings) Label(name string) string {
+	if s.PublicLabel != "" {
+		return s.PublicLabel
+	}
+	return name
 }
 
 // DefaultMaxParticipants and DefaultMaxWaiting are a room's limits unless
@@ -112,6 +130,10 @@ type SettingsUpdate struct {
 	Format FormatChange `json:"format,omitzero"`
 	// ContributionsURL sets the contributions link ("" removes it).
 	ContributionsURL *string `json:"contributionsUrl,omitempty"`
+	// AttendanceProof and PublicLabel (at most 120 characters; "" for the
+	// room's name): operators' settings, not sent by facilitators' clients.
+	AttendanceProof *bool   `json:"attendanceProof,omitempty"`
+	PublicLabel     *string `json:"publicLabel,omitempty"`
 }
 
 // onSettings applies c.Settings, all of it or, when a value is out of
@@ -143,6 +165,14 @@ func applySettings(cur Settings, u SettingsUpdate) (Settings, error) {
 	set(&next.SelfRename, u.SelfRename)
 	set(&next.PrivateChat, u.PrivateChat)
 	set(&next.AutoMute, u.AutoMute)
+	set(&next.AttendanceProof, u.AttendanceProof)
+	if u.PublicLabel != nil {
+		l := strings.TrimSpace(*u.PublicLabel)
+		if !utf8.ValidString(l) || utf8.RuneCountInString(l) > MaxLabelLen || !plainText(l) {
+			return cur, badCommand("a public label is at most 120 characters, without control characters")
+		}
+		next.PublicLabel = l
+	}
 	if u.Mode != nil {
 		if !u.Mode.Valid() {
 			return cur, badCommand(`mode must be "open" or "moderated"`)

@@ -90,7 +90,7 @@ func mustRun(t testing.TB, s *room.State, cmd func(*room.State) ([]room.Event, e
 // participantKinds are the kinds of event whose Participant is the
 // participant concerned.
 var participantKinds = []room.EventKind{room.EventJoined, room.EventUpdated, room.EventLeft, room.EventAskUnmute,
-	room.EventTimerWarning, room.EventTimerEnded, room.EventRemoved, room.EventDenied, room.EventChat}
+	room.EventTimerWarning, room.EventTimerEnded, room.EventRemoved, room.EventDenied, room.EventChat, room.EventAttendanceConfirmed}
 
 func checkEvents(t testing.TB, before, after *room.State, evs []room.Event) {
 	t.Helper()

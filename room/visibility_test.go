@@ -171,6 +171,15 @@ func TestEventVisibleTo(t *testing.T) {
 			sees: []string{"Mia"}, open: moderators, self: yes,
 		},
 		{
+			name: "a member's attendance is confirmed",
+			event: func(t *testing.T, c *cast) room.Event {
+				c.s.Settings.AttendanceProof = true
+				return only(t, c.mustMod(t, "Fran", target(room.ActConfirmAttendance, c, "Mia")), room.EventAttendanceConfirmed)
+			},
+			// Nobody else learns who asked for a proof.
+			sees: []string{"Fran", "Cora", "Mia"}, self: yes,
+		},
+		{
 			name: "a waiting person is asked to unmute",
 			event: func(t *testing.T, c *cast) room.Event {
 				c.mustMod(t, "Fran", room.ModCommand{Action: room.ActMuteAll})

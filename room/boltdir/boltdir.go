@@ -7,11 +7,14 @@
 //
 // <data dir>/rooms.db holds the bucket "rooms": one JSON room.Definition
 // per room id. <data dir>/link-secret holds the server's link secret (32
-// random bytes, base64url, mode 0600), made on first start. Nothing of a
-// running meeting is ever written here.
+// random bytes, base64url, mode 0600), made on first start. The bucket
+// "proof-keys" holds the keys signing proofs of attendance (room/attest's
+// keyring, JSON). Nothing of a running meeting is ever written here, and
+// no list of who attended.
 package boltdir
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -38,8 +41,13 @@ const (
 	SecretFile = "link-secret"
 )
 
-// bucketName is the bucket of definitions.
-const bucketName = "rooms"
+// bucketName is the bucket of definitions; keysBucket holds the signing
+// keys of attendance proofs under keysKey.
+const (
+	bucketName = "rooms"
+	keysBucket = "proof-keys"
+	keysKey    = "keyring"
+)
 
 // Directory keeps rooms' definitions in a bbolt file.
 type Directory struct {
@@ -66,7 +74,10 @@ func Open(dir string, wait time.Duration) (*Directory, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists([]byte(bucketName))
+		if _, err := tx.CreateBucketIfNotExists([]byte(bucketName)); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucketIfNotExists([]byte(keysBucket))
 		return err
 	}); err != nil {
 		_ = db.Close()
@@ -179,6 +190,30 @@ func (d *Directory) Delete(_ context.Context, id room.RoomID) error {
 
 // LinkSecret implements room.Directory.
 func (d *Directory) LinkSecret(context.Context) ([]byte, error) { return d.secret, nil }
+
+// ProofKeys implements room.Directory: the keyring is the value of
+// "keyring" in the bucket "proof-keys" of rooms.db.
+func (d *Directory) ProofKeys(_ context.Context, fn func([]byte) ([]byte, error)) ([]byte, error) {
+	var out []byte
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(keysBucket))
+		cur := bytes.Clone(b.Get([]byte(keysKey)))
+		next, err := fn(cur)
+		if err != nil {
+			return err
+		}
+		if next == nil {
+			out = cur
+			return nil
+		}
+		out = bytes.Clone(next)
+		return b.Put([]byte(keysKey), out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
 
 func get(b *bolt.Bucket, id room.RoomID) (*room.Definition, error) {
 	v := b.Get([]byte(id.String()))

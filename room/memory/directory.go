@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"sync"
@@ -13,8 +14,9 @@ import (
 type Directory struct {
 	secret []byte // static after construction
 
-	mu   sync.Mutex // guards defs
-	defs map[room.RoomID]*room.Definition
+	mu        sync.Mutex // guards defs and proofKeys
+	defs      map[room.RoomID]*room.Definition
+	proofKeys []byte
 }
 
 // NewDirectory returns an empty Directory with a new link secret.
@@ -88,3 +90,17 @@ func (d *Directory) Delete(_ context.Context, id room.RoomID) error {
 
 // LinkSecret implements room.Directory.
 func (d *Directory) LinkSecret(context.Context) ([]byte, error) { return d.secret, nil }
+
+// ProofKeys implements room.Directory.
+func (d *Directory) ProofKeys(_ context.Context, fn func([]byte) ([]byte, error)) ([]byte, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	next, err := fn(bytes.Clone(d.proofKeys))
+	if err != nil {
+		return nil, err
+	}
+	if next != nil {
+		d.proofKeys = bytes.Clone(next)
+	}
+	return bytes.Clone(d.proofKeys), nil
+}

@@ -17,7 +17,9 @@ import (
 // Directory is the room.Directory over Redis, shared by every instance:
 // rooms' definitions are the fields of one hash, <prefix>rooms (field: room
 // id, value: JSON room.Definition), and the link secret is
-// <prefix>link-secret (base64url, set once with SETNX). Neither expires:
+// <prefix>link-secret (base64url, set once with SETNX); the keys signing
+// proofs of attendance are <prefix>proof-keys (room/attest's keyring,
+// JSON). None expires:
 // a room lasts until it is deleted. Nothing of a running meeting is kept
 // here (that is the Store's, with its TTL).
 type Directory struct {
@@ -166,4 +168,43 @@ func (d *Directory) LinkSecret(ctx context.Context) ([]byte, error) {
 	}
 	d.secret = secret
 	return secret, nil
+}
+
+// ProofKeys implements room.Directory: optimistic, with WATCH on
+// <prefix>proof-keys; fn runs again when another instance wrote first.
+func (d *Directory) ProofKeys(ctx context.Context, fn func([]byte) ([]byte, error)) ([]byte, error) {
+	key := d.prefix + "proof-keys"
+	for range maxAttempts {
+		var out []byte
+		err := d.client.Watch(ctx, func(tx *redis.Tx) error {
+			cur, err := tx.Get(ctx, key).Bytes()
+			if errors.Is(err, redis.Nil) {
+				cur = nil
+			} else if err != nil {
+				return fmt.Errorf("redis: %w", err)
+			}
+			next, err := fn(cur)
+			if err != nil {
+				return err
+			}
+			if next == nil {
+				out = cur
+				return nil
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, key, next, 0)
+				return nil
+			})
+			out = next
+			return err
+		}, key)
+		if errors.Is(err, redis.TxFailedErr) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("redis: %s: too many concurrent updates", key)
 }

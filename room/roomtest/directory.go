@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hearth-meet/hearth/room"
+	"github.com/hearth-meet/hearth/room/attest"
 )
 
 // RunDirectory runs the room.Directory contract against a backend.
@@ -18,6 +19,7 @@ func RunDirectory(t *testing.T, newDir func(t *testing.T) func() room.Directory)
 	t.Run("CreateGetListDelete", func(t *testing.T) { directoryCRUD(t, newDir(t)) })
 	t.Run("Update", func(t *testing.T) { directoryUpdate(t, newDir(t)) })
 	t.Run("LinkSecretShared", func(t *testing.T) { directorySecret(t, newDir(t)) })
+	t.Run("ProofKeysLast", func(t *testing.T) { directoryProofKeys(t, newDir(t)) })
 }
 
 func sampleDefinition(secret []byte, name string) *room.Definition {
@@ -133,6 +135,48 @@ func directorySecret(t *testing.T, instance func() room.Directory) {
 	b, err := instance().LinkSecret(ctx)
 	if err != nil || !bytes.Equal(a, b) {
 		t.Errorf("another instance's link secret differs (%v)", err)
+	}
+}
+
+// directoryProofKeys: the signing keys of attendance proofs are made once
+// (also when two instances ask at once), read back by another instance
+// (a restart), and a rotation keeps the old key: a proof signed before
+// checks after.
+func directoryProofKeys(t *testing.T, instance func() room.Directory) {
+	ctx := context.Background()
+	now := time.Now()
+	a, b := instance(), instance()
+	rings := make(chan *attest.Keyring, 2)
+	for _, d := range []room.Directory{a, b} {
+		go func() {
+			k, err := attest.Load(ctx, d, now)
+			if err != nil {
+				t.Error(err)
+			}
+			rings <- k
+		}()
+	}
+	k1, k2 := <-rings, <-rings
+	if k1 == nil || k2 == nil || len(k1.Keys) != 1 || k1.Keys[0].ID() != k2.Keys[0].ID() {
+		t.Fatal("two instances loading at once did not get the same single key")
+	}
+	st, err := attest.NewStatement("Tuesday group", "Canary", now.Add(-time.Hour), now, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := k1.Issue(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := attest.RotateStored(ctx, a, now); err != nil {
+		t.Fatal(err)
+	}
+	later, err := attest.Load(ctx, instance(), now)
+	if err != nil || len(later.Keys) != 2 {
+		t.Fatalf("after a rotation another instance loads %v keys, %v", later, err)
+	}
+	if _, err := later.Verify(p.Token); err != nil {
+		t.Errorf("a proof of the first key after rotation: %v", err)
 	}
 }
 
