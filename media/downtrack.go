@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 
@@ -21,6 +22,9 @@ type downTrack struct {
 
 	// bound is set by Bind and cleared by Unbind.
 	bound atomic.Pointer[binding]
+	// hist maps the sequence numbers the subscriber sees back to the
+	// publisher's, for answering its NACKs.
+	hist seqHistory
 }
 
 type binding struct {
@@ -30,6 +34,11 @@ type binding struct {
 	// levelID is the subscribe connection's id for the audio level
 	// extension (AudioLevelURI); 0 when it was not negotiated.
 	levelID uint8
+	// rtxSSRC and rtxPT are the subscriber's RTX stream (RFC 4588) for
+	// the track; 0 when it negotiated none (lost packets are then sent
+	// again as they were).
+	rtxSSRC uint32
+	rtxPT   uint8
 }
 
 var _ webrtc.TrackLocal = (*downTrack)(nil)
@@ -39,6 +48,9 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	for _, c := range ctx.CodecParameters() {
 		if strings.EqualFold(c.MimeType, d.track.codec.MimeType) {
 			b := &binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), writer: ctx.WriteStream()}
+			if rtx := rtxPayloadType(ctx.CodecParameters(), c.PayloadType); rtx != 0 && ctx.SSRCRetransmission() != 0 {
+				b.rtxSSRC, b.rtxPT = uint32(ctx.SSRCRetransmission()), rtx
+			}
 			for _, h := range ctx.HeaderExtensions() {
 				if h.URI == AudioLevelURI && d.track.kind == webrtc.RTPCodecTypeAudio && h.ID > 0 && h.ID < 15 {
 					b.levelID = uint8(h.ID)
@@ -74,14 +86,19 @@ func (d *downTrack) Kind() webrtc.RTPCodecType { return d.track.kind }
 
 // write sends one packet with this subscriber's SSRC and payload type,
 // and its audio level (the extension's byte, or nil) under this
-// subscriber's id for it. p has no header extensions. write restores the
+// subscriber's id for it; o says where the packet came from, so that the
+// subscriber's NACKs for it can be answered. p has no header extensions.
+// write restores the
 // packet's header fields before returning, so the caller can hand the
 // same packet to the next subscriber; the extension slice keeps its
 // capacity, so nothing is allocated.
-func (d *downTrack) write(p *rtp.Packet, level []byte) bool {
+func (d *downTrack) write(p *rtp.Packet, level []byte, o *origin) bool {
 	b := d.bound.Load()
 	if b == nil {
 		return false
+	}
+	if o.cache != nil {
+		d.hist.note(p.SequenceNumber, p.Timestamp, o)
 	}
 	ssrc, pt := p.SSRC, p.PayloadType
 	p.SSRC, p.PayloadType = b.ssrc, b.pt
@@ -94,11 +111,12 @@ func (d *downTrack) write(p *rtp.Packet, level []byte) bool {
 	return err == nil
 }
 
-// rtcpLoop reads the subscriber's RTCP for this track (which also lets the
-// NACK responder resend lost packets) and passes keyframe requests on to
-// the publisher.
+// rtcpLoop reads the subscriber's RTCP for this track: it answers NACKs
+// from the track's cache (see handleNACK) and passes keyframe requests on
+// to the publisher.
 func (d *downTrack) rtcpLoop() {
 	buf := make([]byte, 1500)
+	var r *resender // made at the first NACK: most audio tracks never get one
 	for {
 		n, _, err := d.sender.Read(buf)
 		if err != nil {
@@ -109,11 +127,15 @@ func (d *downTrack) rtcpLoop() {
 			continue
 		}
 		for _, pkt := range pkts {
-			switch pkt.(type) {
+			switch pkt := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				d.track.RequestKeyframe()
 			case *rtcp.TransportLayerNack:
 				d.track.sfu.stats.NACKs.Add(1)
+				if r == nil {
+					r = &resender{seq: uint16(rand.Uint32())}
+				}
+				d.handleNACK(r, pkt)
 			}
 		}
 	}

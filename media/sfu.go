@@ -9,7 +9,6 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/transport/v5/udp"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
@@ -25,7 +24,7 @@ type SFU struct {
 	mux    ice.UDPMux
 	tcpMux ice.TCPMux  // ICE over TCP on cfg.TCPPort; nil when off
 	pubAPI *webrtc.API // publish peer connections: receive, send feedback
-	subAPI *webrtc.API // subscribe peer connections: send, answer NACKs
+	subAPI *webrtc.API // subscribe peer connections: send, with RTX
 	// relayAPI receives relays from other instances. It does not use the
 	// shared media port: a relay between two instances in each direction
 	// would otherwise have the same address pair on both sides, which the
@@ -42,9 +41,18 @@ type Stats struct {
 	BytesForwarded   atomic.Uint64
 	PacketsMuted     atomic.Uint64 // read but not forwarded: the track was off
 	KeyframeRequests atomic.Uint64 // PLI/FIR sent to publishers
-	NACKs            atomic.Uint64 // NACK packets received from subscribers
-	SenderReports    atomic.Uint64 // RTCP sender reports read from publishers
-	Tracks           atomic.Int64  // published tracks now
+	// KeyframeRequestsCoalesced counts keyframe requests folded into
+	// another one sent at the end of the keyframe interval.
+	KeyframeRequestsCoalesced atomic.Uint64
+	NACKs                     atomic.Uint64 // NACK packets received from subscribers
+	// RTXSent counts packets sent again to subscribers that lost them
+	// (on their RTX stream, or as they were when they have none).
+	RTXSent atomic.Uint64
+	// NACKMissed counts packets subscribers asked for again that the
+	// cache no longer (or never) held.
+	NACKMissed    atomic.Uint64
+	SenderReports atomic.Uint64 // RTCP sender reports read from publishers
+	Tracks        atomic.Int64  // published tracks now
 	// ICE counts participants' connections by how they connected.
 	ICE ICEStats
 	// WarningsSuppressed counts pion's warnings not logged because one of
@@ -212,15 +220,16 @@ func (s *SFU) newAPI(loggers *pionLoggers, publish, muxed bool) (*webrtc.API, er
 	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, fmt.Errorf("media: audio level extension: %w", err)
 	}
-	reg := &interceptor.Registry{}
-	// Each subscriber's copy of a video track keeps its own history for
-	// answering NACKs: 256 packets (seconds of video, far more than a
-	// round trip) instead of pion's 1024 keeps memory per participant low.
-	if err := webrtc.ConfigureNackWithOptions(me, reg, nil, nack.ResponderSize(256)); err != nil {
-		return nil, fmt.Errorf("media: nack: %w", err)
+	// Subscribe connections (and relays, which receive from them) use
+	// RTX (RFC 4588) for the packets subscribers lost.
+	if !publish || !muxed {
+		if err := registerRTX(me); err != nil {
+			return nil, err
+		}
 	}
-	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
-		return nil, fmt.Errorf("media: rtcp reports: %w", err)
+	reg := &interceptor.Registry{}
+	if err := registerInterceptors(reg, publish); err != nil {
+		return nil, err
 	}
 	if publish {
 		// Transport-wide congestion feedback lets the browser estimate its

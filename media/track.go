@@ -5,7 +5,6 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -29,6 +28,13 @@ type Track struct {
 	// levelID is the id the publish connection negotiated for the audio
 	// level extension (AudioLevelURI); 0 when it has none.
 	levelID uint8
+	// source says what the track carries.
+	source Source
+	// cache keeps the track's last packets for subscribers that lost
+	// some (video only; nil for audio, which is not sent again).
+	cache *packetCache
+	// keyframes throttles and coalesces keyframe requests.
+	keyframes *keyframeGate
 
 	// levels accumulates the audio levels of forwarded packets (see
 	// addLevel); TakeAudioLevel reads and clears it.
@@ -39,8 +45,6 @@ type Track struct {
 	// downs is the copy-on-write set of subscribers: the read loop loads
 	// it per packet; changes replace the slice under mu.
 	downs atomic.Pointer[[]*downTrack]
-	// lastKeyframeReq is the unix nanotime of the last keyframe request.
-	lastKeyframeReq atomic.Int64
 
 	mu sync.Mutex // serialises changes to downs; guards closed
 	// closed is set when the read loop ended.
@@ -69,6 +73,11 @@ func newTrack(p *Peer, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 			}
 		}
 	}
+	t.source = sourceOf(t.kind, t.id, t.streamID)
+	if t.kind == webrtc.RTPCodecTypeVideo {
+		t.cache = newPacketCache()
+	}
+	t.keyframes = newKeyframeGate(p.sfu.cfg.KeyframeInterval, p.sfu.cfg.Now)
 	t.forwarding.Store(true)
 	t.downs.Store(&[]*downTrack{})
 	return t
@@ -102,17 +111,24 @@ func (t *Track) SetForwarding(on bool) {
 // Forwarding reports whether the track's packets are forwarded.
 func (t *Track) Forwarding() bool { return t.forwarding.Load() }
 
-// RequestKeyframe asks the publisher for a keyframe (RFC 4585 PLI), at most
-// once per Config.KeyframeInterval.
+// RequestKeyframe asks the publisher for a keyframe (RFC 4585 PLI). It
+// is throttled and coalesced per published stream: the first request is
+// sent at once, and all the requests made within Config.KeyframeInterval
+// after it become one request sent when the interval ends. Subscribers'
+// PLIs and FIRs, new subscribers and layer switches all come here, so
+// none of them is lost and the publisher sends at most one keyframe an
+// interval. Audio tracks have no keyframes.
 func (t *Track) RequestKeyframe() {
 	if t.kind != webrtc.RTPCodecTypeVideo {
 		return
 	}
-	now := time.Now().UnixNano()
-	last := t.lastKeyframeReq.Load()
-	if now-last < int64(t.sfu.cfg.KeyframeInterval) || !t.lastKeyframeReq.CompareAndSwap(last, now) {
-		return
+	if t.keyframes.request(t.sendPLI) {
+		t.sfu.stats.KeyframeRequestsCoalesced.Add(1)
 	}
+}
+
+// sendPLI sends the publisher a picture loss indication for the track.
+func (t *Track) sendPLI() {
 	t.sfu.stats.KeyframeRequests.Add(1)
 	pli := []rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(t.remote.SSRC())}}
 	_ = t.publisher.pub.Load().WriteRTCP(pli) // fails only when the connection is closing
@@ -166,6 +182,7 @@ func (t *Track) readLoop() {
 		}
 		f.forward(buf[:n])
 	}
+	t.keyframes.stop()
 	t.mu.Lock()
 	t.closed = true
 	downs := *t.downs.Load()
@@ -193,6 +210,8 @@ type forwarder struct {
 	// level holds the audio level extension's byte of the packet being
 	// forwarded, for the subscribers' copies.
 	level [1]byte
+	// from is where the packet being forwarded came from.
+	from origin
 }
 
 func (f *forwarder) init(t *Track) { f.t = t }
@@ -207,6 +226,10 @@ func (f *forwarder) forward(b []byte) {
 		f.dropping = f.started
 		return
 	}
+	if t.cache != nil {
+		t.cache.put(&f.pkt.Header, f.pkt.Payload)
+	}
+	f.from = origin{cache: t.cache, seq: f.pkt.SequenceNumber, ts: f.pkt.Timestamp}
 	if f.dropping {
 		// Close the gap left by the dropped packets: the next packet out
 		// follows the last one forwarded.
@@ -229,7 +252,7 @@ func (f *forwarder) forward(b []byte) {
 	var sent uint64
 	downs := *t.downs.Load()
 	for _, d := range downs {
-		if d.write(&f.pkt, level) {
+		if d.write(&f.pkt, level, &f.from) {
 			sent++
 		}
 	}

@@ -20,6 +20,7 @@ type collector struct {
 	refused, trackedAddresses                  *prometheus.Desc
 	resumes, away, iceRestarts                 *prometheus.Desc
 	speakerChanges                             *prometheus.Desc
+	rtxSent, nackMissed, keyframesCoalesced    *prometheus.Desc
 	undelivered, buildInfo                     *prometheus.Desc
 }
 
@@ -28,14 +29,18 @@ func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
 	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc("hearth_"+name, help, nil, nil) }
 	return &collector{
 		sfu: sfu, sig: sig,
-		rooms:         d("rooms", "Rooms with participants connected to this instance."),
-		participants:  d("participants", "Participants connected to this instance (waiting room included)."),
-		tracks:        d("tracks", "Tracks published to this instance (relayed ones included)."),
-		packets:       d("forwarded_packets_total", "RTP packets forwarded to subscribers."),
-		bytes:         d("forwarded_bytes_total", "RTP payload bytes forwarded to subscribers."),
-		muted:         d("muted_packets_dropped_total", "RTP packets read and dropped because their track was muted or its camera off."),
-		keyframeReqs:  d("pli_sent_total", "Keyframe requests (PLI) sent to publishers."),
-		nacks:         d("nacks_received_total", "NACK packets received from subscribers."),
+		rooms:        d("rooms", "Rooms with participants connected to this instance."),
+		participants: d("participants", "Participants connected to this instance (waiting room included)."),
+		tracks:       d("tracks", "Tracks published to this instance (relayed ones included)."),
+		packets:      d("forwarded_packets_total", "RTP packets forwarded to subscribers."),
+		bytes:        d("forwarded_bytes_total", "RTP payload bytes forwarded to subscribers."),
+		muted:        d("muted_packets_dropped_total", "RTP packets read and dropped because their track was muted or its camera off."),
+		keyframeReqs: d("pli_sent_total", "Keyframe requests (PLI) sent to publishers."),
+		nacks:        d("nacks_received_total", "NACK packets received from subscribers."),
+		rtxSent:      d("rtx_packets_sent_total", "Packets sent again to subscribers that lost them (RTX), from the tracks' shared caches."),
+		nackMissed:   d("nack_packets_missed_total", "Packets subscribers asked for again (NACK) that the cache no longer held."),
+		keyframesCoalesced: d("keyframe_requests_coalesced_total",
+			"Keyframe requests folded into another one sent at the end of the keyframe interval (not sent on their own)."),
 		senderReports: d("sender_reports_received_total", "RTCP sender reports read from publishers."),
 		warningsSuppressed: d("media_warnings_suppressed_total",
 			"Media warnings not logged because one of their kind was logged less than a minute before (mostly packets dropped on the media port)."),
@@ -57,7 +62,7 @@ func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.warningsSuppressed, c.refused, c.trackedAddresses, c.resumes, c.away, c.iceRestarts, c.undelivered, c.buildInfo, c.speakerChanges} {
+	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.warningsSuppressed, c.refused, c.trackedAddresses, c.resumes, c.away, c.iceRestarts, c.undelivered, c.buildInfo, c.speakerChanges, c.rtxSent, c.nackMissed, c.keyframesCoalesced} {
 		ch <- d
 	}
 }
@@ -78,6 +83,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.muted, st.PacketsMuted.Load())
 	counter(c.keyframeReqs, st.KeyframeRequests.Load())
 	counter(c.nacks, st.NACKs.Load())
+	counter(c.rtxSent, st.RTXSent.Load())
+	counter(c.nackMissed, st.NACKMissed.Load())
+	counter(c.keyframesCoalesced, st.KeyframeRequestsCoalesced.Load())
 	counter(c.senderReports, st.SenderReports.Load())
 	counter(c.warningsSuppressed, st.WarningsSuppressed.Load())
 	ref := c.sig.Refusals()

@@ -1,0 +1,284 @@
+package media
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// Loss recovery (RFC 4585 generic NACK, RFC 4588 RTX).
+//
+// A subscriber that loses a video packet sends a NACK naming the sequence
+// numbers it missed, as it saw them. Its downTrack maps them back to the
+// publisher's sequence numbers (seqHistory), reads the packets from the
+// track's packetCache, which all its subscribers share, and sends them
+// again on the subscriber's RTX stream: their own SSRC and the "rtx"
+// payload type negotiated beside the codec ("apt"), with the original
+// sequence number at the head of the payload, as browsers expect. A
+// subscriber that negotiated no RTX gets the packet again as it was.
+// pion's NACK responder, which keeps a copy of every packet per
+// subscriber, is not used.
+
+// rtxCodecs are the RTX payload types offered beside each video codec
+// (RFC 4588 section 8.6): 97 for VP8 (96), 103 and 105 for the two H.264
+// profiles (102, 104).
+func rtxCodecs() []webrtc.RTPCodecParameters {
+	out := make([]webrtc.RTPCodecParameters, 0, 3)
+	for _, c := range videoCodecs() {
+		out = append(out, webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000,
+				SDPFmtpLine: "apt=" + strconv.Itoa(int(c.PayloadType))},
+			PayloadType: c.PayloadType + 1,
+		})
+	}
+	return out
+}
+
+// registerRTX registers the RTX payload types on a media engine whose
+// video codecs are registered.
+func registerRTX(me *webrtc.MediaEngine) error {
+	for _, c := range rtxCodecs() {
+		if err := me.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
+			return fmt.Errorf("media: register %s %s: %w", c.MimeType, c.SDPFmtpLine, err)
+		}
+	}
+	return nil
+}
+
+// rtxPayloadType finds, among a connection's negotiated codecs, the RTX
+// payload type associated with pt (0 when there is none).
+func rtxPayloadType(codecs []webrtc.RTPCodecParameters, pt webrtc.PayloadType) uint8 {
+	for _, c := range codecs {
+		if !strings.EqualFold(c.MimeType, webrtc.MimeTypeRTX) {
+			continue
+		}
+		for _, param := range strings.Split(c.SDPFmtpLine, ";") {
+			k, v, _ := strings.Cut(strings.TrimSpace(param), "=")
+			if n, err := strconv.Atoi(v); err == nil && strings.EqualFold(k, "apt") && n == int(pt) {
+				return uint8(c.PayloadType)
+			}
+		}
+	}
+	return 0
+}
+
+// registerInterceptors adds the RTCP interceptors every connection has:
+// receiver and sender reports (RFC 3550), and on connections that
+// receive media, the NACK generator that asks publishers (and other
+// instances) for packets lost on the way in. Connections that send media
+// answer NACKs themselves (downTrack.rtcpLoop), from the shared cache.
+func registerInterceptors(reg *interceptor.Registry, receives bool) error {
+	if receives {
+		gen, err := nack.NewGeneratorInterceptor()
+		if err != nil {
+			return fmt.Errorf("media: nack generator: %w", err)
+		}
+		reg.Add(gen)
+	}
+	rr, err := report.NewReceiverInterceptor()
+	if err != nil {
+		return fmt.Errorf("media: receiver reports: %w", err)
+	}
+	sr, err := report.NewSenderInterceptor()
+	if err != nil {
+		return fmt.Errorf("media: sender reports: %w", err)
+	}
+	reg.Add(rr)
+	reg.Add(mediaOnlyFactory{sr})
+	return nil
+}
+
+// mediaOnlyFactory makes interceptors that see only the packets a local
+// stream writes on its own SSRC: the retransmissions it writes on its RTX
+// SSRC pass them by. The sender report interceptor needs it: it would
+// count retransmissions as the stream's packets and take their older
+// timestamps and unrelated sequence numbers for the stream's latest
+// (the RTP time of its reports would go wrong).
+type mediaOnlyFactory struct{ interceptor.Factory }
+
+// NewInterceptor implements interceptor.Factory.
+func (f mediaOnlyFactory) NewInterceptor(id string) (interceptor.Interceptor, error) {
+	i, err := f.Factory.NewInterceptor(id)
+	if err != nil {
+		return nil, err
+	}
+	return mediaOnly{i}, nil
+}
+
+type mediaOnly struct{ interceptor.Interceptor }
+
+// BindLocalStream implements interceptor.Interceptor.
+func (m mediaOnly) BindLocalStream(info *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
+	inner := m.Interceptor.BindLocalStream(info, w)
+	ssrc := info.SSRC
+	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
+		if h.SSRC != ssrc {
+			return w.Write(h, payload, a)
+		}
+		return inner.Write(h, payload, a)
+	})
+}
+
+// origin says where a packet being forwarded came from: the cache that
+// holds it and its sequence number and timestamp as the publisher sent
+// them. The forwarder fills one per packet; cache is nil for packets
+// nobody will ask for again (audio).
+type origin struct {
+	cache *packetCache
+	seq   uint16
+	ts    uint32
+}
+
+// historyPoints is how many changes of mapping a downTrack remembers: a
+// layer switch or the end of a mute each start a new one.
+const historyPoints = 16
+
+// seqPoint says how a run of a subscriber's outgoing packets relates to
+// the publisher's: from outgoing sequence number out on, outgoing = the
+// publisher's + dseq (and the same for timestamps with dts), and the
+// packets are in cache.
+type seqPoint struct {
+	out   uint16
+	dseq  uint16
+	dts   uint32
+	cache *packetCache
+}
+
+// seqHistory maps a subscriber's outgoing sequence numbers back to the
+// publisher's. The forwarding path notes each packet (note), which costs
+// a comparison unless the mapping changed; NACKs look numbers up.
+type seqHistory struct {
+	// owned by the track's read loop
+	cur     seqPoint
+	started bool
+
+	mu     sync.Mutex // guards points and next
+	points [historyPoints]seqPoint
+	next   int // where the next point goes (the ring's oldest)
+	n      int // points recorded, at most historyPoints
+}
+
+// note records that the packet with outgoing sequence number out and
+// timestamp ts came from o.
+func (h *seqHistory) note(out uint16, ts uint32, o *origin) {
+	p := seqPoint{out: out, dseq: out - o.seq, dts: ts - o.ts, cache: o.cache}
+	if h.started && p.dseq == h.cur.dseq && p.dts == h.cur.dts && p.cache == h.cur.cache {
+		return
+	}
+	h.cur, h.started = p, true
+	h.mu.Lock()
+	h.points[h.next] = p
+	h.next = (h.next + 1) % historyPoints
+	if h.n < historyPoints {
+		h.n++
+	}
+	h.mu.Unlock()
+}
+
+// lookup returns the mapping in force when outgoing sequence number out
+// was sent: the newest point at or before out.
+func (h *seqHistory) lookup(out uint16) (seqPoint, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k := 1; k <= h.n; k++ {
+		p := h.points[(h.next-k+historyPoints)%historyPoints]
+		if int16(out-p.out) >= 0 {
+			return p, p.cache != nil
+		}
+	}
+	return seqPoint{}, false
+}
+
+// resendWindow is how many recent retransmissions a downTrack remembers,
+// and resendPause the time within which it does not send the same packet
+// again (a subscriber repeats its NACK until the packet arrives).
+const (
+	resendWindow = 64
+	resendPause  = int64(10e6) // nanoseconds
+)
+
+// resender answers one subscriber's NACKs for one track. It is owned by
+// the downTrack's RTCP loop.
+type resender struct {
+	// buf holds an RTX payload: the original sequence number, then the
+	// packet's payload.
+	buf [2 + cacheSlotSize]byte
+	// seq is the RTX stream's next sequence number.
+	seq uint16
+	// recent are the outgoing sequence numbers resent lately, and when
+	// (unix nanoseconds).
+	recent [resendWindow]struct {
+		seq uint16
+		at  int64
+	}
+}
+
+// handleNACK sends again each packet a NACK names that the cache still
+// holds.
+func (d *downTrack) handleNACK(r *resender, n *rtcp.TransportLayerNack) {
+	b := d.bound.Load()
+	if b == nil {
+		return
+	}
+	stats := &d.track.sfu.stats
+	now := d.track.sfu.cfg.Now().UnixNano()
+	for _, pair := range n.Nacks {
+		for _, seq := range pair.PacketList() {
+			switch d.resend(r, b, seq, now) {
+			case resentOK:
+				stats.RTXSent.Add(1)
+			case resentMissing:
+				stats.NACKMissed.Add(1)
+			}
+		}
+	}
+}
+
+type resendResult int
+
+const (
+	resentOK resendResult = iota
+	resentMissing
+	resentLately
+	resentFailed
+)
+
+// resend sends the packet the subscriber knows as seq again.
+func (d *downTrack) resend(r *resender, b *binding, seq uint16, now int64) resendResult {
+	p, ok := d.hist.lookup(seq)
+	if !ok {
+		return resentMissing
+	}
+	c, ok := p.cache.get(seq-p.dseq, r.buf[2:])
+	if !ok {
+		return resentMissing
+	}
+	slot := &r.recent[int(seq)%resendWindow]
+	if slot.seq == seq && slot.at != 0 && now-slot.at < resendPause {
+		return resentLately
+	}
+	slot.seq, slot.at = seq, now
+	h := rtp.Header{Version: 2, Marker: c.marker, Timestamp: c.ts + p.dts}
+	payload := c.payload
+	if b.rtxSSRC != 0 {
+		h.SSRC, h.PayloadType, h.SequenceNumber = b.rtxSSRC, b.rtxPT, r.seq
+		r.seq++
+		binary.BigEndian.PutUint16(r.buf[:2], seq)
+		payload = r.buf[:2+len(c.payload)]
+	} else {
+		h.SSRC, h.PayloadType, h.SequenceNumber = b.ssrc, b.pt, seq
+	}
+	if _, err := b.writer.WriteRTP(&h, payload); err != nil {
+		return resentFailed
+	}
+	return resentOK
+}

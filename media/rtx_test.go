@@ -1,0 +1,444 @@
+package media
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+func TestPacketCache(t *testing.T) {
+	c := newPacketCache()
+	put := func(seq uint16, size int) {
+		payload := make([]byte, size)
+		for i := range payload {
+			payload[i] = byte(seq)
+		}
+		c.put(&rtp.Header{SequenceNumber: seq, Timestamp: uint32(seq) * 3000, Marker: seq%2 == 0}, payload)
+	}
+	buf := make([]byte, cacheSlotSize)
+	for seq := uint16(65000); seq != 100; seq++ { // wraps
+		put(seq, 100)
+	}
+	tests := []struct {
+		seq  uint16
+		want bool
+	}{
+		{99, true}, {65535, true}, {0, true}, {65536 + 100 - cacheSlots, true},
+		{65536 + 100 - cacheSlots - 1, false}, // pushed out by 99
+		{100, false},                          // not sent yet
+		{64999, false},                        // before the first
+	}
+	for _, tt := range tests {
+		got, ok := c.get(tt.seq, buf)
+		if ok != tt.want {
+			t.Errorf("get(%d) found %v, want %v", tt.seq, ok, tt.want)
+			continue
+		}
+		if ok && (got.seq != tt.seq || got.ts != uint32(tt.seq)*3000 || got.marker != (tt.seq%2 == 0) ||
+			len(got.payload) != 100 || got.payload[99] != byte(tt.seq)) {
+			t.Errorf("get(%d) = seq %d ts %d marker %v %d bytes, not the packet put", tt.seq, got.seq, got.ts, got.marker, len(got.payload))
+		}
+	}
+	put(101, cacheSlotSize+1)
+	if _, ok := c.get(101, buf); ok {
+		t.Error("a packet larger than a slot was cached")
+	}
+	if _, ok := c.get(65536+101-cacheSlots, buf); ok {
+		t.Error("the slot of a packet too large to cache still returns the older packet")
+	}
+	if n := testing.AllocsPerRun(100, func() { put(7, 1000) }); n > 1 { // the payload made by put
+		t.Errorf("put allocates %v times", n-1)
+	}
+}
+
+// A subscriber's outgoing numbers map back to the publisher's across the
+// changes of mapping the history remembers (a mute gap closed, a layer
+// switch to another cache with its own numbers and timestamps).
+func TestSeqHistory(t *testing.T) {
+	var h seqHistory
+	a, b := newPacketCache(), newPacketCache()
+	for out := uint16(65530); out != 10; out++ { // same numbers as the publisher's, wrapping
+		h.note(out, uint32(out)*10, &origin{cache: a, seq: out, ts: uint32(out) * 10})
+	}
+	for out := uint16(10); out != 20; out++ { // after a gap of 50 packets
+		h.note(out, uint32(out)*10, &origin{cache: a, seq: out + 50, ts: uint32(out) * 10})
+	}
+	for out := uint16(20); out != 30; out++ { // another layer
+		h.note(out, uint32(out)*10, &origin{cache: b, seq: out + 1000, ts: uint32(out)*10 - 7})
+	}
+	if h.n != 3 {
+		t.Errorf("history recorded %d changes, want 3", h.n)
+	}
+	tests := []struct {
+		out   uint16
+		cache *packetCache
+		seq   uint16
+		ts    uint32
+	}{
+		{65531, a, 65531, 655310}, {9, a, 9, 90}, {10, a, 60, 100}, {19, a, 69, 190}, {20, b, 1020, 193}, {29, b, 1029, 283},
+	}
+	for _, tt := range tests {
+		p, ok := h.lookup(tt.out)
+		if !ok || p.cache != tt.cache || tt.out-p.dseq != tt.seq || uint32(tt.out)*10-p.dts != tt.ts {
+			t.Errorf("lookup(%d) = %+v %v, want the publisher's %d at %d", tt.out, p, ok, tt.seq, tt.ts)
+		}
+	}
+	if _, ok := h.lookup(65529); ok {
+		t.Error("a number sent before the history began was mapped")
+	}
+	for i := range historyPoints {
+		h.note(uint16(100+i), 0, &origin{cache: a, seq: uint16(i * 7)})
+	}
+	if _, ok := h.lookup(20); ok {
+		t.Error("a number older than every remembered change was mapped")
+	}
+}
+
+func TestKeyframeGate(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 12, 1, 20, 0, 0, 0, time.UTC).UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	g := newKeyframeGate(50*time.Millisecond, now)
+	sent := make(chan struct{}, 10)
+	send := func() { sent <- struct{}{} }
+
+	if g.request(send) || len(sent) != 1 {
+		t.Fatalf("the first request: %d sent, want 1 at once", len(sent))
+	}
+	<-sent
+	clock.Add(int64(10 * time.Millisecond))
+	coalesced := 0
+	for range 5 {
+		if g.request(send) {
+			coalesced++
+		}
+	}
+	if len(sent) != 0 || coalesced != 4 {
+		t.Fatalf("5 requests within the interval: %d sent at once, %d coalesced; want 0 and 4 (one waits)", len(sent), coalesced)
+	}
+	clock.Add(int64(40 * time.Millisecond))
+	select {
+	case <-sent:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the requests made within the interval were never sent")
+	}
+	select {
+	case <-sent:
+		t.Fatal("the requests made within the interval were sent more than once")
+	case <-time.After(100 * time.Millisecond):
+	}
+	clock.Add(int64(10 * time.Millisecond)) // 10 ms after the delayed one
+	g.request(send)
+	g.stop()
+	time.Sleep(100 * time.Millisecond)
+	if len(sent) != 0 {
+		t.Error("a request waiting when the stream ended was sent")
+	}
+}
+
+// packetSink is a TrackLocalWriter that keeps copies of the packets
+// written to it.
+type packetSink struct {
+	mu   sync.Mutex
+	pkts []rtp.Packet
+}
+
+func (s *packetSink) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pkts = append(s.pkts, rtp.Packet{Header: h.Clone(), Payload: append([]byte(nil), payload...)})
+	return len(payload), nil
+}
+
+func (s *packetSink) Write(b []byte) (int, error) { return len(b), nil }
+
+// newVideoForwarder builds a video track with two bound subscribers, one
+// with an RTX stream (SSRC 2001, payload type 97) and one without.
+func newVideoForwarder() (*forwarder, []*downTrack, []*packetSink) {
+	t := &Track{sfu: &SFU{cfg: Config{Now: time.Now}}, kind: webrtc.RTPCodecTypeVideo, done: make(chan struct{}), cache: newPacketCache()}
+	t.keyframes = newKeyframeGate(time.Second, nil)
+	t.forwarding.Store(true)
+	sinks := []*packetSink{{}, {}}
+	downs := []*downTrack{{track: t}, {track: t}}
+	downs[0].bound.Store(&binding{ssrc: 1001, pt: 96, writer: sinks[0], rtxSSRC: 2001, rtxPT: 97})
+	downs[1].bound.Store(&binding{ssrc: 1002, pt: 96, writer: sinks[1]})
+	t.downs.Store(&downs)
+	f := &forwarder{}
+	f.init(t)
+	return f, downs, sinks
+}
+
+func videoPacket(tb testing.TB, seq uint16) []byte {
+	p := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 100, SequenceNumber: seq, Timestamp: uint32(seq/3) * 3000,
+		Marker: seq%3 == 2, SSRC: 42}, Payload: make([]byte, 1000)}
+	binary.BigEndian.PutUint16(p.Payload, seq)
+	b, err := p.Marshal()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// Both subscribers' NACKs are answered from the one cache of the track:
+// on the RTX stream, with the lost packet's number (as the subscriber saw
+// it) at the head of the payload, for the one that has RTX; as it was for
+// the other. After a mute gap the numbers subscribers see differ from the
+// publisher's, and the lost packets are still found.
+func TestNACKsAnsweredFromTheSharedCache(t *testing.T) {
+	f, downs, sinks := newVideoForwarder()
+	for seq := uint16(1); seq <= 10; seq++ {
+		f.forward(videoPacket(t, seq))
+	}
+	f.t.forwarding.Store(false) // muted
+	for seq := uint16(11); seq <= 20; seq++ {
+		f.forward(videoPacket(t, seq))
+	}
+	f.t.forwarding.Store(true)
+	for seq := uint16(21); seq <= 30; seq++ { // sent as 11..20
+		f.forward(videoPacket(t, seq))
+	}
+	for i, d := range downs {
+		if p, ok := d.hist.lookup(5); !ok || p.cache != f.t.cache {
+			t.Errorf("subscriber %d does not read the track's cache", i)
+		}
+	}
+	nack := &rtcp.TransportLayerNack{Nacks: []rtcp.NackPair{{PacketID: 4, LostPackets: 1 << 9}}} // 4 and 14 (the publisher's 24)
+	for i, d := range downs {
+		var r resender
+		r.seq = 500
+		before := len(sinks[i].pkts)
+		d.handleNACK(&r, nack)
+		d.handleNACK(&r, nack) // repeated at once: not sent twice
+		got := sinks[i].pkts[before:]
+		if len(got) != 2 {
+			t.Fatalf("subscriber %d: %d packets sent again, want 2", i, len(got))
+		}
+		for k, want := range []struct{ out, orig uint16 }{{4, 4}, {14, 24}} {
+			p := got[k]
+			payload := p.Payload
+			if i == 0 {
+				if p.SSRC != 2001 || p.PayloadType != 97 || p.SequenceNumber != 500+uint16(k) {
+					t.Errorf("RTX packet %d: SSRC %d PT %d seq %d, want 2001/97/%d", k, p.SSRC, p.PayloadType, p.SequenceNumber, 500+k)
+				}
+				if osn := binary.BigEndian.Uint16(payload); osn != want.out {
+					t.Errorf("RTX packet %d carries original sequence number %d, want %d", k, osn, want.out)
+				}
+				payload = payload[2:]
+			} else if p.SSRC != 1002 || p.PayloadType != 96 || p.SequenceNumber != want.out {
+				t.Errorf("resent packet %d: SSRC %d PT %d seq %d, want 1002/96/%d", k, p.SSRC, p.PayloadType, p.SequenceNumber, want.out)
+			}
+			if len(payload) != 1000 || binary.BigEndian.Uint16(payload) != want.orig ||
+				p.Timestamp != uint32(want.orig/3)*3000 || p.Marker != (want.orig%3 == 2) {
+				t.Errorf("packet %d sent again is not the publisher's packet %d", k, want.orig)
+			}
+		}
+	}
+	if n := f.t.sfu.stats.RTXSent.Load(); n != 4 {
+		t.Errorf("Stats.RTXSent = %d, want 4", n)
+	}
+	var r resender
+	downs[0].handleNACK(&r, &rtcp.TransportLayerNack{Nacks: []rtcp.NackPair{{PacketID: 40}}})
+	if n := f.t.sfu.stats.NACKMissed.Load(); n != 1 {
+		t.Errorf("Stats.NACKMissed = %d after a NACK for a packet never sent, want 1", n)
+	}
+}
+
+func TestSourceOf(t *testing.T) {
+	tests := []struct {
+		kind     webrtc.RTPCodecType
+		id       string
+		streamID string
+		want     Source
+	}{
+		{webrtc.RTPCodecTypeAudio, "p1-audio-screen-1", "p1", SourceMicrophone},
+		{webrtc.RTPCodecTypeVideo, "p1-video-0c3f", "p1", SourceCamera},
+		{webrtc.RTPCodecTypeVideo, "p1-video-screen-0c3f", "p1", SourceScreen},
+		{webrtc.RTPCodecTypeVideo, "p1-video-screen", "p1", SourceScreen},
+		{webrtc.RTPCodecTypeVideo, "p1-video-myscreen", "p1", SourceCamera},
+		{webrtc.RTPCodecTypeVideo, "screen-p1-video-x", "p1", SourceCamera},
+	}
+	for _, tt := range tests {
+		if got := sourceOf(tt.kind, tt.id, tt.streamID); got != tt.want {
+			t.Errorf("sourceOf(%s, %q) = %q, want %q", tt.kind, tt.id, got, tt.want)
+		}
+	}
+}
+
+// lossyInterceptor drops every tenth packet of each incoming media
+// stream (not of RTX streams) before the NACK generator sees it, and
+// counts the packets of RTX streams.
+type lossyInterceptor struct {
+	interceptor.NoOp
+	dropped, repaired *atomic.Int64
+}
+
+func (l *lossyInterceptor) BindRemoteStream(info *interceptor.StreamInfo, r interceptor.RTPReader) interceptor.RTPReader {
+	rtx := info.MimeType == webrtc.MimeTypeRTX
+	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		for {
+			n, attr, err := r.Read(b, a)
+			if err != nil || n < 4 {
+				return n, attr, err
+			}
+			if rtx {
+				l.repaired.Add(1)
+			} else if binary.BigEndian.Uint16(b[2:4])%10 == 3 {
+				l.dropped.Add(1)
+				continue
+			}
+			return n, attr, err
+		}
+	})
+}
+
+type lossyFactory struct{ dropped, repaired *atomic.Int64 }
+
+func (f lossyFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
+	return &lossyInterceptor{dropped: f.dropped, repaired: f.repaired}, nil
+}
+
+// Over real peer connections: a subscriber that loses a tenth of a
+// video track's packets gets each of them again on its RTX stream,
+// answered by the server from the track's cache (pion's NACK generator
+// on the subscriber asks for them, as a browser does).
+func TestLossRecoveredWithRTX(t *testing.T) {
+	sfu, alice, published := newPublishingPeer(t)
+	bob, err := sfu.NewPeer(PeerParams{ID: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bob.Close)
+
+	pub := newLoopbackClient(t, nil, nil)
+	t.Cleanup(func() { _ = pub.Close() })
+	vp8 := videoCodecs()[0]
+	track, err := webrtc.NewTrackLocalStaticRTP(vp8.RTPCodecCapability, "cam", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+		t.Fatal(err)
+	}
+	negotiate(t, pub, alice)
+	stop := make(chan struct{})
+	defer close(stop)
+	go sendRTPUntil(stop, track, 96, 5*time.Millisecond, 3000, 900)
+	var cam *Track
+	select {
+	case cam = <-published:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no track published")
+	}
+
+	var dropped, repaired atomic.Int64
+	me := &webrtc.MediaEngine{}
+	if err := registerCodecs(me); err != nil {
+		t.Fatal(err)
+	}
+	if err := registerRTX(me); err != nil {
+		t.Fatal(err)
+	}
+	reg := &interceptor.Registry{}
+	reg.Add(lossyFactory{&dropped, &repaired}) // first: nearest the network
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(20 * time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.Add(gen)
+	sub, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(loopbackSettings()),
+		webrtc.WithInterceptorRegistry(reg)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Close() })
+	var mu sync.Mutex
+	seen := map[uint16]bool{}
+	sub.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		for {
+			p, _, err := tr.ReadRTP()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			seen[p.SequenceNumber] = true
+			mu.Unlock()
+		}
+	})
+	if err := bob.Subscribe(cam); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := bob.CreateOffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.HandleAnswer(clientAnswerTo(t, sub, offer)); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for ctx.Err() == nil && (dropped.Load() < 50 || repaired.Load() < 50) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if dropped.Load() < 50 || repaired.Load() < 50 {
+		t.Fatalf("the subscriber lost %d packets and received %d on its RTX stream, want both >= 50", dropped.Load(), repaired.Load())
+	}
+	// Every lost packet of a stretch well behind the newest arrived again.
+	time.Sleep(200 * time.Millisecond)
+	mu.Lock()
+	var newest uint16
+	for s := range seen {
+		if int16(s-newest) > 0 || newest == 0 {
+			newest = s
+		}
+	}
+	var missing []string
+	for s := newest - 300; s != newest-100; s++ {
+		if !seen[s] {
+			missing = append(missing, fmt.Sprint(s))
+		}
+	}
+	mu.Unlock()
+	if len(missing) > 0 {
+		t.Errorf("the subscriber never got %d of 200 packets: %v", len(missing), missing)
+	}
+	if n := sfu.Stats().RTXSent.Load(); n < 50 {
+		t.Errorf("Stats.RTXSent = %d, want >= 50", n)
+	}
+}
+
+// BenchmarkForwardVideo measures the forwarding path for video: the
+// packet is kept in the track's shared cache and each subscriber notes
+// where its copy came from.
+func BenchmarkForwardVideo(b *testing.B) {
+	for _, n := range []int{1, 10, 50} {
+		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
+			f, _, _ := newVideoForwarder()
+			downs := make([]*downTrack, n)
+			for i := range downs {
+				downs[i] = &downTrack{track: f.t}
+				downs[i].bound.Store(&binding{ssrc: uint32(1000 + i), pt: 96, writer: &sink{}, rtxSSRC: uint32(2000 + i), rtxPT: 97})
+			}
+			f.t.downs.Store(&downs)
+			pkt := videoPacket(b, 1)
+			seq := uint16(1)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(pkt)))
+			for b.Loop() {
+				seq++
+				binary.BigEndian.PutUint16(pkt[2:], seq)
+				f.forward(pkt)
+			}
+		})
+	}
+}
