@@ -29,7 +29,7 @@ const videoInStats = `(async () => {
 // videoIn is one entry of videoInStats.
 type videoIn struct {
 	FramesDecoded, FreezeCount, PacketsReceived, PacketsLost, NackCount float64
-	RetransmittedPacketsReceived, RtxSsrc, FrameWidth                  float64
+	RetransmittedPacketsReceived, RtxSsrc, FrameWidth                   float64
 }
 
 // receivedVideo returns the page's one incoming video stream's counters.
