@@ -75,12 +75,7 @@ func TestH264(t *testing.T) {
 		defer close(stop)
 		go sendRTPUntil(stop, track, 102, 33*time.Millisecond, 3000, 100)
 
-		var tr *Track
-		select {
-		case tr = <-published:
-		case <-time.After(10 * time.Second):
-			t.Fatal("no track published in 10 s")
-		}
+		tr := awaitPublished(t, published)
 		bob, err := sfu.NewPeer(PeerParams{ID: "bob"})
 		if err != nil {
 			t.Fatal(err)

@@ -83,12 +83,7 @@ func TestAudioLevelsOverRealPeers(t *testing.T) {
 	defer cancel()
 	go sendLevels(ctx, track, id, 25)
 
-	var mic *Track
-	select {
-	case mic = <-published:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no track published")
-	}
+	mic := awaitPublished(t, published)
 	deadline := time.Now().Add(10 * time.Second)
 	var got AudioLevel
 	for got.Packets < 5 && time.Now().Before(deadline) {
@@ -120,16 +115,7 @@ func TestAudioLevelsOverRealPeers(t *testing.T) {
 			}
 		}
 	})
-	if err := bob.Subscribe(mic); err != nil {
-		t.Fatal(err)
-	}
-	offer, err := bob.CreateOffer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bob.HandleAnswer(clientAnswerTo(t, sub, offer)); err != nil {
-		t.Fatal(err)
-	}
+	subscribeClient(t, bob, mic, sub)
 	select {
 	case b := <-levels:
 		if b != 0x80|25 {

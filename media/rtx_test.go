@@ -333,12 +333,7 @@ func TestLossRecoveredWithRTX(t *testing.T) {
 	stop := make(chan struct{})
 	defer close(stop)
 	go sendRTPUntil(stop, track, 96, 5*time.Millisecond, 3000, 900)
-	var cam *Track
-	select {
-	case cam = <-published:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no track published")
-	}
+	cam := awaitPublished(t, published)
 
 	var dropped, repaired atomic.Int64
 	me := &webrtc.MediaEngine{}
@@ -374,16 +369,7 @@ func TestLossRecoveredWithRTX(t *testing.T) {
 			mu.Unlock()
 		}
 	})
-	if err := bob.Subscribe(cam); err != nil {
-		t.Fatal(err)
-	}
-	offer, err := bob.CreateOffer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bob.HandleAnswer(clientAnswerTo(t, sub, offer)); err != nil {
-		t.Fatal(err)
-	}
+	subscribeClient(t, bob, cam, sub)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -440,5 +426,34 @@ func BenchmarkForwardVideo(b *testing.B) {
 				f.forward(pkt)
 			}
 		})
+	}
+}
+
+// awaitPublished returns the next track published (see
+// newPublishingPeer), failing the test after 10 s.
+func awaitPublished(t *testing.T, published chan *Track) *Track {
+	t.Helper()
+	select {
+	case tr := <-published:
+		return tr
+	case <-time.After(10 * time.Second):
+		t.Fatal("no track published in 10 s")
+		return nil
+	}
+}
+
+// subscribeClient subscribes peer to track and negotiates the peer's
+// subscribe connection with the client's pc.
+func subscribeClient(t *testing.T, peer *Peer, track *Track, pc *webrtc.PeerConnection) {
+	t.Helper()
+	if err := peer.Subscribe(track); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := peer.CreateOffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := peer.HandleAnswer(clientAnswerTo(t, pc, offer)); err != nil {
+		t.Fatal(err)
 	}
 }
