@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -80,7 +81,8 @@ func TestGrafanaDashboardMetricsExist(t *testing.T) {
 	if strings.Contains(string(b), "${DS_") {
 		t.Error("the dashboard uses an import-time data source input; it must import as it is")
 	}
-	ts := startServer(t, "--metrics-addr", "127.0.0.1:0")
+	// The embedded TURN on, so that its metrics are exposed too.
+	ts := startServer(t, "--metrics-addr", "127.0.0.1:0", "--turn-udp-port", strconv.Itoa(freeUDPPort(t)))
 	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(loggedPort(t, ts, "metrics_port")) + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -146,4 +148,15 @@ func TestGrafanaDashboardMetricsExist(t *testing.T) {
 		}
 	}
 	t.Logf("%d panels, %d queries checked against /metrics", len(d.Panels), targets)
+}
+
+// freeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
+func freeUDPPort(t testing.TB) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
 }

@@ -38,6 +38,18 @@ func TestSentinelFailover(t *testing.T) {
 	m1 := signalingtest.NewBot(t, ctx, a.ws(), protocol.Join{Room: roomID, Name: "Memb1", MemberKey: mkey})
 	m2 := signalingtest.NewBot(t, ctx, b.ws(), protocol.Join{Room: roomID, Name: "Memb2", MemberKey: mkey})
 	bots := []*signalingtest.Bot{fac, m1, m2}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for i, bot := range bots {
+			for _, m := range bot.Messages() {
+				if m.Type != protocol.TypeSpeakers {
+					t.Logf("bot %d (%s) got %s", i, bot.ID(), strings.TrimSpace(string(m.Raw)[:min(len(m.Raw), 300)]))
+				}
+			}
+		}
+	})
 	for _, bot := range bots {
 		go bot.Send(ctx)
 	}
