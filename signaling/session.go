@@ -267,7 +267,7 @@ func (s *session) handle(f frame) bool {
 		s.sendError(protocol.CodeUnknownType, "unknown message type "+quoteType(env.Type), env.ID)
 	case s.relay && env.Type != protocol.TypeAnswer && env.Type != protocol.TypeCandidate:
 		s.sendError(protocol.CodeNotAllowed, "a relay only answers offers", env.ID)
-	case !s.joined && env.Type != protocol.TypeJoin && env.Type != protocol.TypeRelay:
+	case !s.joined && env.Type != protocol.TypeJoin && env.Type != protocol.TypeRelay && env.Type != protocol.TypePing:
 		s.sendError(protocol.CodeNotJoined, "send join first", env.ID)
 	default:
 		return h(trimmed, env.ID)
@@ -328,6 +328,8 @@ func (s *session) handler(typ string) func(data []byte, re json.RawMessage) (end
 				})
 			}
 		})
+	case protocol.TypePing:
+		return noEnd(func([]byte, json.RawMessage) { s.send(protocol.Pong{Type: protocol.TypePong}) })
 	case protocol.TypeLeave:
 		return func([]byte, json.RawMessage) bool {
 			s.leftOnPurpose = true

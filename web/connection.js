@@ -14,6 +14,17 @@
 // connection's ICE failed, tells media.js) renews the socket, which may
 // have died with the old address, and then restarts ICE on both peer
 // connections.
+//
+// A socket can die without closing: when the network goes away silently
+// (a blocked port, an address that changed), TCP keeps a dead connection
+// open for minutes. So, while a socket is open, Connection sends
+// {"type":"ping"} every second; the server answers {"type":"pong"} at
+// once. Pinging starts when the session has settled on the socket (its
+// welcome; a join may wait on the server). A ping that no frame followed
+// within 2 s means the socket is dead: Connection tells the session
+// (stalled), drops it and reconnects as after a lost one. While
+// reconnecting, a socket that does not open within 5 s is dropped too.
+// The pongs go no further than Connection.
 
 /** First reconnect delay, in ms; it doubles with each attempt. */
 const FIRST_DELAY = 250;
@@ -21,6 +32,15 @@ const FIRST_DELAY = 250;
 const MAX_DELAY = 5000;
 /** How long a lost connection keeps trying to come back before it gives up, in ms. */
 const MAX_AWAY = 5 * 60 * 1000;
+/** How often an open socket is pinged, in ms. */
+const PING_EVERY = 1000;
+/** How long a ping may go without any frame from the server before the socket counts as dead, in ms. */
+const PONG_WITHIN = 2000;
+/** How long a new socket may take to open before it is given up, in ms. */
+const OPEN_WITHIN = 5000;
+/** The ping frame, and the start of the server's answer. */
+const PING = '{"type":"ping"}';
+const PONG = '{"type":"pong"';
 /** Least time between two renewals of the socket for a network change, in ms. */
 const RENEW_EVERY = 3000;
 /**
@@ -52,6 +72,7 @@ export function backoff(attempt, random = Math.random) {
  * @property {(attempt: number, delay: number) => void} retrying  a reconnect is due in delay ms
  * @property {(e: CloseEvent) => void} closed     closed for good
  * @property {() => void} online                  the device's network came back
+ * @property {() => void} stalled                 the open socket went silent (a ping went unanswered); it is dropped and renewed
  */
 
 /**
@@ -85,6 +106,14 @@ export class Connection {
   #lastRenew = 0;
   /** @type {ReturnType<typeof setTimeout>|null} */
   #renewTimer = null;
+  /** Pings the open socket (and gives up a socket that does not open). @type {ReturnType<typeof setInterval>|null} */
+  #pinger = null;
+  /** When the oldest ping that no frame followed was sent (0: none). */
+  #unanswered = 0;
+  /** The session settled on the current socket: ping it. */
+  #pinging = false;
+  /** When the current socket last carried a frame from the server. */
+  #heard = 0;
   #onOnline = () => {
     if (!this.#closed) this.#hooks.online();
   };
@@ -100,6 +129,11 @@ export class Connection {
 
   /** @returns {boolean} a socket is open */
   get isOpen() { return !!this.#ws && this.#ws.readyState === WebSocket.OPEN; }
+  /**
+   * @returns {boolean} the session is settled on an open socket that
+   * answered within the last ping period: it carries frames now
+   */
+  get answering() { return this.isOpen && this.#pinging && Date.now() - this.#heard < PING_EVERY + 500; }
   /** @returns {boolean} the connection was lost and is coming back */
   get away() { return this.#awaySince !== 0; }
 
@@ -122,6 +156,7 @@ export class Connection {
 
   /** The session took its place back: the next loss starts with a short delay. */
   settle() {
+    this.#pinging = this.isOpen;
     this.#attempt = 0;
     this.#awaySince = 0;
   }
@@ -156,6 +191,7 @@ export class Connection {
     this.#ws = null;
     this.#gen++;
     if (this.#awaySince === 0) this.#awaySince = Date.now();
+    this.#stopPinger();
     if (ws) closeQuietly(ws, CLOSE_RECONNECTING, 'reconnect');
     if (now) {
       this.#attempt = 0;
@@ -190,19 +226,71 @@ export class Connection {
     const gen = ++this.#gen;
     const ws = new WebSocket(this.#url);
     this.#ws = ws;
+    this.#watch(gen, ws);
     ws.addEventListener('open', () => {
-      if (gen === this.#gen) this.#hooks.open();
+      if (gen !== this.#gen) return;
+      this.#unanswered = 0;
+      this.#heard = Date.now();
+      this.#hooks.open();
     });
     ws.addEventListener('message', (e) => {
-      if (gen === this.#gen) this.#hooks.message(e.data);
+      if (gen !== this.#gen) return;
+      this.#unanswered = 0;
+      this.#heard = Date.now();
+      if (typeof e.data === 'string' && e.data.startsWith(PONG)) return;
+      this.#hooks.message(e.data);
     });
     ws.addEventListener('close', (e) => {
       if (gen === this.#gen) this.#onClose(e);
     });
   }
 
+  /**
+   * Pings the socket of generation gen once a second while it is open and
+   * the session settled on it; a socket that stays silent after a ping
+   * for PONG_WITHIN, or (while reconnecting) does not open within
+   * OPEN_WITHIN, is dropped as lost (stalled).
+   * @param {number} gen
+   * @param {WebSocket} ws
+   */
+  #watch(gen, ws) {
+    this.#stopPinger();
+    const born = Date.now();
+    const away = this.#awaySince !== 0;
+    this.#pinger = setInterval(() => {
+      if (gen !== this.#gen) return;
+      const now = Date.now();
+      if (ws.readyState === WebSocket.CONNECTING) {
+        if (away && now - born >= OPEN_WITHIN) this.#drop(ws, 'did not open');
+        return;
+      }
+      if (ws.readyState !== WebSocket.OPEN || !this.#pinging) return;
+      if (this.#unanswered !== 0 && now - this.#unanswered >= PONG_WITHIN) {
+        this.#hooks.stalled();
+        this.#drop(ws, 'no answer to ping');
+        return;
+      }
+      ws.send(PING);
+      if (this.#unanswered === 0) this.#unanswered = now;
+    }, PING_EVERY);
+  }
+
+  /**
+   * Gives up a socket believed dead and goes on as when a socket is lost
+   * (its own close event would come only when TCP gives up).
+   * @param {WebSocket} ws
+   * @param {string} why
+   */
+  #drop(ws, why) {
+    this.#gen++;
+    this.#stopPinger();
+    closeQuietly(ws, CLOSE_RECONNECTING, why);
+    this.#onClose(/** @type {CloseEvent} */ ({ code: 1006, reason: why, wasClean: false }));
+  }
+
   /** @param {CloseEvent} e */
   #onClose(e) {
+    this.#stopPinger();
     this.#ws = null;
     if (this.#awaySince === 0) this.#awaySince = Date.now();
     if (!this.#closed && this.#hooks.lost(e) && Date.now() - this.#awaySince < MAX_AWAY) {
@@ -224,6 +312,13 @@ export class Connection {
     }, delay);
   }
 
+  #stopPinger() {
+    if (this.#pinger !== null) clearInterval(this.#pinger);
+    this.#pinger = null;
+    this.#unanswered = 0;
+    this.#pinging = false;
+  }
+
   #stopTimer() {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
@@ -231,6 +326,7 @@ export class Connection {
 
   #stop() {
     this.#stopTimer();
+    this.#stopPinger();
     if (this.#renewTimer !== null) clearTimeout(this.#renewTimer);
     this.#renewTimer = null;
     if (typeof globalThis.removeEventListener === 'function') globalThis.removeEventListener('online', this.#onOnline);

@@ -9,9 +9,8 @@
 // modules) owns everything that is shown. The caller passes the WebSocket
 // URL in (wsURL).
 //
-// A lost socket is not the end: the session comes back by itself with the
-// resume token of its last welcome ("connectionlost", then "reconnected";
-// see connection.js), and a network change restarts ICE.
+// A lost (or silent) socket is not the end: the session comes back with its
+// resume token ("connectionlost", "reconnected"; connection.js).
 //
 // Mute and camera have one source of truth: the server's record of this
 // participant. Asking to unmute (or to start the camera) only sends set_self;
@@ -155,7 +154,7 @@ export class HearthSession extends EventTarget {
       lost: (e) => this.#onLost(e),
       retrying: (attempt, delay) => this.#emit('connectionlost', { attempt, delay }),
       closed: (e) => this.#onSocketClose(e),
-      online: () => this.restartIce(),
+      online: () => this.restartIce(), stalled: () => { this.#restartWanted = this.#everJoined; },
     });
   }
 
@@ -223,15 +222,18 @@ export class HearthSession extends EventTarget {
   }
 
   /**
-   * Restarts ICE on both peer connections after a network change: the
-   * socket is renewed first (it may have died with the old address), and
-   * once the session is back the publish connection offers with new ICE
-   * credentials and the server is asked to restart the subscribe one.
+   * Restarts ICE on both peer connections after a network change: at once
+   * over a socket that answers its pings, else once a renewed socket took
+   * the session back (the old one may have died with the old address).
    */
   restartIce() {
     if (this.#closed || !this.#everJoined) return;
+    if (this.#joined && this.#conn.answering) {
+      if (!this.waiting) this.#peers.resumed(true);
+      return;
+    }
     this.#restartWanted = true;
-    this.#conn.renew();
+    if (!this.#conn.away) this.#conn.renew();
   }
 
   /**

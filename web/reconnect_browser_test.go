@@ -62,3 +62,35 @@ func TestSessionComesBack(t *testing.T) {
 		}
 	}
 }
+
+// A socket that goes silent (its network went away without a close: TCP
+// would keep it for minutes) is found out by the session's pings: once
+// settled on a socket (its welcome), the session pings it every second;
+// the server's pongs go no further than the socket's keeper (no event,
+// no error); a ping that nothing answers for 2 s makes the session give
+// the socket up and resume on a new one ("connectionlost"), and, since
+// the silence may have come from a changed address, restart ICE there:
+// its publish offer has new ICE credentials.
+func TestSilentSocketIsReplaced(t *testing.T) {
+	p := harnessPage(t)
+	run(t, p, `window.T = makeT({ audio: true, video: true }); T.connect()`)
+	const ufrag = `((T.sent('offer').at(-1) || {}).sdp || '').match(/a=ice-ufrag:(\S+)/)?.[1]`
+	steps := []step{
+		{"no ping before the welcome", ``, `T.sent('join').length === 1 && T.sent('ping').length === 0`},
+		{"welcome; the publish offer goes out", `T.recv({ type: 'welcome', self: { ...T.rec }, room: { id: 'r1' }, participants: [], seq: 1, identity: 'tok', resume: 'R1' }); window.setTimeout(() => { window.U = ` + ufrag + `; }, 500)`,
+			`T.s.joined && T.sent('offer').length === 1 && !!window.U`},
+		{"pinged within a second and a half", ``, `T.sent('ping').length >= 1`},
+		{"answered pongs keep the socket and stay inside it",
+			`window.A = setInterval(() => T.recv({ type: 'pong' }), 300)`,
+			`new Promise((ok) => setTimeout(() => ok(T.sockets === 1 && T.sent('ping').length >= 3 &&
+			   T.events('servererror').length === 0 && T.events('connectionlost').length === 0), 3000))`},
+		{"silent for 2 s after a ping: a new socket, resuming",
+			`clearInterval(window.A)`,
+			`T.sockets === 2 && T.events('connectionlost').length === 1 && T.sent('join').length === 1 && T.sent('join')[0].resume === 'R1'`},
+		{"resumed: the publish connection offers with new ICE credentials",
+			`T.recv({ type: 'welcome', self: { ...T.rec }, room: { id: 'r1' }, participants: [], seq: 2, identity: 'tok', resume: 'R2', resumed: true })`,
+			`T.events('reconnected').length === 1 && T.sent('offer').length === 1 && !!` + ufrag + ` && ` + ufrag + ` !== window.U`},
+	}
+	runSteps(t, p, steps)
+}
+

@@ -42,6 +42,12 @@ const (
 	// TypeSegment moves the meeting to the next or previous segment of
 	// the room's format (Segment; facilitators only).
 	TypeSegment = "segment"
+	// TypePing asks the server for a TypePong at once: the client checks
+	// that its socket still carries frames both ways (a socket whose
+	// network went away silently stalls rather than closes).
+	TypePing = "ping"
+	// TypePong answers a TypePing.
+	TypePong = "pong"
 )
 
 // Connection names, the "pc" field of SDP and candidate messages.
@@ -134,6 +140,11 @@ type Join struct {
 	// the others) while the server still holds it. When the server holds
 	// no session for it, the join goes on as if it were not there.
 	Resume string `json:"resume,omitempty"`
+}
+
+// Pong is the server's answer to a ping (Envelope of type TypePing).
+type Pong struct {
+	Type string `json:"type"`
 }
 
 // ICERestart asks for an ICE restart of the subscribe connection.
