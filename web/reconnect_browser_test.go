@@ -93,4 +93,3 @@ func TestSilentSocketIsReplaced(t *testing.T) {
 	}
 	runSteps(t, p, steps)
 }
-
