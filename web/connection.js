@@ -18,10 +18,11 @@
 // A socket can die without closing: when the network goes away silently
 // (a blocked port, an address that changed), TCP keeps a dead connection
 // open for minutes. So, while a socket is open, Connection sends
-// {"type":"ping"} every second; the server answers {"type":"pong"} at
+// {"type":"ping"} every 500 ms; the server answers {"type":"pong"} at
 // once. Pinging starts when the session has settled on the socket (its
 // welcome; a join may wait on the server). A ping that no frame followed
-// within 2 s means the socket is dead: Connection tells the session
+// within 2 s (of the page's own time: a page held up by a busy device
+// counts afresh) means the socket is dead: Connection tells the session
 // (stalled), drops it and reconnects as after a lost one. While
 // reconnecting, a socket that does not open within 5 s is dropped too.
 // The pongs go no further than Connection.
@@ -33,7 +34,7 @@ const MAX_DELAY = 5000;
 /** How long a lost connection keeps trying to come back before it gives up, in ms. */
 const MAX_AWAY = 5 * 60 * 1000;
 /** How often an open socket is pinged, in ms. */
-const PING_EVERY = 1000;
+const PING_EVERY = 500;
 /** How long a ping may go without any frame from the server before the socket counts as dead, in ms. */
 const PONG_WITHIN = 2000;
 /** How long a new socket may take to open before it is given up, in ms. */
@@ -246,7 +247,7 @@ export class Connection {
   }
 
   /**
-   * Pings the socket of generation gen once a second while it is open and
+   * Pings the socket of generation gen every PING_EVERY while it is open and
    * the session settled on it; a socket that stays silent after a ping
    * for PONG_WITHIN, or (while reconnecting) does not open within
    * OPEN_WITHIN, is dropped as lost (stalled).
@@ -257,9 +258,16 @@ export class Connection {
     this.#stopPinger();
     const born = Date.now();
     const away = this.#awaySince !== 0;
+    let last = born;
     this.#pinger = setInterval(() => {
       if (gen !== this.#gen) return;
       const now = Date.now();
+      // A tick 1.5 s late means the page itself was held up (a busy or
+      // suspended device; a hidden tab's timers run once a second, which
+      // is not late): answers may wait unread behind this task, so the
+      // silence is counted afresh from now.
+      if (now - last > PING_EVERY * 3 && this.#unanswered !== 0) this.#unanswered = now;
+      last = now;
       if (ws.readyState === WebSocket.CONNECTING) {
         if (away && now - born >= OPEN_WITHIN) this.#drop(ws, 'did not open');
         return;

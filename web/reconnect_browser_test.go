@@ -65,7 +65,7 @@ func TestSessionComesBack(t *testing.T) {
 
 // A socket that goes silent (its network went away without a close: TCP
 // would keep it for minutes) is found out by the session's pings: once
-// settled on a socket (its welcome), the session pings it every second;
+// settled on a socket (its welcome), the session pings it every 500 ms;
 // the server's pongs go no further than the socket's keeper (no event,
 // no error); a ping that nothing answers for 2 s makes the session give
 // the socket up and resume on a new one ("connectionlost"), and, since

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -12,9 +11,7 @@ import (
 )
 
 // participantsHas is a JS expression: the Participants list shows name.
-func participantsHas(name string) string {
-	return fmt.Sprintf(`[...document.querySelectorAll('ul[aria-label="Participants"] li')].some(li => li.textContent.includes(%q))`, name)
-}
+func participantsHas(name string) string { return webtest.ParticipantsHas(name) }
 
 // remoteVideosPlaying is a JS expression: how many remote video elements
 // have a picture.

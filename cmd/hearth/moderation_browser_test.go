@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,12 +10,10 @@ import (
 
 // entryHas is a JS expression: the Participants list entry of name
 // contains word.
-func entryHas(name, word string) string {
-	return fmt.Sprintf(`[...document.querySelectorAll('ul[aria-label="Participants"] li')].some(li => li.textContent.includes(%q) && li.textContent.includes(%q))`, name, word)
-}
+func entryHas(name, word string) string { return webtest.ListedWith(name, word) }
 
 // handsOrder is a JS expression: the names in the Raised hands list, in order.
-const handsOrder = `[...document.querySelectorAll('[aria-label="Raised hands"] li')].map(li => li.textContent.trim())`
+const handsOrder = webtest.HandsOrder
 
 // audioFlowing returns how many audio tracks the page receives bytes on.
 func audioFlowing(p *webtest.Page) int {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -13,42 +12,14 @@ import (
 )
 
 // statusSays is a JS expression: the page's live status region holds text.
-func statusSays(text string) string {
-	return fmt.Sprintf(`(document.querySelector('[role="status"]')?.textContent || '').includes(%q)`, text)
-}
+func statusSays(text string) string { return webtest.StatusSays(text) }
 
-// watchListFor installs, on a page, a watcher that checks every 50 ms
-// whether the Participants list still shows name; window.__lostAt says
-// when it did not (0: never).
-func watchListFor(p *webtest.Page, name string) {
-	var ok bool
-	p.Eval(fmt.Sprintf(`(() => {
-  window.__lostAt = 0;
-  setInterval(() => { if (!window.__lostAt && !(%s)) window.__lostAt = Date.now(); }, 50);
-  return true;
-})()`, participantsHas(name)), &ok)
-}
+// watchListFor makes window.__lostAt of the page say when its
+// Participants list first lost name (webtest.Page.WatchListFor).
+func watchListFor(p *webtest.Page, name string) { p.WatchListFor(name) }
 
-// logSockets makes a page keep, in window.__sockets, when each WebSocket
-// it opens from now on is created, opens and closes (with its code), in
-// ms from now: what a failure reports.
-func logSockets(p *webtest.Page) {
-	var ok bool
-	p.Eval(`(() => {
-  const Orig = window.WebSocket, t0 = Date.now(), log = window.__sockets = [];
-  const at = () => Date.now() - t0;
-  window.WebSocket = function(url) {
-    const ws = new Orig(url);
-    log.push(['new', at()]);
-    ws.addEventListener('open', () => log.push(['open', at()]));
-    ws.addEventListener('close', (e) => log.push(['close', e.code, at()]));
-    return ws;
-  };
-  window.WebSocket.prototype = Orig.prototype;
-  Object.setPrototypeOf(window.WebSocket, Orig);
-  return true;
-})()`, &ok)
-}
+// logSockets makes the page log its new WebSockets in window.__sockets.
+func logSockets(p *webtest.Page) { p.LogSockets() }
 
 // Three people in the demo room. Ruthanne's page reaches the server
 // through a TCP proxy, which the test cuts for 3 s: every connection of
