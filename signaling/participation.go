@@ -281,6 +281,15 @@ func (s *session) resync() bool {
 		s.resyncRetry.Reset(resyncRetryAfter)
 		return false
 	}
+	return s.sendRoom(st, nil)
+}
+
+// sendRoom sends the room as st has it: a snapshot, which mark may turn
+// into another message (a resume's welcome). It first takes the
+// participant's own state from st (adopt), and starts media if they are
+// admitted, stops it otherwise (e.g. sent back to the waiting room). It
+// reports whether the session ends.
+func (s *session) sendRoom(st *room.State, mark func(*protocol.Welcome)) (end bool) {
 	s.resyncRetry.Stop()
 	if end, _ := s.adopt(st.Participants[s.self.ID]); end {
 		return true
@@ -289,11 +298,15 @@ func (s *session) resync() bool {
 	// The snapshot holds everything held back.
 	s.batch.drop()
 	s.batchDue.Stop()
-	s.send(snapshot(st, s.self))
+	w := snapshot(st, s.self)
+	if mark != nil {
+		mark(&w)
+	}
+	s.send(w)
 	if s.self.Status == room.StatusAdmitted {
 		s.startMedia()
 	} else {
-		s.stopMedia() // sent back to the waiting room
+		s.stopMedia()
 	}
 	return false
 }

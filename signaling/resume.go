@@ -136,22 +136,12 @@ func (s *session) welcomeBack(re json.RawMessage) bool {
 		s.closeAfterSend(websocket.StatusTryAgainLater, "try again")
 		return false
 	}
-	s.resyncRetry.Stop()
-	if end, _ := s.adopt(st.Participants[s.self.ID]); end {
+	if s.sendRoom(st, func(w *protocol.Welcome) {
+		w.Type, w.V, w.Identity, w.Resume, w.Resumed = protocol.TypeWelcome, protocol.Version, s.identity, s.resume, true
+	}) {
 		return true
 	}
-	s.seq = st.Seq
-	s.batch.drop()
-	s.batchDue.Stop()
-	w := snapshot(st, s.self)
-	w.Type, w.V, w.Identity, w.Resume, w.Resumed = protocol.TypeWelcome, protocol.Version, s.identity, s.resume, true
-	s.send(w)
-	if s.self.Status != room.StatusAdmitted {
-		s.stopMedia()
-		return false
-	}
-	s.startMedia()
-	if s.awaitingAnswer {
+	if s.self.Status == room.StatusAdmitted && s.awaitingAnswer {
 		s.awaitingAnswer, s.renegotiate = false, false
 		s.offerSubscribe()
 	}
