@@ -72,14 +72,7 @@ func run(ctx context.Context, drainNow <-chan struct{}, args []string, getenv fu
 	}
 	defer func() { _ = log.Sync() }()
 
-	sfu, err := media.New(media.Config{
-		UDPPort:        cfg.ICEUDPPort,
-		LoopbackOnly:   cfg.ICELoopbackOnly,
-		PublicIPs:      cfg.publicIPs(),
-		BatchWriteSize: cfg.BatchSize,
-		Networks:       cfg.iceNetworks(),
-		TCPPort:        cfg.ICETCPPort,
-	}, log.Named("media"))
+	sfu, err := newSFU(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -125,6 +118,33 @@ func run(ctx context.Context, drainNow <-chan struct{}, args []string, getenv fu
 		return err
 	}
 
+	srvs := serveHTTP(cfg, lns, sig, st, rooms, turns, sfu, base, log)
+	log.Info("serving", append(lns.logFields(), zap.Int("media_udp_port", portOf(sfu.LocalAddr())))...)
+	if ready != nil {
+		ready <- ln.Addr()
+	}
+	return waitAndStop(ctx, drainNow, cfg, srvs, sig, st, log)
+}
+
+// newSFU makes the media server from the configuration.
+func newSFU(cfg config, log *zap.Logger) (*media.SFU, error) {
+	return media.New(media.Config{
+		UDPPort:        cfg.ICEUDPPort,
+		LoopbackOnly:   cfg.ICELoopbackOnly,
+		PublicIPs:      cfg.publicIPs(),
+		BatchWriteSize: cfg.BatchSize,
+		Networks:       cfg.iceNetworks(),
+		TCPPort:        cfg.ICETCPPort,
+	}, log.Named("media"))
+}
+
+// serveHTTP starts the HTTP servers on the open listeners: the meeting
+// page, the WebSocket, the operators' API and admin page, the health
+// endpoints, /metrics (on metrics-addr when set) and the redirect to
+// HTTPS.
+func serveHTTP(cfg config, lns *listeners, sig *signaling.Server, st *state, rooms *room.Service, turns *turnSetup,
+	sfu *media.SFU, base string, log *zap.Logger) *servers {
+	ln := lns.main
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(newCollector(sfu, sig), newReachCollector(sfu, turns.server()), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
@@ -143,7 +163,7 @@ func run(ctx context.Context, drainNow <-chan struct{}, args []string, getenv fu
 		}
 		return ""
 	}
-	var srvs servers
+	srvs := &servers{}
 	srvs.serve(ln, routes(sig, web.HandlerWith(web.Options{SupportText: cfg.SupportText}), admin.Handler(admin.Params{
 		Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base,
 		Version: versionLine(), Instance: instanceName(st), Ready: func(ctx context.Context) error {
@@ -160,10 +180,13 @@ func run(ctx context.Context, drainNow <-chan struct{}, args []string, getenv fu
 		mux.Handle("GET /metrics", metrics)
 		srvs.serve(lns.metrics, mux, log.Named("http"))
 	}
-	log.Info("serving", append(lns.logFields(), zap.Int("media_udp_port", portOf(sfu.LocalAddr())))...)
-	if ready != nil {
-		ready <- ln.Addr()
-	}
+	return srvs
+}
+
+// waitAndStop serves until the context ends, the servers fail, or a
+// drain was asked for (then it drains first), and shuts down.
+func waitAndStop(ctx context.Context, drainNow <-chan struct{}, cfg config, srvs *servers, sig *signaling.Server,
+	st *state, log *zap.Logger) error {
 	select {
 	case err := <-srvs.errc:
 		return err
