@@ -15,6 +15,11 @@ var (
 	ErrExists = errors.New("room already exists")
 	// ErrBadName: the display name is empty, too long or has control characters.
 	ErrBadName = errors.New("display name must be 1 to 40 characters without control characters")
+	// ErrNotFirstName: the room takes first names only (Settings.
+	// FirstNamesOnly) and the name is not one word of at most
+	// MaxFirstNameLen characters.
+	ErrNotFirstName = errors.New("this meeting uses first names only: please use one word of at most 20 characters, " +
+		"such as your first name or a nickname")
 	// ErrForbidden: the facilitator key is wrong.
 	ErrForbidden = errors.New("credential not accepted")
 	// ErrUnknownIdentity: the identity token belongs to no participant of

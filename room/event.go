@@ -38,6 +38,11 @@ const (
 	// EventAttendanceConfirmed: a facilitator confirmed Participant's
 	// attendance; seen only by them and the facilitators.
 	EventAttendanceConfirmed EventKind = "attendance_confirmed"
+	// EventReport: a participant reported someone or a chat message to
+	// the facilitators (Report); only they see it.
+	EventReport EventKind = "report"
+	// EventReportDismissed: a facilitator dismissed the report ReportID.
+	EventReportDismissed EventKind = "report_dismissed"
 	// EventEnded: the meeting ended; its state is gone.
 	EventEnded EventKind = "ended"
 	// EventProbe is internal (no client sees it): a join brought the
@@ -68,6 +73,9 @@ type Event struct {
 	Chat        *ChatMessage    `json:"chat,omitempty"`
 	MessageID   string          `json:"messageId,omitempty"`
 	SecondsLeft int             `json:"secondsLeft,omitempty"`
+	// Report (EventReport), ReportID (EventReportDismissed).
+	Report   *Report `json:"report,omitempty"`
+	ReportID string  `json:"reportId,omitempty"`
 	// Probe is the id of a liveness probe (EventProbe, EventAlive).
 	Probe string `json:"probe,omitempty"`
 }
@@ -114,7 +122,7 @@ func (s *State) roomEvent() Event {
 // People in the waiting room are seen only by facilitators (and
 // themselves) and see only the room, themselves and their conversation
 // with the facilitators; private chat goes to its sender and recipients
-// only. The liveness probe's events (EventProbe, EventAlive) are seen by
+// only; reports go to admitted facilitators only. The liveness probe's events (EventProbe, EventAlive) are seen by
 // nobody.
 func (e *Event) VisibleTo(viewer Participant) bool {
 	if e.Kind == EventProbe || e.Kind == EventAlive {
@@ -134,6 +142,8 @@ func (e *Event) VisibleTo(viewer Participant) bool {
 	}
 	mod := viewer.Role.Moderates()
 	switch e.Kind {
+	case EventReport, EventReportDismissed:
+		return mod
 	case EventJoined, EventUpdated, EventLeft, EventRemoved:
 		return self || mod || e.Participant.Status == StatusAdmitted
 	case EventDenied, EventAskUnmute, EventLinkRotated, EventAttendanceConfirmed:

@@ -38,6 +38,8 @@ func FuzzJoin(f *testing.F) {
 	}
 	f.Add(uint8(0b111111), uint8(0), uint8(0), "  Sam  ", fuzzJoinKey+" ", "tok-member", uint8(2), uint8(1))
 	f.Add(uint8(0b000010), uint8(0), uint8(0), "Sam\u202e", fuzzJoinKey[:len(fuzzJoinKey)-1], "TOK-MEMBER", uint8(1), uint8(2))
+	f.Add(uint8(0b1000000), uint8(0), uint8(0), "Sam Smith", "", "", uint8(0), uint8(0))
+	f.Add(uint8(0b1000000), uint8(0), uint8(0), "Samantha-Alexandrina", "", "", uint8(0), uint8(0))
 	f.Add(uint8(0b000001), uint8(0), uint8(0), "\xff", "\x00", "tok-facilitator\x00", uint8(0), uint8(0))
 
 	f.Fuzz(func(t *testing.T, flags, who, keyMode uint8, name, key, identity string, muted, camera uint8) {
@@ -96,10 +98,11 @@ var fuzzPeople = []struct {
 
 // fuzzJoinState builds FuzzJoin's meeting. flags: bit 0 waiting room,
 // 1 locked, 2 auto-locked, 3 suspended, 4 mute on entry, 5 the smallest
-// meeting (2 people).
+// meeting (2 people), 6 first names only.
 func fuzzJoinState(flags uint8) *room.State {
 	s := room.NewState(room.RoomID{0xaa}, "Fuzz group", fuzzJoinKey)
 	s.Settings = room.DemoSettings()
+	s.Settings.FirstNamesOnly = false // "Gone Fay"
 	for _, p := range fuzzPeople {
 		if _, _, err := s.Join(room.JoinRequest{Name: p.name, Instance: "i1"}, p.id, p.token); err != nil {
 			panic("fuzzJoinState: " + err.Error())
@@ -111,6 +114,7 @@ func fuzzJoinState(flags uint8) *room.State {
 	s.AutoLocked = flags&4 != 0
 	s.Suspended = flags&8 != 0
 	s.Settings.MuteOnEntry = flags&16 != 0
+	s.Settings.FirstNamesOnly = flags&64 != 0
 	if flags&32 != 0 {
 		s.Settings.MaxParticipants = 2
 	}
@@ -165,6 +169,9 @@ func checkJoined(t *testing.T, before, after *room.State, req room.JoinRequest, 
 	if !resumed {
 		if name, err := room.CleanName(req.Name); err != nil || self.Name != name {
 			t.Errorf("newcomer named %q from %q (clean: %q, %v)", self.Name, req.Name, name, err)
+		}
+		if before.Settings.FirstNamesOnly && room.FirstName(self.Name) != nil {
+			t.Errorf("newcomer named %q under first names only", self.Name)
 		}
 		if !keyOK && before.Settings.WaitingRoom && self.Status != room.StatusWaiting {
 			t.Errorf("a newcomer without the key skipped the waiting room")

@@ -43,6 +43,8 @@ const (
 	// ActConfirmAttendance confirms a member's attendance: their proof
 	// of attendance says so (wire: confirm_attendance).
 	ActConfirmAttendance Action = "confirm_attendance"
+	// ActDismissReport deletes a report (ModCommand.ReportID).
+	ActDismissReport Action = "dismiss_report"
 )
 
 // actionHandler carries out one action, once Moderate has checked the actor
@@ -95,6 +97,7 @@ func actionTable() map[Action]actionSpec {
 		ActDemote:            {targeted: true, facilitatorOnly: true, do: (*State).onDemote},
 		ActMoveToWaiting:     {targeted: true, present: true, do: (*State).onMoveToWaiting},
 		ActConfirmAttendance: {targeted: true, present: true, do: (*State).onConfirmAttendance},
+		ActDismissReport:     {do: (*State).onDismissReport},
 	}
 }
 
@@ -114,12 +117,14 @@ type ModCommand struct {
 	Action Action
 	Target ParticipantID
 	// Name for ActRename; Seconds and AutoMute for ActStartTimer;
-	// MessageID for ActDeleteChat; Settings for ActSettings.
+	// MessageID for ActDeleteChat; Settings for ActSettings; ReportID
+	// for ActDismissReport.
 	Name      string
 	Seconds   int
 	AutoMute  *bool
 	MessageID string
 	Settings  *SettingsUpdate
+	ReportID  string
 }
 
 // Moderate applies a facilitator's command at time now (Unix

@@ -143,6 +143,9 @@ func normalized(s *room.State) *room.State {
 	if len(s.Chat) == 0 {
 		s.Chat = nil
 	}
+	if len(s.Reports) == 0 {
+		s.Reports = nil
+	}
 	return s
 }
 
@@ -317,7 +320,8 @@ var actionCases = map[room.Action]actionCase{
 		cmd: func(c *cast) room.ModCommand {
 			return room.ModCommand{Action: room.ActSettings, Settings: &room.SettingsUpdate{
 				WaitingRoom: ptr(false), MuteOnEntry: ptr(true), Mode: ptr(room.ModeModerated), SelfRename: ptr(false),
-				PrivateChat: ptr(true), Guidelines: ptr("  Be kind.\n"), ShareSeconds: ptr(120), AutoMute: ptr(true)}}
+				PrivateChat: ptr(true), Guidelines: ptr("  Be kind.\n"), ShareSeconds: ptr(120), AutoMute: ptr(true),
+				FirstNamesOnly: ptr(false)}}
 		},
 		events: func(c *cast) []string { return []string{"room"} },
 		want: func(c *cast, w *room.State) {
@@ -446,6 +450,21 @@ var actionCases = map[room.Action]actionCase{
 			c.s.Settings.AttendanceProof = false
 			if _, err := c.mod(t, actor, target(room.ActConfirmAttendance, c, "Bob")); !errors.Is(err, room.ErrNotAllowed) {
 				t.Errorf("confirming where the room gives no proofs: %v, want ErrNotAllowed", err)
+			}
+		},
+	},
+	room.ActDismissReport: {
+		prep: func(t testing.TB, c *cast) {
+			wantEvents(t, mustRun(t, c.s, func(s *room.State) ([]room.Event, error) {
+				return s.MakeReport(c.act("Mia"), room.ReportRequest{About: c.id("Bob"), Reason: "rude"}, t0)
+			}), "report")
+		},
+		cmd:    func(c *cast) room.ModCommand { return room.ModCommand{Action: room.ActDismissReport, ReportID: "r1"} },
+		events: func(c *cast) []string { return []string{"report_dismissed"} },
+		want:   func(c *cast, w *room.State) { w.Reports = nil },
+		after: func(t *testing.T, c *cast, actor string) {
+			if _, err := c.mod(t, actor, room.ModCommand{Action: room.ActDismissReport, ReportID: "r1"}); !errors.Is(err, room.ErrBadCommand) {
+				t.Errorf("dismissing a dismissed report: %v, want ErrBadCommand", err)
 			}
 		},
 	},

@@ -81,6 +81,9 @@ type Participant struct {
 	// clients as fields.
 	AdmittedAt          int64 `json:"admittedAt,omitempty"`
 	AttendanceConfirmed bool  `json:"attendanceConfirmed,omitempty"`
+	// NewHere: they said at their join that they are new to the group.
+	// Sent to facilitators only (the chair welcomes them).
+	NewHere bool `json:"newHere,omitempty"`
 }
 
 // Actor is who sends a command: a participant on one connection.

@@ -32,6 +32,10 @@ type JoinRequest struct {
 	// Invite is the token of a per-person invite link ("i"). A use is
 	// taken only by a newcomer's join (not by a returning identity).
 	Invite string
+	// NewHere: the newcomer says they are new to the group (shown to
+	// facilitators only). A returning participant keeps what they said
+	// at their first join.
+	NewHere bool
 
 	// invited: the Service took a use of Invite for this join.
 	invited bool
@@ -145,11 +149,11 @@ func (s *State) resume(req JoinRequest, isFacilitator bool) (*Participant, strin
 // a public link filled with waiting bots does not lock members out of the
 // meeting. Facilitators always get in.
 func (s *State) newcomer(req JoinRequest, id ParticipantID, isFacilitator bool) (*Participant, error) {
-	name, err := CleanName(req.Name)
+	name, err := s.ownName(req.Name)
 	if err != nil {
 		return nil, err
 	}
-	p := &Participant{ID: id, Name: name, Role: RoleMember, Status: StatusAdmitted, Camera: true}
+	p := &Participant{ID: id, Name: name, Role: RoleMember, Status: StatusAdmitted, Camera: true, NewHere: req.NewHere}
 	if isFacilitator {
 		return p, nil
 	}
@@ -240,7 +244,7 @@ func (s *State) clearMeeting() {
 	s.Participants = map[ParticipantID]*Participant{}
 	s.Identities = map[string]ParticipantID{}
 	s.Gone, s.Bans = nil, nil
-	s.Hands, s.Chat = nil, nil
+	s.Hands, s.Chat, s.Reports = nil, nil, nil
 	s.Locked, s.AutoLocked, s.Suspended = false, false, false
 	s.resetSegment()
 	s.Speaker, s.Timer = ParticipantID{}, nil

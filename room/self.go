@@ -112,9 +112,17 @@ func (s *State) Rename(a Actor, name string) ([]Event, error) {
 	if !p.Role.Moderates() && !s.Settings.SelfRename {
 		return nil, notAllowed("the facilitator has turned off renaming")
 	}
+	name, err = s.ownName(name)
+	if err != nil {
+		return nil, err
+	}
 	return s.rename(p, name)
 }
 
+// rename gives p the name; a facilitator's rename of someone (onRename)
+// comes here with any name CleanName accepts, also in a room with the
+// first-names-only policy: telling two Sams apart ("Sam B.") is the
+// facilitator's call.
 func (s *State) rename(p *Participant, name string) ([]Event, error) {
 	name, err := CleanName(name)
 	if err != nil {

@@ -47,6 +47,12 @@ type Settings struct {
 	// PublicLabel is what proofs of attendance call the meeting; "" means
 	// the room's name (see Label).
 	PublicLabel string `json:"publicLabel,omitempty"`
+	// FirstNamesOnly: a display name is one word of at most
+	// MaxFirstNameLen characters (see FirstName), at a join and when
+	// people rename themselves; a facilitator renaming someone is not
+	// held to it. New rooms have it on; a stored room without the field
+	// has it off.
+	FirstNamesOnly bool `json:"firstNamesOnly"`
 }
 
 // MaxLabelLen is the longest public label, in characters.
@@ -97,7 +103,7 @@ const DefaultGuidelines = "Welcome. What is said here stays here. Share from you
 // groups (waiting room on, everyone joins muted, open speaking).
 func DefaultSettings() Settings {
 	return Settings{WaitingRoom: true, MuteOnEntry: true, Mode: ModeOpen, SelfRename: true,
-		Guidelines: DefaultGuidelines, ShareSeconds: 180}
+		Guidelines: DefaultGuidelines, ShareSeconds: 180, FirstNamesOnly: true}
 }
 
 // DemoSettings are the settings of the demo room the server creates when
@@ -134,6 +140,9 @@ type SettingsUpdate struct {
 	// room's name): operators' settings, not sent by facilitators' clients.
 	AttendanceProof *bool   `json:"attendanceProof,omitempty"`
 	PublicLabel     *string `json:"publicLabel,omitempty"`
+	// FirstNamesOnly turns the first-names-only policy on or off (it
+	// applies to names given from then on).
+	FirstNamesOnly *bool `json:"firstNamesOnly,omitempty"`
 }
 
 // onSettings applies c.Settings, all of it or, when a value is out of
@@ -173,6 +182,7 @@ func applySettings(cur Settings, u SettingsUpdate) (Settings, error) {
 		}
 		next.PublicLabel = l
 	}
+	set(&next.FirstNamesOnly, u.FirstNamesOnly)
 	if u.Mode != nil {
 		if !u.Mode.Valid() {
 			return cur, badCommand(`mode must be "open" or "moderated"`)

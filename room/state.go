@@ -50,6 +50,10 @@ type State struct {
 	// Chat holds the running meeting's messages, oldest first.
 	Chat     []ChatMessage `json:"chat"`
 	NextChat uint64        `json:"nextChat"`
+	// Reports are the running meeting's reports to the facilitators,
+	// oldest first (report.go).
+	Reports    []Report `json:"reports,omitempty"`
+	NextReport uint64   `json:"nextReport,omitempty"`
 	// EmptySince is when the last participant left (Unix milliseconds);
 	// zero while someone is present.
 	EmptySince int64 `json:"emptySince,omitempty"`
@@ -84,6 +88,7 @@ func (s *State) Clone() *State {
 	c.Bans = maps.Clone(s.Bans)
 	c.Hands = slices.Clone(s.Hands)
 	c.Chat = slices.Clone(s.Chat)
+	c.Reports = slices.Clone(s.Reports)
 	return &c
 }
 

@@ -308,7 +308,7 @@ func TestNewState(t *testing.T) {
 func TestDefaultSettings(t *testing.T) {
 	d := room.DefaultSettings()
 	want := room.Settings{WaitingRoom: true, MuteOnEntry: true, Mode: room.ModeOpen, SelfRename: true,
-		Guidelines: room.DefaultGuidelines, ShareSeconds: 180}
+		Guidelines: room.DefaultGuidelines, ShareSeconds: 180, FirstNamesOnly: true}
 	if d != want {
 		t.Errorf("DefaultSettings() = %+v, want %+v", d, want)
 	}
@@ -627,6 +627,7 @@ func TestNames(t *testing.T) {
 			}
 
 			s := newState()
+			s.Settings.FirstNamesOnly = false // its own rule: TestFirstNamesOnly
 			j, evs, err := join(t, s, room.JoinRequest{Name: tt.in}, "identity")
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Join(%q) err = %v, want %v", tt.in, err, tt.wantErr)

@@ -146,7 +146,7 @@ func TestBotFloodDoesNotLockOutMembers(t *testing.T) {
 					refused[err.Error()]++
 				}
 			}
-			j, _, err := join(t, c.s, room.JoinRequest{Name: "Real member"}, "identity-real")
+			j, _, err := join(t, c.s, room.JoinRequest{Name: "Realmember"}, "identity-real")
 			t.Logf("maxParticipants 100 (default), maxWaiting %d: of 99 bots %d wait, refused %v; the real member: %v %v",
 				maxWaiting, waiting, refused, j.Self.Status, err)
 			if maxWaiting == 0 {
@@ -157,7 +157,7 @@ func TestBotFloodDoesNotLockOutMembers(t *testing.T) {
 				}
 				evs := c.mustMod(t, "Fran", room.ModCommand{Action: room.ActDenyAll})
 				t.Logf("Deny all: %d people denied", len(evs))
-				if j, _, err = join(t, c.s, room.JoinRequest{Name: "Real member"}, "identity-real"); err != nil {
+				if j, _, err = join(t, c.s, room.JoinRequest{Name: "Realmember"}, "identity-real"); err != nil {
 					t.Fatalf("the member after Deny all: %v", err)
 				}
 			} else if err != nil || waiting != 99 {

@@ -45,7 +45,7 @@ func TestMediaFlowsBetweenParticipants(t *testing.T) {
 	defer cancel()
 	bots := make([]*bot, 3)
 	for i := range bots {
-		bots[i] = newBot(t, ctx, srv, fmt.Sprintf("Bot %d", i))
+		bots[i] = newBot(t, ctx, srv, fmt.Sprintf("Bot%d", i))
 	}
 	sendCtx, stopSending := context.WithCancel(ctx)
 	defer stopSending()
@@ -102,7 +102,7 @@ func TestMutedAudioIsNotForwarded(t *testing.T) {
 	srv := newTestServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	speaker, l1, l2 := newBot(t, ctx, srv, "Speaker"), newBot(t, ctx, srv, "Listener 1"), newBot(t, ctx, srv, "Listener 2")
+	speaker, l1, l2 := newBot(t, ctx, srv, "Speaker"), newBot(t, ctx, srv, "Listener1"), newBot(t, ctx, srv, "Listener2")
 	sendCtx, stopSending := context.WithCancel(ctx)
 	defer stopSending()
 	go speaker.send(sendCtx) // keeps sending audio throughout, muted or not

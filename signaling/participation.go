@@ -66,7 +66,7 @@ func (s *session) join(roomID room.RoomID, m *protocol.Join, re json.RawMessage)
 	seat.HearSpeakers(s.deliverSpeakers)
 	req := room.JoinRequest{
 		Name: m.Name, FacilitatorKey: m.FacilitatorKey, Identity: m.Identity, Muted: m.Muted, Camera: m.Camera,
-		Instance: s.srv.meetings.Instance(), Passcode: m.Passcode, MemberKey: m.MemberKey, Invite: m.Invite}
+		Instance: s.srv.meetings.Instance(), Passcode: m.Passcode, MemberKey: m.MemberKey, Invite: m.Invite, NewHere: m.NewHere}
 	if s.identityInUse(roomID, req) {
 		s.passcodeChecked(nil) // not tried: the try is given back
 		seat.Leave(nil, false)
@@ -231,14 +231,14 @@ func (s *session) sendEvent(ev room.Event) {
 	if holds(ev, s.self) {
 		sendNow, wait := s.batch.add(ev, time.Now())
 		if sendNow {
-			s.send(wireEvent(ev))
+			s.send(wireEvent(ev, s.self))
 		} else {
 			s.batchDue.Reset(wait)
 		}
 		return
 	}
 	s.flushHeld()
-	s.send(wireEvent(ev))
+	s.send(wireEvent(ev, s.self))
 }
 
 // flushHeld sends the held events about the waiting room, oldest first.
@@ -255,7 +255,7 @@ func (s *session) flushHeld() {
 		return
 	}
 	for _, ev := range evs {
-		s.send(wireEvent(ev))
+		s.send(wireEvent(ev, s.self))
 	}
 }
 

@@ -330,6 +330,8 @@ func (s *session) handler(typ string) func(data []byte, re json.RawMessage) (end
 		})
 	case protocol.TypePing:
 		return noEnd(func([]byte, json.RawMessage) { s.send(protocol.Pong{Type: protocol.TypePong}) })
+	case protocol.TypeReport:
+		return noEnd(s.handleReport)
 	case protocol.TypeLeave:
 		return func([]byte, json.RawMessage) bool {
 			s.leftOnPurpose = true
@@ -344,8 +346,8 @@ func (s *session) handler(typ string) func(data []byte, re json.RawMessage) (end
 func (s *session) actor() room.Actor { return room.Actor{ID: s.self.ID, Conn: s.self.Conn} }
 
 // apply runs a room command as this participant; a refusal goes back to
-// the client as an error.
-func (s *session) apply(re json.RawMessage, cmd room.Command) {
+// the client as an error. It reports whether the command was taken.
+func (s *session) apply(re json.RawMessage, cmd room.Command) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	if _, err := s.srv.rooms.Apply(ctx, s.roomID, cmd); err != nil {
@@ -354,7 +356,9 @@ func (s *session) apply(re json.RawMessage, cmd room.Command) {
 			s.log.Warn("room command failed", zap.Error(err))
 		}
 		s.sendError(code, msg, re)
+		return false
 	}
+	return true
 }
 
 func (s *session) handleModerate(data []byte, re json.RawMessage) {
@@ -362,7 +366,8 @@ func (s *session) handleModerate(data []byte, re json.RawMessage) {
 	if !s.decode(data, &m, re) {
 		return
 	}
-	c := room.ModCommand{Action: room.Action(m.Action), Name: m.Name, Seconds: m.Seconds, AutoMute: m.AutoMute, MessageID: m.MessageID}
+	c := room.ModCommand{Action: room.Action(m.Action), Name: m.Name, Seconds: m.Seconds, AutoMute: m.AutoMute,
+		MessageID: m.MessageID, ReportID: m.ReportID}
 	if m.Target != "" {
 		id, err := room.ParseParticipantID(m.Target)
 		if err != nil {

@@ -115,7 +115,7 @@ func TestWaitingRoomFloodDoesNotLockOutMember(t *testing.T) {
 	flood := time.Since(start)
 
 	member := dial(t, ctx, srv)
-	mw, err := member.Join(ctx, srv.join("Real member"))
+	mw, err := member.Join(ctx, srv.join("Realmember"))
 	t.Logf("99 scripted joins in %v: %d waiting, refused %v; the real member: status %q, err %v",
 		flood.Round(time.Millisecond), len(bots), codes, mw.Self.Status, err)
 	if err != nil || mw.Self.Status != string(room.StatusWaiting) {

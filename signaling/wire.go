@@ -18,6 +18,8 @@ func wireError(err error) (code, msg string) {
 		return protocol.CodeRoomNotFound, "no such room"
 	case errors.Is(err, room.ErrBadName):
 		return protocol.CodeBadRequest, room.ErrBadName.Error()
+	case errors.Is(err, room.ErrNotFirstName):
+		return protocol.CodeBadName, "This meeting uses first names only. Please use one word of at most 20 characters, such as your first name or a nickname."
 	case errors.Is(err, room.ErrKeyRequired):
 		return protocol.CodeForbidden, "this identity belongs to a facilitator of the meeting; come back through your facilitator link"
 	case errors.Is(err, room.ErrForbidden):
@@ -58,9 +60,11 @@ func wireError(err error) (code, msg string) {
 	return protocol.CodeUnavailable, "the meeting's state cannot be reached right now; try again in a moment"
 }
 
-func wireParticipant(p room.Participant) protocol.Participant {
+// wireParticipant is p as viewer sees them: whether p is new here is
+// for facilitators' eyes only.
+func wireParticipant(p, viewer room.Participant) protocol.Participant {
 	return protocol.Participant{ID: p.ID.String(), Name: p.Name, Role: string(p.Role), Status: string(p.Status),
-		Muted: p.Muted, MutedBy: string(p.MutedBy), Camera: p.Camera}
+		Muted: p.Muted, MutedBy: string(p.MutedBy), Camera: p.Camera, NewHere: p.NewHere && viewer.Role.Moderates()}
 }
 
 func idString(id room.ParticipantID) string {
@@ -78,6 +82,7 @@ func wireRoom(id room.RoomID, i room.Info) protocol.RoomInfo {
 		Suspended: i.Suspended, Guidelines: i.Settings.Guidelines, ShareSeconds: i.Settings.ShareSeconds,
 		AutoMute: i.Settings.AutoMute, MaxParticipants: i.Settings.MaxParticipants, MaxWaiting: i.Settings.MaxWaiting,
 		PasscodeRequired: i.Settings.PasscodeRequired(), Speaker: idString(i.Speaker),
+		FirstNamesOnly: i.Settings.FirstNamesOnly,
 	}
 	if t := i.Timer; t != nil {
 		r.Timer = &protocol.Timer{Speaker: idString(t.Speaker), EndsAt: t.EndsAt, Seconds: t.Seconds, AutoMute: t.AutoMute}
@@ -108,7 +113,7 @@ func roomSettings(u *protocol.Settings) *room.SettingsUpdate {
 	return &room.SettingsUpdate{WaitingRoom: u.WaitingRoom, MuteOnEntry: u.MuteOnEntry, Mode: mode,
 		SelfRename: u.SelfRename, PrivateChat: u.PrivateChat, Guidelines: u.Guidelines,
 		ShareSeconds: u.ShareSeconds, AutoMute: u.AutoMute, MaxParticipants: u.MaxParticipants, MaxWaiting: u.MaxWaiting,
-		Passcode: u.Passcode}
+		Passcode: u.Passcode, FirstNamesOnly: u.FirstNamesOnly}
 }
 
 func wireHands(ids []room.ParticipantID) []string {
@@ -123,11 +128,17 @@ func wireChat(m room.ChatMessage) protocol.ChatMessage {
 	return protocol.ChatMessage{ID: m.ID, From: m.From.String(), FromName: m.FromName, To: string(m.To), Text: m.Text, At: m.At}
 }
 
-func wireEvent(ev room.Event) protocol.Event {
+func wireReport(r room.Report) protocol.ReportInfo {
+	return protocol.ReportInfo{ID: r.ID, From: r.From.String(), FromName: r.FromName, About: r.About.String(),
+		AboutName: r.AboutName, MessageID: r.MessageID, MessageText: r.MessageText, Reason: r.Reason, At: r.At}
+}
+
+// wireEvent is ev as the viewer (who may see it) gets it.
+func wireEvent(ev room.Event, viewer room.Participant) protocol.Event {
 	m := protocol.Event{Type: protocol.TypeEvent, Seq: ev.Seq, Kind: string(ev.Kind)}
 	switch ev.Kind {
 	case room.EventJoined, room.EventUpdated:
-		p := wireParticipant(ev.Participant)
+		p := wireParticipant(ev.Participant, viewer)
 		m.Participant = &p
 	case room.EventLinkRotated:
 		// Others see the person leave the waiting room; the person is
@@ -147,6 +158,11 @@ func wireEvent(ev room.Event) protocol.Event {
 		m.Message = &c
 	case room.EventChatDeleted:
 		m.MessageID = ev.MessageID
+	case room.EventReport:
+		r := wireReport(*ev.Report)
+		m.Report = &r
+	case room.EventReportDismissed:
+		m.ReportID = ev.ReportID
 	}
 	return m
 }
@@ -154,7 +170,7 @@ func wireEvent(ev room.Event) protocol.Event {
 // snapshot is the room as viewer may see it.
 func snapshot(st *room.State, viewer room.Participant) protocol.Welcome {
 	w := protocol.Welcome{
-		Type: protocol.TypeSnapshot, Room: wireRoom(st.ID, st.Info), Self: wireParticipant(viewer),
+		Type: protocol.TypeSnapshot, Room: wireRoom(st.ID, st.Info), Self: wireParticipant(viewer, viewer),
 		Participants: []protocol.Participant{}, Hands: []string{}, Chat: []protocol.ChatMessage{}, Seq: st.Seq,
 	}
 	for _, m := range st.VisibleChat(viewer) {
@@ -162,13 +178,16 @@ func snapshot(st *room.State, viewer room.Participant) protocol.Welcome {
 	}
 	if viewer.Status != room.StatusAdmitted {
 		// The room, themselves and their conversation with the facilitators.
-		w.Participants = append(w.Participants, wireParticipant(viewer))
+		w.Participants = append(w.Participants, wireParticipant(viewer, viewer))
 		return w
 	}
 	for _, p := range st.Present() {
 		if p.Status == room.StatusAdmitted || p.ID == viewer.ID || viewer.Role.Moderates() {
-			w.Participants = append(w.Participants, wireParticipant(p))
+			w.Participants = append(w.Participants, wireParticipant(p, viewer))
 		}
+	}
+	for _, r := range st.VisibleReports(viewer) {
+		w.Reports = append(w.Reports, wireReport(r))
 	}
 	for _, id := range st.Hands {
 		if p := st.Participants[id]; p != nil && p.Present {

@@ -64,7 +64,7 @@ func newLoad(cfg config, rooms []roomRef, log io.Writer) *load {
 		for r := range rooms {
 			k := len(l.bots)
 			b := &bot{
-				index: k, room: r, name: fmt.Sprintf("Bot %d-%d", r+1, i+1),
+				index: k, room: r, name: fmt.Sprintf("Bot%d-%d", r+1, i+1),
 				url:   wsURL(cfg.URLs[k%len(cfg.URLs)]),
 				audio: i < cfg.AudioPublishers, video: i < cfg.VideoPublishers,
 				facilitator: i == 0 && rooms[r].FacilitatorKey != "",

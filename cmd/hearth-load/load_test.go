@@ -52,7 +52,7 @@ func TestLoadAgainstTestServer(t *testing.T) {
 		t.Errorf("measured over %.1f s only", rep.WindowS)
 	}
 	// Every bot receives the audio of the three others, and the video of
-	// Bot 1-1 unless it is Bot 1-1.
+	// Bot1-1 unless it is Bot1-1.
 	received := map[string]int64{}
 	for _, tr := range rep.PerTrack {
 		received[tr.Receiver+"<"+tr.Publisher+"/"+tr.Kind] += tr.Received
@@ -71,7 +71,7 @@ func TestLoadAgainstTestServer(t *testing.T) {
 				kinds = append(kinds, "video")
 			}
 			for _, kind := range kinds {
-				key := fmt.Sprintf("Bot 1-%d<Bot 1-%d/%s", rx, tx, kind)
+				key := fmt.Sprintf("Bot1-%d<Bot1-%d/%s", rx, tx, kind)
 				if received[key] == 0 {
 					t.Errorf("%s: no packets in the window", key)
 				}

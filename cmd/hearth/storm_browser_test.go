@@ -292,7 +292,7 @@ func storm(t *testing.T, ctx context.Context, ws, memberLink string) (sent, cut 
 	var wg sync.WaitGroup
 	for i := range stormBots {
 		wg.Go(func() {
-			c, err := stormBot(ctx, ws, memberLink, fmt.Sprintf("Visitor %02d", i), i%3 == 0, end, &nSent, &nCut)
+			c, err := stormBot(ctx, ws, memberLink, fmt.Sprintf("Visitor%02d", i), i%3 == 0, end, &nSent, &nCut)
 			if err != nil {
 				t.Errorf("bot %d: %v", i, err)
 				return

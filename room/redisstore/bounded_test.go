@@ -71,7 +71,7 @@ func churn(ctx context.Context, svc *room.Service, id room.RoomID, stop <-chan s
 			return nil
 		default:
 		}
-		j, err := svc.Join(ctx, id, room.JoinRequest{Name: "Churner " + room.NewSecret()[:6]})
+		j, err := svc.Join(ctx, id, room.JoinRequest{Name: "Churner" + room.NewSecret()[:6]})
 		if err != nil {
 			return err
 		}
@@ -252,8 +252,8 @@ func traces(t *testing.T, c *redis.Client, secrets []string) (found []string, ke
 
 // A meeting on Redis whose participants all leave, with no End meeting:
 // once the grace after the last leave has passed, and with no join,
-// nothing of it is left in Redis, no display name and no chat text; the
-// room stays.
+// nothing of it is left in Redis, no display name, no chat text and no
+// report; the room stays.
 func TestEmptyMeetingLeavesNoTraceInRedis(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
@@ -264,7 +264,7 @@ func TestEmptyMeetingLeavesNoTraceInRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := []string{"Fran Facilitatorname", "Ada Membername", "Bea Othername", "Trolly McTroll"}
+	names := []string{"Franfacilitatorname", "Adamembername", "Beaothername", "TrollyMcTroll"}
 	var secrets []string
 	var joined []room.Joined
 	for i, name := range names {
@@ -285,6 +285,15 @@ func TestEmptyMeetingLeavesNoTraceInRedis(t *testing.T) {
 		}
 		secrets = append(secrets, name, text)
 	}
+	// Ada reports Trolly to the facilitators: the report goes too.
+	reason := "Ada reports what Trolly said"
+	if _, err := svcs[1].Apply(ctx, created.ID, func(st *room.State, now int64) ([]room.Event, error) {
+		return st.MakeReport(room.Actor{ID: joined[1].Self.ID, Conn: joined[1].Self.Conn},
+			room.ReportRequest{About: joined[3].Self.ID, Reason: reason}, now)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	secrets = append(secrets, reason)
 	fran := room.Actor{ID: joined[0].Self.ID, Conn: joined[0].Self.Conn}
 	if _, err := svcs[0].Apply(ctx, created.ID, func(st *room.State, now int64) ([]room.Event, error) {
 		return st.Moderate(fran, room.ModCommand{Action: room.ActRemove, Target: joined[3].Self.ID}, now)

@@ -17,7 +17,7 @@ func BenchUpdate(b *testing.B, s room.Store) {
 	st := NewRoom(b, s, "Benchmark group")
 	ids := make([]room.ParticipantID, 10)
 	for i := range ids {
-		evs := mustUpdate(b, s, st.ID, JoinFn(fmt.Sprintf("Person %d", i)))
+		evs := mustUpdate(b, s, st.ID, JoinFn(fmt.Sprintf("Person%d", i)))
 		ids[i] = evs[0].Participant.ID
 	}
 	// A subscriber, as in a meeting: a backend may have work per event.
@@ -66,7 +66,7 @@ func BenchOps(b *testing.B, s room.Store) {
 	}
 	actors := make([]room.Actor, 10)
 	for i := range actors {
-		j, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: fmt.Sprintf("Person %d", i)})
+		j, err := svc.Join(ctx, c.ID, room.JoinRequest{Name: fmt.Sprintf("Person%d", i)})
 		if err != nil {
 			b.Fatal(err)
 		}

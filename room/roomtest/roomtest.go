@@ -312,7 +312,7 @@ func testConcurrency(t *testing.T, newStore func() room.Store) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			evs, err := stores[i%2].Update(ctx, st.ID, JoinFn(fmt.Sprintf("Person %d", i)))
+			evs, err := stores[i%2].Update(ctx, st.ID, JoinFn(fmt.Sprintf("Person%d", i)))
 			if err != nil {
 				errs <- fmt.Errorf("join %d: %w", i, err)
 				return

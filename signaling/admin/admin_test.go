@@ -220,10 +220,10 @@ func TestAPILinksInvitesMeetings(t *testing.T) {
 	id, _ := room.ParseRoomID(r.ID)
 	_, fac, _ := strings.Cut(rotated.FacilitatorLink, "#f=")
 	_, key, _ := strings.Cut(rotated.MemberLink, "#k=")
-	if _, err := w.rooms.Join(ctx, id, room.JoinRequest{Name: "Fran Facilitator", FacilitatorKey: fac}); err != nil {
+	if _, err := w.rooms.Join(ctx, id, room.JoinRequest{Name: "Fran", FacilitatorKey: fac}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.rooms.Join(ctx, id, room.JoinRequest{Name: "Sam Waiting", MemberKey: key}); err != nil {
+	if _, err := w.rooms.Join(ctx, id, room.JoinRequest{Name: "Sam", MemberKey: key}); err != nil {
 		t.Fatal(err)
 	}
 	started := w.now

@@ -48,6 +48,10 @@ const (
 	TypePing = "ping"
 	// TypePong answers a TypePing.
 	TypePong = "pong"
+	// TypeReport reports a chat message or a participant to the
+	// facilitators (Report); the server answers TypeReportSent.
+	TypeReport     = "report"
+	TypeReportSent = "report_sent"
 )
 
 // Connection names, the "pc" field of SDP and candidate messages.
@@ -79,6 +83,9 @@ const (
 	CodeWaitingRoomFull = "waiting_room_full"
 	CodeUnavailable     = "unavailable"
 	CodeInternal        = "internal"
+	// CodeBadName refuses a join or a rename in a room that takes first
+	// names only: the name is not one word of at most 20 characters.
+	CodeBadName = "bad_name"
 )
 
 // Error codes of a join into a room with a passcode.
@@ -140,6 +147,8 @@ type Join struct {
 	// the others) while the server still holds it. When the server holds
 	// no session for it, the join goes on as if it were not there.
 	Resume string `json:"resume,omitempty"`
+	// NewHere: the newcomer is new to the group; only facilitators see it.
+	NewHere bool `json:"newHere,omitempty"`
 }
 
 // Pong is the server's answer to a ping (Envelope of type TypePing).
@@ -230,7 +239,8 @@ type Settings struct {
 	MaxWaiting      *int    `json:"maxWaiting,omitempty"`
 	// Passcode sets the room's passcode; "" removes it. It is never sent
 	// back.
-	Passcode *string `json:"passcode,omitempty"`
+	Passcode       *string `json:"passcode,omitempty"`
+	FirstNamesOnly *bool   `json:"firstNamesOnly,omitempty"`
 }
 
 // Segment moves the meeting to another segment of the room's format.
@@ -273,6 +283,8 @@ type Moderate struct {
 	AutoMute  *bool     `json:"autoMute,omitempty"`
 	MessageID string    `json:"messageId,omitempty"`
 	Settings  *Settings `json:"settings,omitempty"`
+	// ReportID is the report dismiss_report deletes.
+	ReportID string `json:"reportId,omitempty"`
 }
 
 // Participant is a participant as clients see them.
@@ -284,6 +296,9 @@ type Participant struct {
 	Muted   bool   `json:"muted"`
 	MutedBy string `json:"mutedBy"`
 	Camera  bool   `json:"camera"`
+	// NewHere: they said they are new to the group. Sent to facilitators
+	// only.
+	NewHere bool `json:"newHere,omitempty"`
 }
 
 // Timer is a running share timer.
@@ -313,9 +328,11 @@ type RoomInfo struct {
 	MaxParticipants int    `json:"maxParticipants"`
 	MaxWaiting      int    `json:"maxWaiting"`
 	// PasscodeRequired: newcomers must bring the room's passcode.
-	PasscodeRequired bool   `json:"passcodeRequired"`
-	Speaker          string `json:"speaker"`
-	Timer            *Timer `json:"timer,omitempty"`
+	PasscodeRequired bool `json:"passcodeRequired"`
+	// FirstNamesOnly: a name is one word of at most 20 characters.
+	FirstNamesOnly bool   `json:"firstNamesOnly"`
+	Speaker        string `json:"speaker"`
+	Timer          *Timer `json:"timer,omitempty"`
 	// Format is the room's meeting format, null without one; Segment is
 	// the index of the segment the meeting is in (0 without a format).
 	Format  *Format `json:"format"`
@@ -358,6 +375,9 @@ type Welcome struct {
 	// keeps its peer connections; the rest of the message replaces its
 	// picture of the room, as a snapshot does.
 	Resumed bool `json:"resumed,omitempty"`
+	// Reports are the running meeting's reports, oldest first; sent to
+	// facilitators only.
+	Reports []ReportInfo `json:"reports,omitempty"`
 }
 
 // ICEServer is one entry of RTCConfiguration.iceServers (W3C WebRTC,
@@ -380,6 +400,38 @@ type Event struct {
 	Message       *ChatMessage `json:"message,omitempty"`
 	MessageID     string       `json:"messageId,omitempty"`
 	SecondsLeft   int          `json:"secondsLeft,omitempty"`
+	Report        *ReportInfo  `json:"report,omitempty"`
+	ReportID      string       `json:"reportId,omitempty"`
+}
+
+// Report is a participant's private report to the facilitators: a chat
+// message (Message, a chat message id), or a participant's behaviour
+// (Participant), or both; Reason is optional (at most 500 characters).
+type Report struct {
+	Type        string `json:"type"`
+	Participant string `json:"participant,omitempty"`
+	Message     string `json:"message,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+// ReportSent answers a report the server took (Re is the report's id).
+type ReportSent struct {
+	Type string          `json:"type"`
+	Re   json.RawMessage `json:"re,omitempty"`
+}
+
+// ReportInfo is a report as facilitators see it (event kind "report",
+// Welcome.Reports).
+type ReportInfo struct {
+	ID          string `json:"id"`
+	From        string `json:"from"`
+	FromName    string `json:"fromName"`
+	About       string `json:"about"`
+	AboutName   string `json:"aboutName"`
+	MessageID   string `json:"messageId,omitempty"`
+	MessageText string `json:"messageText,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	At          int64  `json:"at"`
 }
 
 // Speakers says who is talking now, as the server hears it from the
