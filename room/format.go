@@ -1,6 +1,7 @@
 package room
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -151,9 +152,10 @@ func CleanContributionsURL(s string) (string, error) {
 }
 
 // FormatChange is the "format" of a SettingsUpdate: when Set, the room's
-// format becomes Format (nil removes it). In JSON it is the format object,
-// or null to remove it; a SettingsUpdate without the key leaves the format
-// as it is.
+// format becomes Format (nil removes it). In JSON it is the format object
+// (unknown fields refused), a template's id such as "12-step" (that
+// template's format), or null to remove it; a SettingsUpdate without the
+// key leaves the format as it is.
 type FormatChange struct {
 	Set    bool
 	Format *Format
@@ -162,12 +164,27 @@ type FormatChange struct {
 // UnmarshalJSON reads a format object or null.
 func (c *FormatChange) UnmarshalJSON(b []byte) error {
 	c.Set, c.Format = true, nil
-	if string(b) == "null" {
+	b = bytes.TrimSpace(b)
+	switch {
+	case string(b) == "null":
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		var id string
+		if err := json.Unmarshal(b, &id); err != nil {
+			return err
+		}
+		t, ok := TemplateByID(id)
+		if !ok {
+			return fmt.Errorf("format: no template %q (the templates: %s)", id, strings.Join(TemplateIDs(), ", "))
+		}
+		c.Format = &t.Format
 		return nil
 	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
 	var f Format
-	if err := json.Unmarshal(b, &f); err != nil {
-		return err
+	if err := dec.Decode(&f); err != nil {
+		return fmt.Errorf("format: %w", err)
 	}
 	c.Format = &f
 	return nil

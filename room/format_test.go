@@ -173,7 +173,10 @@ func TestFormatChangeJSON(t *testing.T) {
 		{in: `{}`},
 		{in: `{"format":null}`, set: true},
 		{in: `{"format":{"segments":[{"title":"A","speaking":"open"}]}}`, set: true, segs: 1},
-		{in: `{"format":"12-step"}`, wantErr: true},
+		{in: `{"format":"12-step"}`, set: true, segs: 6},
+		{in: `{"format":"13-step"}`, wantErr: true},
+		{in: `{"format":{"segments":[{"title":"A","speaking":"open","chat":true}]}}`, wantErr: true},
+		{in: `{"format":7}`, wantErr: true},
 	}
 	for _, tt := range tests {
 		var u room.SettingsUpdate

@@ -15,6 +15,15 @@ func Templates() []Template {
 	return []Template{twelveStep(), smart(), therapyGroup()}
 }
 
+// TemplateIDs lists the templates' ids.
+func TemplateIDs() []string {
+	var ids []string
+	for _, t := range Templates() {
+		ids = append(ids, t.ID)
+	}
+	return ids
+}
+
 // TemplateByID returns the template with the id; ok is false when there is
 // none.
 func TemplateByID(id string) (Template, bool) {

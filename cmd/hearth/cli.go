@@ -18,6 +18,7 @@ func commands() map[string]command {
 		"healthcheck": healthcheckCommand,
 		"rooms":       roomsCommand,
 		"invites":     invitesCommand,
+		"formats":     formatsCommand,
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,7 +33,8 @@ const cliWait = time.Second
 
 // roomsCommand runs `hearth rooms create|list|rotate-links|delete`.
 func roomsCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	usage := "usage: hearth rooms create --name NAME [--passcode P] | list | rotate-links ID | delete ID " +
+	usage := "usage: hearth rooms create --name NAME [--passcode P] [--format F] [--contributions-url URL] | list | " +
+		"set-format ID [--format TEMPLATE|FILE|none] [--contributions-url URL] | rotate-links ID | delete ID " +
 		"[--data-dir DIR | --server URL --admin-token-file FILE]"
 	if len(args) == 0 {
 		return errors.New(usage)
@@ -41,14 +43,22 @@ func roomsCommand(ctx context.Context, args []string, getenv func(string) string
 	fs, o := cliFlags("hearth rooms "+sub, getenv, stderr)
 	name := fs.String("name", "", "the room's name (create)")
 	passcode := fs.String("passcode", "", "the room's passcode, 4 to 64 characters (create; optional)")
+	ff := addFormatFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	want := map[string]int{"create": 0, "list": 0, "rotate-links": 1, "delete": 1}
+	want := map[string]int{"create": 0, "list": 0, "set-format": 1, "rotate-links": 1, "delete": 1}
 	n, ok := want[sub]
 	if !ok || len(pos) != n {
 		return errors.New(usage)
+	}
+	settings, err := ff.update()
+	if err != nil {
+		return err
+	}
+	if sub == "set-format" && settings == nil {
+		return errors.New("hearth rooms set-format ID needs --format or --contributions-url")
 	}
 	c, err := o.client(sub == "create")
 	if err != nil {
@@ -58,7 +68,13 @@ func roomsCommand(ctx context.Context, args []string, getenv func(string) string
 	switch sub {
 	case "create":
 		var r admin.Room
-		if err := c.call(ctx, http.MethodPost, "/api/rooms", admin.NewRoom{Name: *name, Passcode: *passcode}, &r); err != nil {
+		if err := c.call(ctx, http.MethodPost, "/api/rooms", admin.NewRoom{Name: *name, Passcode: *passcode, Settings: settings}, &r); err != nil {
+			return err
+		}
+		printRoom(stdout, r)
+	case "set-format":
+		var r admin.Room
+		if err := c.call(ctx, http.MethodPatch, "/api/rooms/"+pos[0], admin.RoomPatch{Settings: settings}, &r); err != nil {
 			return err
 		}
 		printRoom(stdout, r)
@@ -131,6 +147,12 @@ func printRoom(w io.Writer, r admin.Room) {
 	fmt.Fprintf(w, "room: %s %s\n", r.ID, r.Name)
 	fmt.Fprintf(w, "member link: %s\n", r.MemberLink)
 	fmt.Fprintf(w, "facilitator link: %s\n", r.FacilitatorLink)
+	if f := r.Settings.Format; f != nil {
+		fmt.Fprintf(w, "format: %s (%d segments)\n", cmp.Or(f.Name, "unnamed"), len(f.Segments))
+	}
+	if r.Settings.ContributionsURL != "" {
+		fmt.Fprintf(w, "contributions: %s\n", r.Settings.ContributionsURL)
+	}
 }
 
 // cliOptions are the flags every rooms and invites command shares. The

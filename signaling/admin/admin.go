@@ -69,6 +69,7 @@ func Handler(p Params) http.Handler {
 	mux.HandleFunc("POST /api/rooms/{id}/invites", a.createInvite)
 	mux.HandleFunc("POST /api/rooms/{id}/end", a.endMeeting)
 	mux.HandleFunc("GET /api/meetings", a.meetings)
+	mux.HandleFunc("GET /api/formats", a.formats)
 	mux.HandleFunc("GET /api/health", a.health)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no such API route")
@@ -124,6 +125,11 @@ func (a *api) createRoom(w http.ResponseWriter, r *http.Request) {
 	}
 	a.Log.Info("room created", zap.Stringer("room", d.ID))
 	a.answerRoom(w, r, http.StatusCreated, d)
+}
+
+// formats answers the ready meeting formats (docs/formats.md).
+func (a *api) formats(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, FormatList{Templates: room.Templates()})
 }
 
 func (a *api) getRoom(w http.ResponseWriter, r *http.Request) {

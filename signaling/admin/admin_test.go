@@ -93,7 +93,7 @@ func TestAPIRefusesWithoutTheToken(t *testing.T) {
 		{"GET", "/api/rooms"}, {"POST", "/api/rooms"}, {"GET", "/api/rooms/" + id}, {"PATCH", "/api/rooms/" + id},
 		{"DELETE", "/api/rooms/" + id}, {"POST", "/api/rooms/" + id + "/rotate-links"},
 		{"POST", "/api/rooms/" + id + "/invites"}, {"POST", "/api/rooms/" + id + "/end"},
-		{"GET", "/api/meetings"}, {"GET", "/api/health"},
+		{"GET", "/api/meetings"}, {"GET", "/api/health"}, {"GET", "/api/formats"},
 	} {
 		for _, tok := range []string{"", "wrong", token + "x"} {
 			var e admin.Error

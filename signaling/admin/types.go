@@ -33,6 +33,12 @@ type RoomList struct {
 	Rooms []Room `json:"rooms"`
 }
 
+// FormatList is the answer to GET /api/formats: the ready meeting
+// formats an operator starts from.
+type FormatList struct {
+	Templates []room.Template `json:"templates"`
+}
+
 // NewRoom is the body of POST /api/rooms.
 type NewRoom struct {
 	Name string `json:"name"`
