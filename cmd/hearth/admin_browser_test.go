@@ -191,6 +191,14 @@ func adminEditsRoom(t *testing.T, p *webtest.Page, ts *testServer, name string) 
 	field := func(f string) string { return card + `//form//*[@data-f="` + f + `"]` }
 	p.Run(chromedp.Click(field("waitingRoom")), chromedp.SetValue(field("mode"), "moderated"),
 		chromedp.SendKeys(field("passcode"), "one day at a time"))
+	// A meeting format from a template, and a contributions link.
+	p.Run(chromedp.SetValue(field("template"), "12-step"))
+	var changed bool
+	p.Eval(`document.querySelector('[data-f=template]').dispatchEvent(new Event('change', {bubbles: true}))`, &changed)
+	if !p.WaitFor(10*time.Second, `document.querySelector('[data-f=format]').value.includes('"title": "Sharing"')`) {
+		t.Fatal("choosing the 12-step template does not fill in the format")
+	}
+	p.Run(chromedp.SendKeys(field("contributionsUrl"), "https://example.org/give"))
 	p.Run(chromedp.Click(btn("Save room")))
 	if !p.WaitFor(10*time.Second, `document.getElementById('status').textContent === `+jsQuote("Saved “"+name+"”.")) {
 		var got string
@@ -199,15 +207,27 @@ func adminEditsRoom(t *testing.T, p *webtest.Page, ts *testServer, name string) 
 	}
 	var r struct {
 		Settings struct {
-			WaitingRoom bool
-			Mode        string
+			WaitingRoom      bool
+			Mode             string
+			Format           *struct{ Name string }
+			ContributionsURL string
 		}
 		PasscodeRequired bool
 	}
 	adminGetJSON(t, ts, "/api/rooms/"+adminRoomID(t, ts, name), &r)
-	if r.Settings.WaitingRoom || r.Settings.Mode != "moderated" || !r.PasscodeRequired {
-		t.Errorf("after Save room the API shows %+v, want no waiting room, moderated, a passcode", r)
+	if r.Settings.WaitingRoom || r.Settings.Mode != "moderated" || !r.PasscodeRequired || r.Settings.Format == nil ||
+		r.Settings.Format.Name != "12-step meeting" || r.Settings.ContributionsURL != "https://example.org/give" {
+		t.Errorf("after Save room the API shows %+v, want no waiting room, moderated, a passcode, the 12-step format, the link", r)
 	}
+	// A broken format is refused on the page, naming the problem.
+	p.Run(chromedp.Click(btn("Edit room"), chromedp.NodeVisible))
+	p.Run(chromedp.SetValue(field("format"), `{"segments":[{"title":"Sharing","speaking":"whoever"}]}`), chromedp.Click(btn("Save room")))
+	if !p.WaitFor(10*time.Second, `document.querySelector('#rooms form [data-part=error]')?.textContent.includes('speaking must be')`) {
+		var got string
+		p.Eval(`document.body.innerText`, &got)
+		t.Errorf("a broken format is not refused with the server's message: %q", got)
+	}
+	p.Run(chromedp.Click(btn("Cancel")))
 
 	p.Run(chromedp.Click(btn("Make an invite"), chromedp.NodeVisible))
 	p.Run(chromedp.SetValue(field("uses"), "2"), chromedp.Click(btn("Make invite")))

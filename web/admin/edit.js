@@ -1,8 +1,9 @@
-// The form that edits a room: name, settings, passcode and schedule. It
+// The form that edits a room: name, settings, meeting format, passcode and schedule. It
 // shows the room as it is and turns the form into the body of PATCH
 // /api/rooms/{id}, checked against the same bounds the server keeps.
 
 import { clone, part } from './view.js';
+import { call } from './api.js';
 
 /** @typedef {import('./api.js').Room} Room */
 
@@ -33,6 +34,9 @@ export function editForm(room) {
   field('maxParticipants').value = String(s.maxParticipants || DEFAULT_MAX_PARTICIPANTS);
   field('maxWaiting').value = String(s.maxWaiting || DEFAULT_MAX_WAITING);
   field('guidelines').value = s.guidelines || '';
+  field('format').value = s.format ? JSON.stringify(s.format, null, 2) : '';
+  field('contributionsUrl').value = s.contributionsUrl || '';
+  field('template').addEventListener('change', () => useTemplate(form));
   part(form, 'passcode-state').textContent = room.passcodeRequired
     ? 'This room asks newcomers for a passcode.' : 'This room has no passcode.';
   field('removePasscode').closest('.check')?.toggleAttribute('hidden', !room.passcodeRequired);
@@ -42,6 +46,48 @@ export function editForm(room) {
   field('durationMinutes').value = String(sched ? sched.durationMinutes : 90);
   field('timeZone').value = sched ? (sched.timeZone || 'UTC') : Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   return form;
+}
+
+/**
+ * Puts the chosen template's format (GET /api/formats) into the format
+ * field, or empties it for "No format".
+ * @param {HTMLFormElement} form
+ */
+async function useTemplate(form) {
+  const choice = /** @type {HTMLSelectElement} */ (part(form, 'template')).value;
+  const text = /** @type {HTMLTextAreaElement} */ (part(form, 'format'));
+  if (choice === '') return;
+  if (choice === 'none') {
+    text.value = '';
+    return;
+  }
+  try {
+    /** @type {{templates: {id: string, format: object}[]}} */
+    const list = await call('GET', '/api/formats');
+    const t = list.templates.find((x) => x.id === choice);
+    if (t) text.value = JSON.stringify(t.format, null, 2);
+  } catch (err) {
+    const e = part(form, 'error');
+    e.textContent = err instanceof Error ? err.message : String(err);
+    e.hidden = false;
+  }
+}
+
+/**
+ * The format field as the API takes it: null when empty, else the parsed
+ * object, or the problem.
+ * @param {string} text
+ * @returns {{format: object|null}|{problem: string}}
+ */
+function formatValue(text) {
+  if (text.trim() === '') return { format: null };
+  try {
+    const v = JSON.parse(text);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return { problem: 'The format must be a JSON object with its segments.' };
+    return { format: v };
+  } catch (err) {
+    return { problem: `The format is not valid JSON: ${err instanceof Error ? err.message : err}` };
+  }
 }
 
 /**
@@ -79,6 +125,10 @@ export function editBody(form) {
     if (typeof v === 'string') return { problem: v, field: field(f) };
     settings[f] = v;
   }
+  const f = formatValue(field('format').value);
+  if ('problem' in f) return { problem: f.problem, field: field('format') };
+  settings.format = f.format;
+  settings.contributionsUrl = field('contributionsUrl').value.trim();
   /** @type {Record<string, unknown>} */
   const body = { name, settings };
 
