@@ -156,7 +156,11 @@ func newLinks(secret []byte, id RoomID, generation int) Links {
 // NewDefinition returns the definition of a new room with the links of
 // generation 1.
 func NewDefinition(secret []byte, name string, settings Settings, now time.Time) *Definition {
-	id := NewRoomID()
+	return newDefinition(NewRoomID(), secret, name, settings, now)
+}
+
+// newDefinition is NewDefinition with the room's id given.
+func newDefinition(id RoomID, secret []byte, name string, settings Settings, now time.Time) *Definition {
 	return &Definition{ID: id, Name: name, Settings: settings, Links: newLinks(secret, id, 1),
 		CreatedAt: now.UTC().Truncate(time.Second)}
 }

@@ -2,11 +2,15 @@ package room
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // This file holds the Service's work on rooms' definitions (the
@@ -24,6 +28,20 @@ type RoomSpec struct {
 	// kept).
 	Passcode string
 	Schedule *Schedule
+	// Key, when set, derives the room's id from it and the link secret
+	// instead of drawing a random one: creating the room again (two
+	// instances making the demo room at the same moment) fails with
+	// ErrExists instead of making a second room.
+	Key string
+}
+
+// keyedRoomID is the id of the room made with spec.Key: a name-based
+// UUID (version 5) of an HMAC of the key under the link secret, so that
+// the id tells nothing of the secret and differs between servers.
+func keyedRoomID(secret []byte, key string) RoomID {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("room id|" + key))
+	return RoomID(uuid.NewSHA1(uuid.Nil, m.Sum(nil)))
 }
 
 // RoomChange changes some of a room's definition; nil fields stay.
@@ -91,7 +109,11 @@ func (s *Service) CreateRoom(ctx context.Context, spec RoomSpec) (*Definition, e
 	if err != nil {
 		return nil, fmt.Errorf("link secret: %w", err)
 	}
-	d := NewDefinition(secret, name, settings, s.now())
+	id := NewRoomID()
+	if spec.Key != "" {
+		id = keyedRoomID(secret, spec.Key)
+	}
+	d := newDefinition(id, secret, name, settings, s.now())
 	d.Schedule = spec.Schedule
 	if err := dir.Create(ctx, d); err != nil {
 		return nil, fmt.Errorf("create room: %w", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -25,9 +26,16 @@ func printDemoLinks(ctx context.Context, rooms *room.Service, base string, stdou
 	}
 	demo := oldestDemo(all)
 	if demo == nil && len(all) == 0 {
-		// Instances starting at once on an empty Redis may each make one;
-		// later starts print the oldest.
-		if demo, err = rooms.CreateRoom(ctx, room.RoomSpec{Name: demoName, Settings: room.DemoSettings()}); err != nil {
+		// The demo room's id is derived from the link secret (Key), so
+		// that instances starting at once on an empty Redis make one room
+		// between them: the others read the one made.
+		demo, err = rooms.CreateRoom(ctx, room.RoomSpec{Name: demoName, Settings: room.DemoSettings(), Key: "demo"})
+		if errors.Is(err, room.ErrExists) {
+			if all, err = rooms.ListRooms(ctx); err == nil {
+				demo = oldestDemo(all)
+			}
+		}
+		if err != nil {
 			return err
 		}
 	}
