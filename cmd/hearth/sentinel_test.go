@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -19,13 +18,6 @@ import (
 // Sentinels promote the replica; 15 s after the kill a hand raised on one
 // instance reaches everyone on both, with no retry; no instance exits.
 func TestSentinelFailover(t *testing.T) {
-	// KNOWN DEFECT (issue 10 stays open for it): in most runs on an idle
-	// machine, relayed media stops during the failover and the hand raised
-	// 15 s later does not reach everyone. Run it with HEARTH_SENTINEL=1
-	// while mending; make test skips it until then.
-	if os.Getenv("HEARTH_SENTINEL") == "" {
-		t.Skip("known defect of Sentinel failover (issue 10 note); HEARTH_SENTINEL=1 runs it")
-	}
 	set := redistest.StartSentinels(t)
 	bin := buildHearth(t)
 	a := startInstanceWith(t, bin, "--redis-url", set.URL())
@@ -41,6 +33,13 @@ func TestSentinelFailover(t *testing.T) {
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return
+		}
+		for name, in := range map[string]*instance{"A": a, "B": b} {
+			for _, line := range strings.Split(in.logs.String(), "\n") {
+				if !strings.Contains(line, `"level":"debug"`) {
+					t.Logf("instance %s: %s", name, line)
+				}
+			}
 		}
 		for i, bot := range bots {
 			for _, m := range bot.Messages() {

@@ -39,10 +39,12 @@ type Server struct {
 	dir  string
 	port int
 
-	mu   sync.Mutex // guards cmd, done and out
+	mu   sync.Mutex // guards cmd, done, out and held
 	cmd  *exec.Cmd  // nil when stopped
 	done chan struct{}
 	out  *syncBuffer
+	// held releases the port kept taken while the server is stopped.
+	held func()
 }
 
 // Start starts a redis-server for t on a free port of 127.0.0.1 and waits
@@ -94,6 +96,7 @@ func (s *Server) Stop() {
 	}
 	s.mu.Lock()
 	s.cmd = nil
+	s.held = holdPort(s.Addr())
 	s.mu.Unlock()
 }
 
@@ -107,6 +110,7 @@ func (s *Server) Start() {
 	if running {
 		return
 	}
+	s.release()
 	if err := s.start(); err != nil {
 		s.t.Fatalf("redistest: restart: %v", err)
 	}
@@ -157,8 +161,20 @@ func (s *Server) start() error {
 	return nil
 }
 
+// release frees the port held while the server was stopped.
+func (s *Server) release() {
+	s.mu.Lock()
+	held := s.held
+	s.held = nil
+	s.mu.Unlock()
+	if held != nil {
+		held()
+	}
+}
+
 // kill ends the server at cleanup, without saving.
 func (s *Server) kill() {
+	s.release()
 	s.mu.Lock()
 	cmd, done := s.cmd, s.done
 	s.cmd = nil
@@ -168,6 +184,36 @@ func (s *Server) kill() {
 	}
 	_ = cmd.Process.Kill()
 	<-done
+}
+
+// holdPort keeps addr's port taken while its server is down, so that no
+// other process (another test's redis-server, started on a free port)
+// takes it meanwhile: clients that connect find a dead server, the
+// connection closed at once, as they would find a machine that went
+// away, and never somebody else's Redis. Tests run in parallel in
+// several packages, and a stopped server's port was seen taken by the
+// primary of TestSentinelFailover, whose clients then reached the wrong
+// Redis. The returned function frees the port.
+func holdPort(addr string) (release func()) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return func() {} // taken already: nothing to hold
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
+	return func() {
+		_ = ln.Close()
+		<-done
+	}
 }
 
 // send sends one inline command and returns the first line of the reply.

@@ -168,8 +168,11 @@ func (s *Sentinels) Primary(ctx context.Context) (string, error) {
 }
 
 // KillPrimary kills the primary (SIGKILL, no goodbye) and returns the
-// address of the replica the Sentinels are to promote.
+// address of the replica the Sentinels are to promote. The dead
+// primary's port stays taken until the test ends (see holdPort): a
+// redis-server of another test started there would take its place.
 func (s *Sentinels) KillPrimary() string {
 	s.primary.kill()
+	s.t.Cleanup(holdPort(s.primary.addr()))
 	return s.replica.addr()
 }
