@@ -25,6 +25,15 @@ type downTrack struct {
 	// hist maps the sequence numbers the subscriber sees back to the
 	// publisher's, for answering its NACKs.
 	hist seqHistory
+
+	// target is the simulcast layer the subscriber's allocator wants it
+	// to receive (noLayer: none); the layer read loops switch to it on
+	// its next keyframe (layers.go).
+	target atomic.Int32
+	// sel is the video layer selection and the rewriting of sequence
+	// numbers and timestamps that keeps the stream continuous across
+	// switches; see layers.go.
+	sel selector
 }
 
 type binding struct {
@@ -58,7 +67,7 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			}
 			d.bound.Store(b)
 			// Now the subscriber can receive it: ask for a keyframe.
-			go d.track.RequestKeyframe()
+			go d.requestKeyframe()
 			return c, nil
 		}
 	}
@@ -84,6 +93,20 @@ func (d *downTrack) StreamID() string { return d.track.streamID }
 // Kind implements webrtc.TrackLocal.
 func (d *downTrack) Kind() webrtc.RTPCodecType { return d.track.kind }
 
+// writeResult is what became of a packet offered to a subscriber.
+type writeResult uint8
+
+const (
+	// written: the subscriber got it.
+	written writeResult = iota
+	// undelivered: it was for the subscriber, who could not take it
+	// (not negotiated yet, or the connection is closing).
+	undelivered
+	// skipped: it was not for the subscriber (another simulcast layer,
+	// or video paused).
+	skipped
+)
+
 // write sends one packet with this subscriber's SSRC and payload type,
 // and its audio level (the extension's byte, or nil) under this
 // subscriber's id for it; o says where the packet came from, so that the
@@ -92,10 +115,10 @@ func (d *downTrack) Kind() webrtc.RTPCodecType { return d.track.kind }
 // packet's header fields before returning, so the caller can hand the
 // same packet to the next subscriber; the extension slice keeps its
 // capacity, so nothing is allocated.
-func (d *downTrack) write(p *rtp.Packet, level []byte, o *origin) bool {
+func (d *downTrack) write(p *rtp.Packet, level []byte, o *origin) writeResult {
 	b := d.bound.Load()
 	if b == nil {
-		return false
+		return undelivered
 	}
 	if o.cache != nil {
 		d.hist.note(p.SequenceNumber, p.Timestamp, o)
@@ -108,7 +131,10 @@ func (d *downTrack) write(p *rtp.Packet, level []byte, o *origin) bool {
 	_, err := b.writer.WriteRTP(&p.Header, p.Payload)
 	p.SSRC, p.PayloadType = ssrc, pt
 	p.Extension, p.Extensions = false, p.Extensions[:0]
-	return err == nil
+	if err != nil {
+		return undelivered
+	}
+	return written
 }
 
 // rtcpLoop reads the subscriber's RTCP for this track: it answers NACKs
@@ -129,7 +155,7 @@ func (d *downTrack) rtcpLoop() {
 		for _, pkt := range pkts {
 			switch pkt := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				d.track.RequestKeyframe()
+				d.requestKeyframe()
 			case *rtcp.TransportLayerNack:
 				d.track.sfu.stats.NACKs.Add(1)
 				if r == nil {

@@ -71,7 +71,7 @@ func newLevelForwarder(n int, in, out uint8) (*forwarder, []*sink) {
 	}
 	t.downs.Store(&downs)
 	f := &forwarder{}
-	f.init(t)
+	f.init(t, &layer{})
 	return f, sinks
 }
 

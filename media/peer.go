@@ -98,6 +98,18 @@ type Peer struct {
 	// offered again: once it is answered, a new offer is needed.
 	reoffer bool
 	closed  bool
+	// sizes are the sizes at which the subscriber shows videos
+	// (SetVideoSizes); nil until it said.
+	sizes map[sizeKey][2]int
+
+	// audioOnly: the subscriber receives no video (SetAudioOnly).
+	audioOnly atomic.Bool
+	// feedback: the subscriber's answer accepted transport-wide
+	// congestion control feedback, so its bandwidth is estimated.
+	feedback atomic.Bool
+	// realloc asks the allocator for a round now; quit ends it.
+	realloc chan struct{}
+	quit    chan struct{}
 }
 
 // NewPeer creates a peer with its two (not yet negotiated) connections.
@@ -110,6 +122,8 @@ func (s *SFU) NewPeer(params PeerParams) (*Peer, error) {
 		tracks:  map[*Track]struct{}{},
 		downs:   map[*Track]*downTrack{},
 		pending: map[Direction][]webrtc.ICECandidateInit{},
+		realloc: make(chan struct{}, 1),
+		quit:    make(chan struct{}),
 	}
 	p.pubAPI = s.pubAPI
 	if params.Kind == RelayIn {
@@ -120,13 +134,16 @@ func (s *SFU) NewPeer(params PeerParams) (*Peer, error) {
 		return nil, err
 	}
 	p.pub.Store(pub)
-	if p.sub, err = s.subAPI.NewPeerConnection(webrtc.Configuration{}); err != nil {
+	sub, est, err := s.newSubscribeConn()
+	if err != nil {
 		_ = pub.Close()
 		return nil, fmt.Errorf("media: subscribe connection: %w", err)
 	}
+	p.sub = sub
 	if params.Kind == Client {
 		s.watchICE(p.sub)
 	}
+	go p.allocate(est)
 	return p, nil
 }
 
@@ -149,33 +166,45 @@ func (p *Peer) ID() string { return p.id }
 func (p *Peer) Kind() Kind { return p.params.Kind }
 
 // onTrack starts reading a new track's RTP and its receiver's RTCP, each
-// in a goroutine of its own, whether the track is forwarded or not.
+// in a goroutine of its own, whether the track is forwarded or not. A
+// simulcast layer of a track already known becomes one of its layers.
 func (p *Peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 	go p.readRTCP(receiver)
-	t := newTrack(p, remote, receiver)
 	max := p.params.MaxTracks
 	if max == 0 {
 		max = DefaultMaxTracks
 	}
+	id, _ := trackID(p, remote)
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return
 	}
-	if p.params.Kind == Client && len(p.tracks) >= max {
-		p.mu.Unlock()
-		p.log.Info("track over the limit; not forwarded", zap.Int("limit", max))
-		buf := make([]byte, 1500)
-		for {
-			if _, _, err := remote.Read(buf); err != nil {
+	if remote.RID() != "" {
+		for t := range p.tracks {
+			if t.id == id && t.kind == remote.Kind() {
+				p.mu.Unlock()
+				if !t.addLayer(remote) {
+					drain(remote)
+				}
 				return
 			}
 		}
 	}
+	if p.params.Kind == Client && len(p.tracks) >= max {
+		p.mu.Unlock()
+		p.log.Info("track over the limit; not forwarded", zap.Int("limit", max))
+		drain(remote)
+		return
+	}
+	t := newTrack(p, remote, receiver)
 	p.tracks[t] = struct{}{}
 	p.mu.Unlock()
+	if !t.addLayer(remote) {
+		drain(remote)
+	}
 	go func() {
-		t.readLoop()
+		<-t.done
 		p.mu.Lock()
 		delete(p.tracks, t)
 		p.mu.Unlock()
@@ -380,6 +409,7 @@ func (p *Peer) HandleAnswer(sdp string) error {
 		return fmt.Errorf("apply answer: %w", err)
 	}
 	p.flushCandidates(Subscribe)
+	p.feedback.Store(strings.Contains(sdp, "transport-cc"))
 	p.mu.Lock()
 	again := p.reoffer
 	p.reoffer = false
@@ -440,6 +470,7 @@ func (p *Peer) Subscribe(t *Track) error {
 		return nil
 	}
 	d := &downTrack{track: t, subscriber: p}
+	d.initSelector()
 	sender, err := p.sub.AddTrack(d)
 	if err != nil {
 		p.mu.Unlock()
@@ -460,6 +491,7 @@ func (p *Peer) Subscribe(t *Track) error {
 		t.removeDown(d)
 		return ErrClosed
 	}
+	p.reallocate()
 	p.negotiationNeeded()
 	return nil
 }
@@ -509,6 +541,7 @@ func (p *Peer) Close() {
 		return
 	}
 	p.closed = true
+	close(p.quit)
 	downs := p.downs
 	p.downs = map[*Track]*downTrack{}
 	p.mu.Unlock()

@@ -165,16 +165,22 @@ func (s *packetSink) Write(b []byte) (int, error) { return len(b), nil }
 // newVideoForwarder builds a video track with two bound subscribers, one
 // with an RTX stream (SSRC 2001, payload type 97) and one without.
 func newVideoForwarder() (*forwarder, []*downTrack, []*packetSink) {
-	t := &Track{sfu: &SFU{cfg: Config{Now: time.Now}}, kind: webrtc.RTPCodecTypeVideo, done: make(chan struct{}), cache: newPacketCache()}
-	t.keyframes = newKeyframeGate(time.Second, nil)
+	t := &Track{sfu: &SFU{cfg: Config{Now: time.Now}}, kind: webrtc.RTPCodecTypeVideo, done: make(chan struct{})}
+	l := &layer{cache: newPacketCache(), keyframes: newKeyframeGate(time.Second, nil)}
+	l.keyframes.stop() // no publisher to ask
+	t.layers[0].Store(l)
 	t.forwarding.Store(true)
 	sinks := []*packetSink{{}, {}}
 	downs := []*downTrack{{track: t}, {track: t}}
+	for _, d := range downs {
+		d.initSelector()
+		d.setTarget(0)
+	}
 	downs[0].bound.Store(&binding{ssrc: 1001, pt: 96, writer: sinks[0], rtxSSRC: 2001, rtxPT: 97})
 	downs[1].bound.Store(&binding{ssrc: 1002, pt: 96, writer: sinks[1]})
 	t.downs.Store(&downs)
 	f := &forwarder{}
-	f.init(t)
+	f.init(t, l)
 	return f, downs, sinks
 }
 
@@ -208,7 +214,7 @@ func TestNACKsAnsweredFromTheSharedCache(t *testing.T) {
 		f.forward(videoPacket(t, seq))
 	}
 	for i, d := range downs {
-		if p, ok := d.hist.lookup(5); !ok || p.cache != f.t.cache {
+		if p, ok := d.hist.lookup(5); !ok || p.cache != f.l.cache {
 			t.Errorf("subscriber %d does not read the track's cache", i)
 		}
 	}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/transport/v5/udp"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
@@ -30,6 +32,12 @@ type SFU struct {
 	// would otherwise have the same address pair on both sides, which the
 	// port's demultiplexer cannot tell apart.
 	relayAPI *webrtc.API
+
+	// estimatorMu serialises the making of subscribe connections, so that
+	// the bandwidth estimator pion makes for one (nextEstimator, set by
+	// the congestion controller's callback) is taken by its peer.
+	estimatorMu   sync.Mutex
+	nextEstimator cc.BandwidthEstimator
 
 	stats Stats
 }
@@ -68,6 +76,18 @@ type Stats struct {
 	// a subscriber: its connection was not negotiated yet, or the write
 	// failed (the connection is closing).
 	PacketsUndelivered atomic.Uint64
+	// LayerSwitches counts the times a subscriber's copy of a video
+	// track moved to another simulcast layer (or resumed after a pause).
+	LayerSwitches atomic.Uint64
+	// VideoPaused is the number of subscribers' video copies paused now
+	// because their bandwidth does not carry even the lowest layer.
+	VideoPaused atomic.Int64
+	// Probes counts bandwidth probes (padding sent to see whether a
+	// subscriber's link carries more).
+	Probes atomic.Uint64
+	// Estimates holds each subscriber's bandwidth budget (the estimate,
+	// or what a probe showed), observed once a second, in bits/s.
+	Estimates *Histogram
 }
 
 // New opens the media UDP socket and returns an SFU using it. log receives
@@ -83,6 +103,7 @@ func New(cfg Config, log *zap.Logger) (*SFU, error) {
 		return nil, err
 	}
 	s := &SFU{cfg: cfg, log: log}
+	s.stats.Estimates = newHistogram(EstimateBuckets()...)
 	loggers := newPionLoggers(log.Named("pion"), cfg.Now, &s.stats.WarningsSuppressed)
 	muxes := make([]ice.UDPMux, 0, len(ips))
 	for _, ip := range ips {
@@ -219,6 +240,13 @@ func (s *SFU) newAPI(loggers *pionLoggers, publish, muxed bool) (*webrtc.API, er
 	// subscribers and relays.
 	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, fmt.Errorf("media: audio level extension: %w", err)
+	}
+	if publish {
+		// Simulcast: the mid and rid header extensions tell a browser's
+		// encodings apart (RFC 8852, 8853).
+		if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
+			return nil, fmt.Errorf("media: simulcast extensions: %w", err)
+		}
 	}
 	// Subscribe connections (and relays, which receive from them) use
 	// RTX (RFC 4588) for the packets subscribers lost.

@@ -5,8 +5,8 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
@@ -19,22 +19,17 @@ type Track struct {
 	// static after construction
 	sfu       *SFU
 	publisher *Peer
-	remote    *webrtc.TrackRemote
 	id        string
 	streamID  string // the publishing participant's id
 	kind      webrtc.RTPCodecType
 	codec     webrtc.RTPCodecCapability
+	codecKind codecKind
 	done      chan struct{}
 	// levelID is the id the publish connection negotiated for the audio
 	// level extension (AudioLevelURI); 0 when it has none.
 	levelID uint8
 	// source says what the track carries.
 	source Source
-	// cache keeps the track's last packets for subscribers that lost
-	// some (video only; nil for audio, which is not sent again).
-	cache *packetCache
-	// keyframes throttles and coalesces keyframe requests.
-	keyframes *keyframeGate
 
 	// levels accumulates the audio levels of forwarded packets (see
 	// addLevel); TakeAudioLevel reads and clears it.
@@ -45,26 +40,42 @@ type Track struct {
 	// downs is the copy-on-write set of subscribers: the read loop loads
 	// it per packet; changes replace the slice under mu.
 	downs atomic.Pointer[[]*downTrack]
+	// layers are the track's simulcast layers by index, lowest first (a
+	// track sent without simulcast has one, at index 0). A layer is set
+	// once, when pion reports its stream; see simulcast.go.
+	layers [MaxLayers]atomic.Pointer[layer]
+	// speaking is set while the track's publisher is talking: its video
+	// comes first after audio when bandwidth is short.
+	speaking atomic.Bool
 
-	mu sync.Mutex // serialises changes to downs; guards closed
-	// closed is set when the read loop ended.
+	mu sync.Mutex // serialises changes to downs; guards closed and reading
+	// reading counts the layers whose read loop runs.
+	reading int
+	// closed is set when the last read loop ended.
 	closed bool
 }
 
+// trackID is the id of the Track a remote track of p belongs to (all
+// simulcast layers of one track have the same).
+func trackID(p *Peer, remote *webrtc.TrackRemote) (id, streamID string) {
+	if p.params.Kind == RelayIn {
+		// Ids as the instance of origin made them.
+		return remote.ID(), remote.StreamID()
+	}
+	return p.id + "-" + remote.Kind().String() + "-" + remote.ID(), p.id
+}
+
 func newTrack(p *Peer, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) *Track {
+	id, streamID := trackID(p, remote)
 	t := &Track{
 		sfu:       p.sfu,
 		publisher: p,
-		remote:    remote,
-		id:        p.id + "-" + remote.Kind().String() + "-" + remote.ID(),
-		streamID:  p.id,
+		id:        id,
+		streamID:  streamID,
 		kind:      remote.Kind(),
 		codec:     remote.Codec().RTPCodecCapability,
+		codecKind: codecOf(remote.Codec().MimeType),
 		done:      make(chan struct{}),
-	}
-	if p.params.Kind == RelayIn {
-		// Ids as the instance of origin made them.
-		t.streamID, t.id = remote.StreamID(), remote.ID()
 	}
 	if t.kind == webrtc.RTPCodecTypeAudio {
 		for _, h := range receiver.GetParameters().HeaderExtensions {
@@ -74,10 +85,6 @@ func newTrack(p *Peer, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 		}
 	}
 	t.source = sourceOf(t.kind, t.id, t.streamID)
-	if t.kind == webrtc.RTPCodecTypeVideo {
-		t.cache = newPacketCache()
-	}
-	t.keyframes = newKeyframeGate(p.sfu.cfg.KeyframeInterval, p.sfu.cfg.Now)
 	t.forwarding.Store(true)
 	t.downs.Store(&[]*downTrack{})
 	return t
@@ -111,27 +118,34 @@ func (t *Track) SetForwarding(on bool) {
 // Forwarding reports whether the track's packets are forwarded.
 func (t *Track) Forwarding() bool { return t.forwarding.Load() }
 
-// RequestKeyframe asks the publisher for a keyframe (RFC 4585 PLI). It
-// is throttled and coalesced per published stream: the first request is
-// sent at once, and all the requests made within Config.KeyframeInterval
-// after it become one request sent when the interval ends. Subscribers'
-// PLIs and FIRs, new subscribers and layer switches all come here, so
-// none of them is lost and the publisher sends at most one keyframe an
-// interval. Audio tracks have no keyframes.
+// RequestKeyframe asks the publisher for a keyframe (RFC 4585 PLI) on
+// every simulcast layer of the track. It is throttled and coalesced per
+// published stream (layer): the first request is sent at once, and all
+// the requests made within Config.KeyframeInterval after it become one
+// request sent when the interval ends. Subscribers' PLIs and FIRs, new
+// subscribers and layer switches all come here (or to the one-layer
+// requestLayerKeyframe), so none of them is lost and the publisher sends
+// at most one keyframe an interval per layer. Audio tracks have no
+// keyframes.
 func (t *Track) RequestKeyframe() {
-	if t.kind != webrtc.RTPCodecTypeVideo {
-		return
-	}
-	if t.keyframes.request(t.sendPLI) {
-		t.sfu.stats.KeyframeRequestsCoalesced.Add(1)
+	for i := range t.layers {
+		t.requestLayerKeyframe(i)
 	}
 }
 
-// sendPLI sends the publisher a picture loss indication for the track.
-func (t *Track) sendPLI() {
-	t.sfu.stats.KeyframeRequests.Add(1)
-	pli := []rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(t.remote.SSRC())}}
-	_ = t.publisher.pub.Load().WriteRTCP(pli) // fails only when the connection is closing
+// requestLayerKeyframe asks the publisher for a keyframe on one layer, at
+// most once per Config.KeyframeInterval.
+func (t *Track) requestLayerKeyframe(i int) {
+	if t.kind != webrtc.RTPCodecTypeVideo || i < 0 || i >= MaxLayers {
+		return
+	}
+	l := t.layers[i].Load()
+	if l == nil {
+		return
+	}
+	if l.keyframes.request(func() { l.sendPLI(t) }) {
+		t.sfu.stats.KeyframeRequestsCoalesced.Add(1)
+	}
 }
 
 // addDown adds a subscriber.
@@ -164,30 +178,35 @@ func (t *Track) removeDown(d *downTrack) bool {
 	return len(next) != len(old)
 }
 
-// readLoop reads the publisher's packets until the track ends, then
-// removes the track from every subscriber.
-func (t *Track) readLoop() {
-	t.sfu.stats.Tracks.Add(1)
-	defer t.sfu.stats.Tracks.Add(-1)
+// readLayer reads one layer's packets until its stream ends. When the
+// last layer's loop ends, the track ends and is removed from every
+// subscriber.
+func (t *Track) readLayer(l *layer) {
 	var f forwarder
-	f.init(t)
+	f.init(t, l)
 	buf := make([]byte, 1500)
 	for {
-		n, _, err := t.remote.Read(buf)
+		n, _, err := l.remote.Read(buf)
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
-				t.sfu.log.Debug("track read ended", zap.Error(err), zap.String("track", t.id))
+				t.sfu.log.Debug("track read ended", zap.Error(err), zap.String("track", t.id), zap.String("rid", l.rid))
 			}
 			break
 		}
 		f.forward(buf[:n])
 	}
-	t.keyframes.stop()
+	l.keyframes.stop()
 	t.mu.Lock()
+	t.reading--
+	if t.reading > 0 || t.closed {
+		t.mu.Unlock()
+		return
+	}
 	t.closed = true
 	downs := *t.downs.Load()
 	t.downs.Store(&[]*downTrack{})
 	t.mu.Unlock()
+	t.sfu.stats.Tracks.Add(-1)
 	close(t.done)
 	for _, d := range downs {
 		d.subscriber.dropDown(d)
@@ -196,10 +215,13 @@ func (t *Track) readLoop() {
 
 // forwarder is the hot path: it parses one packet, counts its audio
 // level, rewrites the sequence number so that packets dropped while muted
-// leave no gap, and writes the packet to every subscriber. It is owned by
-// the track's read loop and allocates nothing.
+// (and padding the publisher sent to probe its uplink) leave no gap, and
+// writes the packet to every subscriber, each of which takes it or not
+// by the simulcast layer it is on (layers.go). It is owned by one layer's
+// read loop and allocates nothing.
 type forwarder struct {
 	t   *Track
+	l   *layer
 	pkt rtp.Packet
 	// seqOffset is subtracted from incoming sequence numbers.
 	seqOffset uint16
@@ -214,7 +236,7 @@ type forwarder struct {
 	from origin
 }
 
-func (f *forwarder) init(t *Track) { f.t = t }
+func (f *forwarder) init(t *Track, l *layer) { f.t, f.l = t, l }
 
 func (f *forwarder) forward(b []byte) {
 	if err := f.pkt.Unmarshal(b); err != nil {
@@ -226,10 +248,20 @@ func (f *forwarder) forward(b []byte) {
 		f.dropping = f.started
 		return
 	}
-	if t.cache != nil {
-		t.cache.put(&f.pkt.Header, f.pkt.Payload)
+	var now int64
+	key := false
+	if t.kind == webrtc.RTPCodecTypeVideo {
+		if len(f.pkt.Payload) == 0 {
+			// Padding only: the publisher probing its uplink. Nobody
+			// needs it; the next packet closes the gap.
+			f.dropping = f.started
+			return
+		}
+		now = time.Now().UnixNano()
+		key = f.l.received(&f.pkt, t.codecKind, len(b), now)
+		f.l.cache.put(&f.pkt.Header, f.pkt.Payload)
 	}
-	f.from = origin{cache: t.cache, seq: f.pkt.SequenceNumber, ts: f.pkt.Timestamp}
+	f.from = origin{cache: f.l.cache, seq: f.pkt.SequenceNumber, ts: f.pkt.Timestamp}
 	if f.dropping {
 		// Close the gap left by the dropped packets: the next packet out
 		// follows the last one forwarded.
@@ -249,18 +281,27 @@ func (f *forwarder) forward(b []byte) {
 	// the publisher's do not apply to the subscribers' connections.
 	f.pkt.Extension = false
 	f.pkt.Extensions = f.pkt.Extensions[:0]
-	var sent uint64
+	var sent, lost uint64
 	downs := *t.downs.Load()
 	for _, d := range downs {
-		if d.write(&f.pkt, level, &f.from) {
+		var r writeResult
+		if t.kind == webrtc.RTPCodecTypeVideo {
+			r = d.writeVideo(f.l.index, &f.pkt, key, now, &f.from)
+		} else {
+			r = d.write(&f.pkt, level, &f.from)
+		}
+		switch r {
+		case written:
 			sent++
+		case undelivered:
+			lost++
 		}
 	}
 	if sent > 0 {
 		t.sfu.stats.PacketsForwarded.Add(sent)
 		t.sfu.stats.BytesForwarded.Add(sent * uint64(len(f.pkt.Payload)))
 	}
-	if lost := uint64(len(downs)) - sent; lost > 0 {
+	if lost > 0 {
 		t.sfu.stats.PacketsUndelivered.Add(lost)
 	}
 }

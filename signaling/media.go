@@ -68,6 +68,7 @@ func (s *session) startMedia() {
 		return
 	}
 	s.peer = peer
+	s.view.apply(peer)
 	s.seat.Attach(peer)
 }
 

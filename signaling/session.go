@@ -48,15 +48,18 @@ type session struct {
 	unsaid atomic.Pointer[[]room.ParticipantID]
 
 	// owned by the run loop
-	link           *link       // the connection; nil while away
-	log            *zap.Logger // no names or addresses; ids only
-	joined         bool
-	roomID         room.RoomID
-	self           room.Participant // as the room's state last said; shown, never enforced here
-	identity       string           // the participant's identity token, sent again on a resume
-	seq            uint64           // last room event sent to the client
-	seat           *meeting.Seat    // the session's place in the room's meeting
-	peer           *media.Peer
+	link     *link       // the connection; nil while away
+	log      *zap.Logger // no names or addresses; ids only
+	joined   bool
+	roomID   room.RoomID
+	self     room.Participant // as the room's state last said; shown, never enforced here
+	identity string           // the participant's identity token, sent again on a resume
+	seq      uint64           // last room event sent to the client
+	seat     *meeting.Seat    // the session's place in the room's meeting
+	peer     *media.Peer
+	// view is what the client said of the video it shows (video_sizes,
+	// audio_only); a new peer takes it over (layers.go).
+	view           view
 	awaitingAnswer bool // a subscribe offer was sent and not yet answered
 	renegotiate    bool // another offer is needed once it is
 	restartICE     bool // the next subscribe offer restarts ICE
@@ -304,6 +307,10 @@ func (s *session) handler(typ string) func(data []byte, re json.RawMessage) (end
 		return noEnd(s.handleICERestart)
 	case protocol.TypeSetSelf:
 		return noEnd(s.handleSetSelf)
+	case protocol.TypeVideoSizes:
+		return noEnd(s.handleVideoSizes)
+	case protocol.TypeAudioOnly:
+		return noEnd(s.handleAudioOnly)
 	case protocol.TypeModerate:
 		return noEnd(s.handleModerate)
 	case protocol.TypeSegment:

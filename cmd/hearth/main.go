@@ -146,7 +146,7 @@ func serveHTTP(cfg config, lns *listeners, sig *signaling.Server, st *state, roo
 	sfu *media.SFU, base string, log *zap.Logger) *servers {
 	ln := lns.main
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(newCollector(sfu, sig), newReachCollector(sfu, turns.server()), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(newCollector(sfu, sig), newReachCollector(sfu, turns.server()), newLayersCollector(sfu), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	publicMetrics := metrics
 	if lns.metrics != nil {

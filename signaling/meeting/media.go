@@ -47,6 +47,7 @@ func (m *Meeting) publish(t *media.Track) {
 		return // its peer left the meeting meanwhile
 	}
 	m.tracks[t] = struct{}{}
+	m.markSpeaking()
 	m.gate(t) // before anyone subscribes
 	for p := range m.peers {
 		if forwards(t, p) {

@@ -132,10 +132,21 @@ func (m *Meeting) announce() {
 		set = []room.ParticipantID{}
 	}
 	m.talking = set
+	m.markSpeaking()
 	m.ms.speakerChanges.Add(1)
 	for s := range m.seats {
 		if s.speak != nil && s.peer != nil {
 			s.speak(set)
 		}
+	}
+}
+
+// markSpeaking tells media whose tracks are a talking person's: a
+// subscriber short of bandwidth serves their video first after audio.
+func (m *Meeting) markSpeaking() {
+	for t := range m.tracks {
+		id, ok := m.speakerOf(t)
+		_, talking := slices.BinarySearchFunc(m.talking, id, func(a, b room.ParticipantID) int { return bytes.Compare(a[:], b[:]) })
+		t.SetSpeaking(ok && talking)
 	}
 }

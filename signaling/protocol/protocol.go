@@ -52,6 +52,12 @@ const (
 	// facilitators (Report); the server answers TypeReportSent.
 	TypeReport     = "report"
 	TypeReportSent = "report_sent"
+	// TypeVideoSizes says at which size the client shows each video
+	// (VideoSizes).
+	TypeVideoSizes = "video_sizes"
+	// TypeAudioOnly turns the client's video off or on (AudioOnly); the
+	// server answers with the same message.
+	TypeAudioOnly = "audio_only"
 )
 
 // Connection names, the "pc" field of SDP and candidate messages.
@@ -443,6 +449,39 @@ type Speakers struct {
 	// Talking holds participant ids, in no meaningful order; empty when
 	// nobody talks.
 	Talking []string `json:"talking"`
+}
+
+// Video sources, the "source" of a VideoSize.
+const (
+	SourceCamera = "camera"
+	SourceScreen = "screen"
+)
+
+// MaxVideoSizes bounds the entries of one VideoSizes message.
+const MaxVideoSizes = 200
+
+// VideoSize is the size, in device pixels, at which the client shows one
+// participant's video of one source; 0x0 is hidden.
+type VideoSize struct {
+	Participant string `json:"participant"`
+	Source      string `json:"source"`
+	Width       int    `json:"width"`
+	Height      int    `json:"height"`
+}
+
+// VideoSizes lists the videos the client shows and at which size; a
+// video absent from the list is hidden and is not sent. Each message
+// replaces the last.
+type VideoSizes struct {
+	Type  string      `json:"type"`
+	Sizes []VideoSize `json:"sizes"`
+}
+
+// AudioOnly asks the server to stop (On) or restart sending the client
+// video; the server answers with an AudioOnly saying what holds now.
+type AudioOnly struct {
+	Type string `json:"type"`
+	On   *bool  `json:"on"`
 }
 
 // Error reports a message the server refused.
