@@ -211,10 +211,7 @@ export class HearthSession extends EventTarget {
     this.#conn.open();
   }
 
-  /**
-   * Gives up the socket and comes back at once on a new one, resuming
-   * the session (e.g. the server asked: it is going away).
-   */
+  /** Gives up the socket and comes back at once on a new one, resuming the session (e.g. the server is going away). */
   reconnectNow() {
     if (this.#closed || !this.#everJoined) return;
     this.#joined = false;
@@ -235,6 +232,9 @@ export class HearthSession extends EventTarget {
     this.#restartWanted = true;
     if (!this.#conn.away) this.#conn.renew();
   }
+
+  /** Moves the meeting to the format's next or previous segment (facilitators). @param {'next'|'previous'} to @returns {boolean} whether it was sent */
+  moveSegment(to) { return this.#request({ type: 'segment', to }, 'segment'); }
 
   /**
    * Asks the room to mute (unmute) the microphone. Off acts at once: the

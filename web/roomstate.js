@@ -44,6 +44,20 @@
  * @property {boolean} autoMute
  * @property {string} speaker     participant id, or ""
  * @property {ShareTimer|null} timer
+ * @property {Format|null} format  the meeting format (docs/formats.md), null without one
+ * @property {number} segment      index of the format's segment the meeting is in
+ * @property {string} contributionsUrl  the room's contributions link, or ""
+ */
+
+/**
+ * @typedef {Object} Segment
+ * @property {string} title
+ * @property {'facilitators'|'called_on'|'open'} speaking
+ * @property {boolean} chatOpen
+ * @property {string} text
+ * @property {number} shareSeconds
+ * @property {boolean} autoMute
+ * @typedef {{name: string, segments: Segment[]}} Format
  */
 
 /**
@@ -343,6 +357,26 @@ function normalizeRoom(r, fallbackId) {
     autoMute: bool(r.autoMute, false),
     speaker: String(r.speaker || ''),
     timer,
+    format: normalizeFormat(r.format),
+    segment: Number.isInteger(r.segment) && r.segment >= 0 ? r.segment : 0,
+    contributionsUrl: typeof r.contributionsUrl === 'string' ? r.contributionsUrl : '',
+  };
+}
+
+/**
+ * A meeting format from the server, or null.
+ * @param {any} f
+ * @returns {Format|null}
+ */
+function normalizeFormat(f) {
+  if (!f || typeof f !== 'object' || !Array.isArray(f.segments) || f.segments.length === 0) return null;
+  const speaking = (/** @type {unknown} */ v) => (v === 'facilitators' || v === 'called_on' ? v : 'open');
+  return {
+    name: String(f.name || ''),
+    segments: f.segments.map((/** @type {any} */ g) => ({
+      title: String((g && g.title) || ''), speaking: speaking(g && g.speaking), chatOpen: !!(g && g.chatOpen),
+      text: String((g && g.text) || ''), shareSeconds: Number(g && g.shareSeconds) || 0, autoMute: !!(g && g.autoMute),
+    })),
   };
 }
 

@@ -36,7 +36,7 @@
  * - prejoin.js    the name form and passcode; the waiting room's talk.
  * - stage.js      the tiles; layout.js sizes them to fill the stage, in
  *                 pages, or one speaker large (Speaker view).
- * - timer.js      the share timer.
+ * - timer.js      the share timer; format.js the meeting format's segment.
  * - toolbar.js    microphone, camera, hand, More, leave; "please unmute".
  * - panels.js     the waiting room, hands and participants lists, with a
  *                 facilitator's per-person "Actions for NAME" menu.
@@ -81,6 +81,7 @@ import { renderParticipants, renderWaitingList, renderHands } from './panels.js'
 import { renderToolbar, initToolbar } from './toolbar.js';
 import { renderFacControls, initModeration } from './moderation.js';
 import { renderTimer } from './timer.js';
+import { renderFormat, initFormat } from './format.js';
 import { renderChat, initChat } from './chat.js';
 import { syncInline, pruneInline, initInline } from './inline.js';
 import { renderWaitingCount } from './notices.js';
@@ -123,6 +124,7 @@ function drawMeeting() {
   renderToolbar(s, ctx);
   renderFacControls(ctx);
   renderTimer();
+  renderFormat(ctx);
   renderChat(s, admitted, ctx);
   renderSheet(admitted.length);
   syncInline();
@@ -146,6 +148,7 @@ initPrejoin(roomId, startSession);
 initStage();
 initToolbar(leave);
 initModeration();
+initFormat();
 initChat();
 initInline();
 initSheet();
