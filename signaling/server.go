@@ -21,6 +21,7 @@ import (
 	"github.com/hearth-meet/hearth/room"
 	"github.com/hearth-meet/hearth/signaling/meeting"
 	"github.com/hearth-meet/hearth/signaling/protocol"
+	"github.com/hearth-meet/hearth/signaling/verify"
 )
 
 // Limits bound what one session may do.
@@ -74,6 +75,9 @@ type Params struct {
 	// without a goodbye is held for the client to resume it (resume.go);
 	// zero holds none: the participant leaves at once.
 	ResumeGrace time.Duration
+	// Proofs issues proofs of attendance (attendance.go); nil: this
+	// server gives none.
+	Proofs *verify.Service
 }
 
 // Cluster is what the server and its meetings need of the instances
@@ -103,7 +107,8 @@ type Server struct {
 	moveOnce   sync.Once          // closes moving
 	draining   atomic.Bool        // Drain was called: no new joins (drain.go)
 
-	grace time.Duration // the resume grace; 0: none
+	grace  time.Duration   // the resume grace; 0: none
+	proofs *verify.Service // nil: no proofs of attendance
 
 	mu       sync.Mutex     // guards closing and wg.Add against Shutdown's wg.Wait
 	closing  bool           // Shutdown has begun: no new session
@@ -128,7 +133,7 @@ func NewServer(p Params) *Server {
 		rooms: p.Rooms, sfu: p.SFU, log: p.Log, limits: p.Limits, origin: p.OriginPatterns,
 		meetings: meeting.New(mp), cluster: p.Cluster, admit: newAdmission(p.Admission), ctx: ctx, cancel: cancel,
 		iceServers: p.ICEServers, moving: make(chan struct{}),
-		grace: max(p.ResumeGrace, 0), held: map[string]*session{},
+		grace: max(p.ResumeGrace, 0), held: map[string]*session{}, proofs: p.Proofs,
 	}
 }
 

@@ -339,6 +339,10 @@ func (s *session) handler(typ string) func(data []byte, re json.RawMessage) (end
 		return noEnd(func([]byte, json.RawMessage) { s.send(protocol.Pong{Type: protocol.TypePong}) })
 	case protocol.TypeReport:
 		return noEnd(s.handleReport)
+	case protocol.TypeAttendanceProof:
+		return noEnd(s.handleAttendanceProof)
+	case protocol.TypeConfirmAttendance:
+		return noEnd(s.handleConfirmAttendance)
 	case protocol.TypeLeave:
 		return func([]byte, json.RawMessage) bool {
 			s.leftOnPurpose = true

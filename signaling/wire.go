@@ -96,6 +96,7 @@ func wireRoom(id room.RoomID, i room.Info) protocol.RoomInfo {
 		r.Segment = i.Segment
 	}
 	r.ContributionsURL = i.Settings.ContributionsURL
+	r.AttendanceProof = i.Settings.AttendanceProof
 	return r
 }
 
@@ -144,7 +145,8 @@ func wireEvent(ev room.Event, viewer room.Participant) protocol.Event {
 		// Others see the person leave the waiting room; the person is
 		// told link_rotated by their session.
 		m.Kind, m.ParticipantID = string(room.EventLeft), ev.Participant.ID.String()
-	case room.EventLeft, room.EventRemoved, room.EventDenied, room.EventAskUnmute, room.EventTimerEnded:
+	case room.EventLeft, room.EventRemoved, room.EventDenied, room.EventAskUnmute, room.EventTimerEnded,
+		room.EventAttendanceConfirmed:
 		m.ParticipantID = ev.Participant.ID.String()
 	case room.EventTimerWarning:
 		m.ParticipantID, m.SecondsLeft = ev.Participant.ID.String(), ev.SecondsLeft

@@ -19,6 +19,7 @@ func commands() map[string]command {
 		"rooms":       roomsCommand,
 		"invites":     invitesCommand,
 		"formats":     formatsCommand,
+		"proof-keys":  proofKeysCommand,
 	}
 }
 

@@ -31,6 +31,7 @@ import (
 	"github.com/hearth-meet/hearth/signaling"
 	"github.com/hearth-meet/hearth/signaling/admin"
 	"github.com/hearth-meet/hearth/signaling/cluster"
+	"github.com/hearth-meet/hearth/signaling/verify"
 	"github.com/hearth-meet/hearth/web"
 )
 
@@ -100,8 +101,13 @@ func run(ctx context.Context, drainNow <-chan struct{}, args []string, getenv fu
 	}
 	defer st.close()
 	rooms := room.NewServiceWith(room.ServiceParams{Store: st.store, Directory: st.dir})
+	base := cfg.baseURL(ln.Addr())
+	proofs, err := verify.New(ctx, verify.Params{Keys: st.dir, BaseURL: base, Log: log.Named("verify")})
+	if err != nil {
+		return err
+	}
 	sp := signaling.Params{Rooms: rooms, SFU: sfu, Log: log.Named("signaling"), Admission: cfg.admission(),
-		ResumeGrace: cfg.ResumeGrace}
+		ResumeGrace: cfg.ResumeGrace, Proofs: proofs}
 	if turns != nil {
 		sp.ICEServers = turns.iceServers
 	}
@@ -111,8 +117,6 @@ func run(ctx context.Context, drainNow <-chan struct{}, args []string, getenv fu
 		sp.Cluster = cl
 	}
 	sig := signaling.NewServer(sp)
-
-	base := cfg.baseURL(ln.Addr())
 
 	if err := printDemoLinks(ctx, rooms, base, stdout); err != nil {
 		return err
@@ -171,7 +175,7 @@ func serveHTTP(cfg config, lns *listeners, sig *signaling.Server, st *state, roo
 				return errors.New(why)
 			}
 			return nil
-		}, ClientAddr: sig.ClientAddr}), notReady, publicMetrics), log.Named("http"))
+		}, ClientAddr: sig.ClientAddr, ProofKeys: proofs.Keys}), proofs, notReady, publicMetrics), log.Named("http"))
 	if lns.redirect != nil {
 		srvs.serve(lns.redirect, lns.tls.redirect(cfg.httpsBase(ln.Addr())), log.Named("http"))
 	}
@@ -215,10 +219,10 @@ func portOf(a net.Addr) int {
 	return 0
 }
 
-// routes are the public listener's; metrics is nil when /metrics is
-// served on its own listener. notReady returns why /readyz fails, ""
-// when ready.
-func routes(sig, client, admin http.Handler, notReady func(context.Context) string, metrics http.Handler) http.Handler {
+// routes are the public listener's; verify serves /verify (proofs of
+// attendance); metrics is nil when /metrics is served on its own
+// listener. notReady returns why /readyz fails, "" when ready.
+func routes(sig, client, admin, verify http.Handler, notReady func(context.Context) string, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	if metrics != nil {
 		mux.Handle("GET /metrics", metrics)
@@ -229,6 +233,8 @@ func routes(sig, client, admin http.Handler, notReady func(context.Context) stri
 	mux.Handle("GET /ws", sig)
 	mux.Handle("GET /r/{room}", client)
 	mux.Handle("GET /assets/", client)
+	mux.Handle("/verify", verify)
+	mux.Handle("/verify/keys", verify)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})

@@ -20,6 +20,7 @@ import (
 	"github.com/hearth-meet/hearth/room/boltdir"
 	"github.com/hearth-meet/hearth/room/memory"
 	"github.com/hearth-meet/hearth/signaling/admin"
+	"github.com/hearth-meet/hearth/signaling/verify"
 )
 
 // This file holds `hearth rooms ...` and `hearth invites ...`: the
@@ -287,7 +288,7 @@ func (o *cliOptions) client(create bool) (*apiClient, error) {
 	token := room.NewSecret()
 	h := admin.Handler(admin.Params{
 		Rooms: room.NewServiceWith(room.ServiceParams{Store: memory.New(), Directory: dir}),
-		Token: token, BaseURL: o.publicURL, Version: versionLine(), Instance: "cli"})
+		Token: token, BaseURL: o.publicURL, Version: versionLine(), Instance: "cli", ProofKeys: verify.StoreKeys(dir)})
 	return &apiClient{base: "http://hearth.invalid", token: token, http: &http.Client{Transport: inProcess{h}},
 		close: func() { _ = dir.Close() }}, nil
 }

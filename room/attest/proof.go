@@ -156,3 +156,11 @@ func (k *Keyring) Verify(token string) (Statement, error) {
 	}
 	return st, nil
 }
+
+// Zone is the offset of the statement's times, as "UTC" or "UTC+01:00".
+func (s Statement) Zone() string {
+	if _, off := s.Joined.Zone(); off == 0 {
+		return "UTC"
+	}
+	return "UTC" + s.Joined.Format("-07:00")
+}

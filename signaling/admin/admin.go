@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hearth-meet/hearth/room"
+	"github.com/hearth-meet/hearth/room/attest"
 )
 
 // Params configures the operators' HTTP API.
@@ -40,6 +41,10 @@ type Params struct {
 	ClientAddr func(*http.Request) netip.Addr
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// ProofKeys lists the public keys of proofs of attendance, after
+	// adding a new signing key when rotate is set (verify.Service.Keys);
+	// nil: /api/proof-keys answers not_found.
+	ProofKeys func(ctx context.Context, rotate bool) ([]attest.PublicKey, error)
 }
 
 // maxBody bounds a request's body.
@@ -71,6 +76,8 @@ func Handler(p Params) http.Handler {
 	mux.HandleFunc("GET /api/meetings", a.meetings)
 	mux.HandleFunc("GET /api/formats", a.formats)
 	mux.HandleFunc("GET /api/health", a.health)
+	mux.HandleFunc("GET /api/proof-keys", a.proofKeys(false))
+	mux.HandleFunc("POST /api/proof-keys/rotate", a.proofKeys(true))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no such API route")
 	})

@@ -346,6 +346,8 @@ type RoomInfo struct {
 	// ContributionsURL is the room's contributions link, "" when none;
 	// clients show it in the format's last segment.
 	ContributionsURL string `json:"contributionsUrl"`
+	// AttendanceProof: members may ask for a proof of attendance.
+	AttendanceProof bool `json:"attendanceProof"`
 }
 
 // ChatMessage is one chat message.

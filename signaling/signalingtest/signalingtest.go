@@ -84,6 +84,13 @@ func StartResumable(t testing.TB, grace time.Duration) *Server {
 	return start(t, room.NewService(memory.New(), nil), signaling.Params{ResumeGrace: grace})
 }
 
+// StartWithParams runs a server over rooms with p (its Rooms, SFU and Log
+// are set here) until the test ends.
+func StartWithParams(t testing.TB, rooms *room.Service, p signaling.Params) *Server {
+	t.Helper()
+	return start(t, rooms, p)
+}
+
 // start runs a server over rooms with p (its Rooms, SFU and Log are set here).
 func start(t testing.TB, rooms *room.Service, p signaling.Params) *Server {
 	t.Helper()
