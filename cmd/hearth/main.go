@@ -122,7 +122,7 @@ func run(ctx context.Context, drainNow <-chan struct{}, args []string, getenv fu
 		return err
 	}
 
-	srvs := serveHTTP(cfg, lns, sig, st, rooms, turns, sfu, base, log)
+	srvs := serveHTTP(cfg, lns, sig, proofs, st, rooms, turns, sfu, base, log)
 	log.Info("serving", append(lns.logFields(), zap.Int("media_udp_port", portOf(sfu.LocalAddr())))...)
 	if ready != nil {
 		ready <- ln.Addr()
@@ -145,8 +145,8 @@ func newSFU(cfg config, log *zap.Logger) (*media.SFU, error) {
 // serveHTTP starts the HTTP servers on the open listeners: the meeting
 // page, the WebSocket, the operators' API and admin page, the health
 // endpoints, /metrics (on metrics-addr when set) and the redirect to
-// HTTPS.
-func serveHTTP(cfg config, lns *listeners, sig *signaling.Server, st *state, rooms *room.Service, turns *turnSetup,
+// HTTPS; proofs serves /verify.
+func serveHTTP(cfg config, lns *listeners, sig *signaling.Server, proofs *verify.Service, st *state, rooms *room.Service, turns *turnSetup,
 	sfu *media.SFU, base string, log *zap.Logger) *servers {
 	ln := lns.main
 	reg := prometheus.NewRegistry()
