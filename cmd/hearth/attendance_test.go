@@ -65,7 +65,7 @@ func attend(t *testing.T, ts *testServer, during func()) (first, confirmed proto
 	}
 	defer fac.CloseNow()
 	id, fkey := roomAndKey(links.FacilitatorLink)
-	if _, err := fac.Join(ctx, protocol.Join{Room: id, Name: canary + " Chair", FacilitatorKey: fkey}); err != nil {
+	if _, err := fac.Join(ctx, protocol.Join{Room: id, Name: canary + "chair", FacilitatorKey: fkey}); err != nil {
 		t.Fatal(err)
 	}
 	mem, err := client.DialConn(ctx, ws)
