@@ -87,8 +87,16 @@ func (d *downTrack) ID() string { return d.track.id }
 func (d *downTrack) RID() string { return "" }
 
 // StreamID implements webrtc.TrackLocal: the publisher's id, so that the
-// client knows whose stream it receives.
-func (d *downTrack) StreamID() string { return d.track.streamID }
+// client knows whose stream it receives; a shared screen goes to clients
+// in a stream of its own, the publisher's id followed by
+// ScreenStreamSuffix (a relay to another instance gets the publisher's
+// id: the track's id says it is a screen).
+func (d *downTrack) StreamID() string {
+	if d.track.source == SourceScreen && d.subscriber != nil && d.subscriber.params.Kind == Client {
+		return d.track.streamID + ScreenStreamSuffix
+	}
+	return d.track.streamID
+}
 
 // Kind implements webrtc.TrackLocal.
 func (d *downTrack) Kind() webrtc.RTPCodecType { return d.track.kind }

@@ -22,6 +22,11 @@ const (
 // screen.
 const ScreenTrackPrefix = "screen"
 
+// ScreenStreamSuffix follows the publisher's id in the stream id (msid)
+// under which clients receive a shared screen, so that it is a stream of
+// its own beside the publisher's camera and microphone.
+const ScreenStreamSuffix = "~screen"
+
 // sourceOf tells a track's source from its kind and id (publisher's id,
 // kind and the client's track id, joined by "-"; a relayed track keeps
 // the id its instance of origin gave it).

@@ -159,6 +159,7 @@ func (s *State) onSuspend(_, _ *Participant, _ ModCommand, _ int64) ([]Event, er
 		}
 		before := *p
 		p.Muted, p.MutedBy, p.AskedToUnmute, p.Camera, p.CameraBlocked = true, MutedByFacilitator, false, false, true
+		p.Screen = false
 		if *p != before && p.Present {
 			evs = append(evs, s.participantEvent(EventUpdated, p))
 		}
@@ -201,6 +202,9 @@ func (s *State) onDemote(_, target *Participant, _ ModCommand, _ int64) ([]Event
 		return nil, badCommand("they are a member already")
 	}
 	target.Role = RoleMember
+	if !s.Settings.MembersCanShareScreen {
+		target.Screen = false
+	}
 	if s.segmentRefuses(target, "") != nil {
 		target.Muted, target.MutedBy = true, MutedByFacilitator
 	}

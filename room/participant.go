@@ -52,6 +52,9 @@ type Participant struct {
 	MutedBy MutedBy `json:"mutedBy,omitempty"`
 	// Camera: the participant's camera is on (the server forwards video).
 	Camera bool `json:"camera"`
+	// Screen: the participant shares their screen (the server forwards
+	// their screen track); see State.ShareScreen.
+	Screen bool `json:"screen,omitempty"`
 	// Present: the participant is connected to the meeting.
 	Present bool `json:"present"`
 	// Conn counts the participant's connections; a command from an older

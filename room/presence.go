@@ -96,6 +96,7 @@ func (s *State) Join(req JoinRequest, newID ParticipantID, newIdentity string) (
 	// Someone coming back with a raised hand: the others dropped the
 	// hand from their view when they left, and get the queue again.
 	handBack := !p.Present && slices.Contains(s.Hands, p.ID)
+	p.Screen = false // a new connection shares nothing yet
 	p.Present = true
 	p.Conn++
 	p.Instance = req.Instance

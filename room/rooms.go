@@ -230,13 +230,13 @@ func (s *Service) UpdateRoom(ctx context.Context, id RoomID, c RoomChange) (*Def
 		if hash != nil {
 			next.PasscodeHash = *hash
 		}
-		return st.setRoom(func() {
+		return append(st.setRoom(func() {
 			if c.Name != nil {
 				st.Name = name
 			}
 			st.Settings = next
 			st.clampSegment()
-		})
+		}), st.settingsChanged()...)
 	})
 	return d, err
 }

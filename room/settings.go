@@ -53,6 +53,9 @@ type Settings struct {
 	// held to it. New rooms have it on; a stored room without the field
 	// has it off.
 	FirstNamesOnly bool `json:"firstNamesOnly"`
+	// MembersCanShareScreen: members may share their screen (facilitators
+	// always may). Off by default.
+	MembersCanShareScreen bool `json:"membersCanShareScreen"`
 }
 
 // MaxLabelLen is the longest public label, in characters.
@@ -143,6 +146,9 @@ type SettingsUpdate struct {
 	// FirstNamesOnly turns the first-names-only policy on or off (it
 	// applies to names given from then on).
 	FirstNamesOnly *bool `json:"firstNamesOnly,omitempty"`
+	// MembersCanShareScreen allows or stops members' screen sharing;
+	// turning it off stops the members who share.
+	MembersCanShareScreen *bool `json:"membersCanShareScreen,omitempty"`
 }
 
 // onSettings applies c.Settings, all of it or, when a value is out of
@@ -157,7 +163,16 @@ func (s *State) onSettings(_, _ *Participant, c ModCommand, _ int64) ([]Event, e
 	if err != nil {
 		return nil, err
 	}
-	return s.setRoom(func() { s.Settings = next; s.clampSegment() }), nil
+	return append(s.setRoom(func() { s.Settings = next; s.clampSegment() }), s.settingsChanged()...), nil
+}
+
+// settingsChanged applies what follows from the settings just set: the
+// members who share their screen stop when members may no longer share.
+func (s *State) settingsChanged() []Event {
+	if s.Settings.MembersCanShareScreen {
+		return nil
+	}
+	return s.stopMembersScreens()
 }
 
 // applySettings returns cur changed by u, or an error naming a value out
@@ -175,6 +190,7 @@ func applySettings(cur Settings, u SettingsUpdate) (Settings, error) {
 	set(&next.PrivateChat, u.PrivateChat)
 	set(&next.AutoMute, u.AutoMute)
 	set(&next.AttendanceProof, u.AttendanceProof)
+	set(&next.MembersCanShareScreen, u.MembersCanShareScreen)
 	if u.PublicLabel != nil {
 		l := strings.TrimSpace(*u.PublicLabel)
 		if !utf8.ValidString(l) || utf8.RuneCountInString(l) > MaxLabelLen || !plainText(l) {

@@ -133,5 +133,6 @@ func (s *State) onMoveToWaiting(actor, target *Participant, _ ModCommand, _ int6
 	evs = append(evs, s.dropFloor(target.ID)...)
 	target.Status = StatusWaiting
 	target.Muted, target.MutedBy, target.AskedToUnmute, target.Camera = true, MutedByFacilitator, false, false
+	target.Screen = false
 	return append(evs, s.participantEvent(EventUpdated, target)), nil
 }

@@ -315,6 +315,8 @@ func (s *session) handler(typ string) func(data []byte, re json.RawMessage) (end
 		return noEnd(s.handleModerate)
 	case protocol.TypeSegment:
 		return noEnd(s.handleSegment)
+	case protocol.TypeScreenShare:
+		return noEnd(s.handleScreenShare)
 	case protocol.TypeRaiseHand:
 		return cmd((*room.State).RaiseHand)
 	case protocol.TypeLowerHand:
@@ -443,6 +445,19 @@ func (s *session) decode(data []byte, v any, re json.RawMessage) bool {
 		return false
 	}
 	return true
+}
+
+func (s *session) handleScreenShare(data []byte, re json.RawMessage) {
+	var m protocol.ScreenShare
+	if !s.decode(data, &m, re) {
+		return
+	}
+	if m.On == nil {
+		s.sendError(protocol.CodeBadRequest, `screen_share needs "on": true or false`, re)
+		return
+	}
+	on := *m.On
+	s.apply(re, func(st *room.State, _ int64) ([]room.Event, error) { return st.ShareScreen(s.actor(), on) })
 }
 
 func (s *session) handleSetSelf(data []byte, re json.RawMessage) {

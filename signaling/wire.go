@@ -20,6 +20,8 @@ func wireError(err error) (code, msg string) {
 		return protocol.CodeBadRequest, room.ErrBadName.Error()
 	case errors.Is(err, room.ErrNotFirstName):
 		return protocol.CodeBadName, "This meeting uses first names only. Please use one word of at most 20 characters, such as your first name or a nickname."
+	case errors.Is(err, room.ErrScreenNotAllowed):
+		return protocol.CodeForbidden, strings.TrimPrefix(err.Error(), room.ErrForbidden.Error()+": ")
 	case errors.Is(err, room.ErrKeyRequired):
 		return protocol.CodeForbidden, "this identity belongs to a facilitator of the meeting; come back through your facilitator link"
 	case errors.Is(err, room.ErrForbidden):
@@ -64,7 +66,7 @@ func wireError(err error) (code, msg string) {
 // for facilitators' eyes only.
 func wireParticipant(p, viewer room.Participant) protocol.Participant {
 	return protocol.Participant{ID: p.ID.String(), Name: p.Name, Role: string(p.Role), Status: string(p.Status),
-		Muted: p.Muted, MutedBy: string(p.MutedBy), Camera: p.Camera, NewHere: p.NewHere && viewer.Role.Moderates()}
+		Muted: p.Muted, MutedBy: string(p.MutedBy), Camera: p.Camera, Screen: p.Screen, NewHere: p.NewHere && viewer.Role.Moderates()}
 }
 
 func idString(id room.ParticipantID) string {
@@ -97,6 +99,7 @@ func wireRoom(id room.RoomID, i room.Info) protocol.RoomInfo {
 	}
 	r.ContributionsURL = i.Settings.ContributionsURL
 	r.AttendanceProof = i.Settings.AttendanceProof
+	r.MembersCanShareScreen = i.Settings.MembersCanShareScreen
 	return r
 }
 
@@ -114,7 +117,8 @@ func roomSettings(u *protocol.Settings) *room.SettingsUpdate {
 	return &room.SettingsUpdate{WaitingRoom: u.WaitingRoom, MuteOnEntry: u.MuteOnEntry, Mode: mode,
 		SelfRename: u.SelfRename, PrivateChat: u.PrivateChat, Guidelines: u.Guidelines,
 		ShareSeconds: u.ShareSeconds, AutoMute: u.AutoMute, MaxParticipants: u.MaxParticipants, MaxWaiting: u.MaxWaiting,
-		Passcode: u.Passcode, FirstNamesOnly: u.FirstNamesOnly}
+		Passcode: u.Passcode, FirstNamesOnly: u.FirstNamesOnly,
+		MembersCanShareScreen: u.MembersCanShareScreen}
 }
 
 func wireHands(ids []room.ParticipantID) []string {

@@ -89,7 +89,18 @@ func (m *Meeting) gate(t *media.Track) {
 		return
 	}
 	p, ok := m.people[m.peers[t.Publisher()]]
+	if t.Source() == media.SourceScreen {
+		t.SetForwarding(ok && OpenScreen(p))
+		return
+	}
 	t.SetForwarding(ok && Open(t.Kind(), p))
+}
+
+// OpenScreen reports whether the gate of a participant's screen track is
+// open: while they share their screen (the room's state lets only those
+// allowed share: room.State.ShareScreen), admitted and present.
+func OpenScreen(p room.Participant) bool {
+	return p.Present && p.Status == room.StatusAdmitted && p.Screen
 }
 
 // Open reports whether the gate of a participant's track of the given

@@ -58,6 +58,9 @@ const (
 	// TypeAudioOnly turns the client's video off or on (AudioOnly); the
 	// server answers with the same message.
 	TypeAudioOnly = "audio_only"
+	// TypeScreenShare starts or stops the sender's screen share
+	// (ScreenShare).
+	TypeScreenShare = "screen_share"
 )
 
 // Connection names, the "pc" field of SDP and candidate messages.
@@ -247,6 +250,15 @@ type Settings struct {
 	// back.
 	Passcode       *string `json:"passcode,omitempty"`
 	FirstNamesOnly *bool   `json:"firstNamesOnly,omitempty"`
+	// MembersCanShareScreen lets members share their screen.
+	MembersCanShareScreen *bool `json:"membersCanShareScreen,omitempty"`
+}
+
+// ScreenShare starts (On) or stops the sender's screen share. A member is
+// refused with CodeForbidden unless the room lets members share.
+type ScreenShare struct {
+	Type string `json:"type"`
+	On   *bool  `json:"on"`
 }
 
 // Segment moves the meeting to another segment of the room's format.
@@ -305,6 +317,8 @@ type Participant struct {
 	// NewHere: they said they are new to the group. Sent to facilitators
 	// only.
 	NewHere bool `json:"newHere,omitempty"`
+	// Screen: they share their screen now.
+	Screen bool `json:"screen"`
 }
 
 // Timer is a running share timer.
@@ -348,6 +362,8 @@ type RoomInfo struct {
 	ContributionsURL string `json:"contributionsUrl"`
 	// AttendanceProof: members may ask for a proof of attendance.
 	AttendanceProof bool `json:"attendanceProof"`
+	// MembersCanShareScreen: members may share their screen.
+	MembersCanShareScreen bool `json:"membersCanShareScreen"`
 }
 
 // ChatMessage is one chat message.
