@@ -17,6 +17,7 @@ import { dropInline } from './inline.js';
 import { noticeChanges, resetNotices } from './notices.js';
 import { FINAL, enterWaiting, enterMeeting, endMeeting, finish } from './views.js';
 import { noteChat } from './sheet.js';
+import { screenAdded, screenRemoved, screenRefused } from './screenshare.js';
 
 export const roomId = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
 const linkKeys = new URLSearchParams(location.hash.replace(/^#/, ''));
@@ -176,6 +177,8 @@ export function startSession(name) {
     attachRemote(e.detail.participantId, e.detail.stream);
     renderSoon();
   }));
+  s.addEventListener('screenadded', mine((e) => screenAdded(e.detail.participantId, e.detail.stream)));
+  s.addEventListener('screenremoved', mine((e) => screenRemoved(e.detail.participantId, e.detail.stream)));
   s.addEventListener('streamremoved', mine((e) => {
     detachRemote(e.detail.participantId);
     renderSoon();
@@ -241,6 +244,7 @@ export function startSession(name) {
       endMeeting(r.title, r.extra, r.button);
       return;
     }
+    if (e.detail.request === 'screen_share') screenRefused();
     setStatus(message);
   }));
   s.addEventListener('mediaerror', mine(() => {

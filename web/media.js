@@ -5,6 +5,8 @@
 // else's). No page access; protocol.js owns these objects and talks to the
 // server for them.
 
+import { markScreenSDP, screenSharer } from './screensdp.js';
+
 /** @typedef {import('./roomstate.js').Participant} Participant */
 
 /**
@@ -211,6 +213,10 @@ export class Peers {
   #watched = new WeakSet();
   /** TURN servers from the server's welcome. @type {RTCIceServer[]} */
   #iceServers = [];
+  /** The pub transceiver of a shared screen, once there was one. @type {RTCRtpTransceiver|null} */
+  #screenTx = null;
+  /** The pub connection needs a new offer once its current one is answered. */
+  #pubAgain = false;
 
   /**
    * @param {LocalMedia} local
@@ -251,7 +257,7 @@ export class Peers {
       await pc.setLocalDescription(offer);
       if (pc !== this.#pub) return; // torn down meanwhile
       const sdp = pc.localDescription ? pc.localDescription.sdp : offer.sdp;
-      this.#hooks.send({ type: 'offer', pc: 'pub', sdp });
+      this.#sendPubOffer(sdp);
       this.#flushCandidates('pub');
     } catch (err) {
       if (pc === this.#pub) this.#hooks.emit('mediaerror', { pc: 'pub', message: errorText(err) });
@@ -291,7 +297,7 @@ export class Peers {
         await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
       }
       if (pc !== this.#pub || !pc.localDescription) return;
-      this.#hooks.send({ type: 'offer', pc: 'pub', sdp: pc.localDescription.sdp });
+      this.#sendPubOffer(pc.localDescription.sdp);
       this.#flushCandidates('pub');
     } catch (err) {
       if (pc === this.#pub) this.#hooks.emit('mediaerror', { pc: 'pub', message: errorText(err) });
@@ -307,6 +313,51 @@ export class Peers {
     } catch (err) {
       if (pc === this.#pub) this.#hooks.emit('mediaerror', { pc: 'pub', message: errorText(err) });
     }
+    if (pc === this.#pub && this.#pubAgain) {
+      this.#pubAgain = false;
+      this.#offerPub();
+    }
+  }
+
+  /**
+   * Puts a shared screen's track on its own pub transceiver (made, with a
+   * new offer, the first time), or takes it off (null). The server
+   * forwards it only while its record says this person shares.
+   * @param {MediaStreamTrack|null} track
+   * @returns {Promise<void>}
+   */
+  async setScreen(track) {
+    const pc = this.#pub;
+    if (!pc) return;
+    if (this.#screenTx) {
+      await this.#screenTx.sender.replaceTrack(track).catch((err) => this.#hooks.emit('mediaerror', { pc: 'pub', message: errorText(err) }));
+      return;
+    }
+    if (!track) return;
+    this.#screenTx = pc.addTransceiver(track, { direction: 'sendonly', streams: [new MediaStream([track])] });
+    await this.#offerPub();
+  }
+
+  /** Offers the pub connection again (a transceiver was added), or after the pending answer. */
+  async #offerPub() {
+    const pc = this.#pub;
+    if (!pc) return;
+    if (pc.signalingState !== 'stable') {
+      this.#pubAgain = true;
+      return;
+    }
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      if (pc !== this.#pub || !pc.localDescription) return;
+      this.#sendPubOffer(pc.localDescription.sdp);
+    } catch (err) {
+      if (pc === this.#pub) this.#hooks.emit('mediaerror', { pc: 'pub', message: errorText(err) });
+    }
+  }
+
+  /** Sends a pub offer, the screen's section marked (screensdp.js). @param {string} sdp */
+  #sendPubOffer(sdp) {
+    this.#hooks.send({ type: 'offer', pc: 'pub', sdp: markScreenSDP(sdp, this.#screenTx && this.#screenTx.mid) });
   }
 
   /** @param {string} sdp  a server offer for sub, kept until release() (no media from the waiting room) */
@@ -381,6 +432,8 @@ export class Peers {
     }
     this.#pub = null;
     this.#sub = null;
+    this.#screenTx = null;
+    this.#pubAgain = false;
     this.#subQueue = Promise.resolve();
     this.#held = null;
     this.#canTrickle = { pub: false, sub: false };
@@ -450,6 +503,14 @@ export class Peers {
     if (pc !== this.#sub) return;
     const stream = e.streams && e.streams[0];
     if (!stream) return; // the server always sets the msid; nothing to map otherwise
+    const sharer = screenSharer(stream.id);
+    if (sharer) {
+      const gone = () => this.#hooks.emit('screenremoved', { participantId: sharer, stream });
+      e.track.addEventListener('ended', gone);
+      stream.addEventListener('removetrack', () => { if (stream.getTracks().length === 0) gone(); });
+      this.#hooks.emit('screenadded', { participantId: sharer, stream });
+      return;
+    }
     const id = stream.id; // = publisher participant id
     if (!this.#watched.has(stream)) {
       this.#watched.add(stream);

@@ -64,6 +64,7 @@ export { wsURL } from './connection.js';
  *                      the microphone stays muted (or the camera off), as the server's record says
  * - "streamadded"      {participantId: string, stream: MediaStream, track: MediaStreamTrack}
  * - "streamremoved"    {participantId: string}
+ * - "screenadded", "screenremoved"  {participantId: string, stream: MediaStream}  a shared screen
  * - "servererror"      {code: string, message: string, re?: string|number, request?: string, beforeWelcome: boolean}
  *                      request: what the refused message was, e.g. "chat", "rename", "moderate:remove"
  * - "identityrejected" {}  the stored identity was refused; the join is retried without it
@@ -259,6 +260,11 @@ export class HearthSession extends EventTarget {
     this.#request({ type: 'set_self', camera: !!on }, 'set_self');
     return true;
   }
+
+  /** Asks to share the screen or stop (refused: "servererror", request "screen_share"). @param {boolean} on @returns {boolean} */
+  shareScreen(on) { return this.#request({ type: 'screen_share', on: !!on }, 'screen_share'); }
+  /** Sends a screen's track (null: none) on the pub connection. @param {MediaStreamTrack|null} track @returns {Promise<void>} */
+  publishScreen(track) { return this.#peers.setScreen(track); }
 
   /** Uses this microphone or camera from now on. @param {'audio'|'video'} kind @param {string} deviceId "" for the default @returns {Promise<boolean>} */
   useDevice(kind, deviceId) { return this.#local.useDevice(kind, deviceId); }

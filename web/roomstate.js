@@ -13,6 +13,7 @@
  * @property {boolean} muted   the microphone is muted
  * @property {''|'self'|'facilitator'} mutedBy  who muted it
  * @property {boolean} camera  the camera is on
+ * @property {boolean} screen  they share their screen
  */
 
 /**
@@ -47,6 +48,7 @@
  * @property {Format|null} format  the meeting format (docs/formats.md), null without one
  * @property {number} segment      index of the format's segment the meeting is in
  * @property {string} contributionsUrl  the room's contributions link, or ""
+ * @property {boolean} membersCanShareScreen  members may share their screen
  */
 
 /**
@@ -317,6 +319,7 @@ function normalize(p) {
     muted,
     mutedBy,
     camera: !!p.camera,
+    screen: !!p.screen,
   };
 }
 
@@ -360,6 +363,7 @@ function normalizeRoom(r, fallbackId) {
     format: normalizeFormat(r.format),
     segment: Number.isInteger(r.segment) && r.segment >= 0 ? r.segment : 0,
     contributionsUrl: typeof r.contributionsUrl === 'string' ? r.contributionsUrl : '',
+    membersCanShareScreen: bool(r.membersCanShareScreen, false),
   };
 }
 

@@ -89,6 +89,7 @@ import { renderSheet, initSheet } from './sheet.js';
 import { initShortcuts } from './shortcuts.js';
 import { initMenus } from './menu.js';
 import { roomId, startSession, leave, load, NAME_KEY } from './join.js';
+import { renderScreen, initScreenShare } from './screenshare.js';
 
 /** @typedef {import('./page.js').ListContext} ListContext */
 
@@ -116,6 +117,7 @@ function drawMeeting() {
   const ctx = { me, room, hands: s.hands, fac: isFacilitatorRole(me), talking: talkingOf(s) };
   pruneInline(ctx);
 
+  renderScreen(s, admitted, ctx);
   renderTiles(s, admitted, ctx);
   renderWaitingList(waiting, ctx);
   renderWaitingCount(ctx.fac ? waiting.length : 0);
@@ -147,6 +149,7 @@ setRenderer(drawMeeting);
 initPrejoin(roomId, startSession);
 initStage();
 initToolbar(leave);
+initScreenShare();
 initModeration();
 initFormat();
 initChat();

@@ -7,6 +7,7 @@ import { els, setText } from './dom.js';
 import { page, show, setStatus } from './page.js';
 import { placeDevices, stopPreview, releaseDevices } from './devices.js';
 import { clearTiles } from './stage.js';
+import { clearScreens } from './screenshare.js';
 import { clearPanels } from './panels.js';
 import { clearChat } from './chat.js';
 import { closeAskUnmute } from './toolbar.js';
@@ -54,6 +55,7 @@ export function enterMeeting() {
  */
 export function endMeeting(title, detail, button = 'Rejoin', support = false) {
   clearTiles();
+  clearScreens();
   clearPanels();
   clearChat();
   closeAskUnmute();
