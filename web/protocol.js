@@ -174,10 +174,7 @@ export class HearthSession extends EventTarget {
   /** @returns {boolean} the socket was lost and the session is coming back */
   get reconnecting() { return this.#conn.away; }
   /** @returns {boolean} joined and still in the waiting room */
-  get waiting() {
-    const me = this.#state.self;
-    return this.#joined && !!me && me.status === 'waiting';
-  }
+  get waiting() { const me = this.#state.self; return this.#joined && !!me && me.status === 'waiting'; }
   /** @returns {boolean} this participant is a facilitator or co-facilitator */
   get isFacilitator() { return isFacilitatorRole(this.#state.self); }
   /** @returns {boolean} the server's record says the microphone is muted (true before welcome) */
@@ -190,10 +187,7 @@ export class HearthSession extends EventTarget {
   get localStream() { return this.#local.stream; }
   /** @returns {boolean} the local stream has a camera track */
   get hasVideo() { return this.#local.hasVideo; }
-  /**
-   * @returns {Participant[]} known participants in join order, self included;
-   * facilitators also see the people in the waiting room (status "waiting")
-   */
+  /** @returns {Participant[]} known participants in join order, self included (facilitators: also those waiting) */
   get participants() { return this.#state.participants; }
   /** @returns {string[]} raised hands: participant ids, first raised first */
   get hands() { return this.#state.hands; }
