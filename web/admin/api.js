@@ -24,7 +24,8 @@ export class ApiError extends Error {
 /**
  * @typedef {{waitingRoom: boolean, muteOnEntry: boolean, mode: string, selfRename: boolean,
  *   privateChat: boolean, guidelines: string, shareSeconds: number, autoMute: boolean,
- *   maxParticipants?: number, maxWaiting?: number, format?: object|null, contributionsUrl?: string}} Settings
+ *   maxParticipants?: number, maxWaiting?: number, format?: object|null, contributionsUrl?: string,
+ *   membersCanShareScreen?: boolean}} Settings
  * @typedef {{days: string[], time: string, durationMinutes: number, timeZone?: string}} Schedule
  * @typedef {{id: string, name: string, settings: Settings, passcodeRequired: boolean,
  *   schedule?: Schedule|null, memberLink: string, facilitatorLink: string, openInvites?: number,

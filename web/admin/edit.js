@@ -12,7 +12,7 @@ const DEFAULT_MAX_PARTICIPANTS = 100;
 const DEFAULT_MAX_WAITING = 50;
 
 /** The settings that are checkboxes. */
-const FLAGS = ['waitingRoom', 'muteOnEntry', 'selfRename', 'privateChat', 'autoMute'];
+const FLAGS = ['waitingRoom', 'muteOnEntry', 'selfRename', 'privateChat', 'autoMute', 'membersCanShareScreen'];
 
 /** Days of a schedule, as the API names them. */
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
