@@ -139,8 +139,10 @@ type origin struct {
 }
 
 // historyPoints is how many changes of mapping a downTrack remembers: a
-// layer switch or the end of a mute each start a new one.
-const historyPoints = 16
+// layer switch, the end of a mute, and each run of probing padding (and
+// the media after it) start a new one. A bandwidth probe pads between
+// most frames for a while, so this covers well over a second of them.
+const historyPoints = 256
 
 // seqPoint says how a run of a subscriber's outgoing packets relates to
 // the publisher's: from outgoing sequence number out on, outgoing = the
@@ -185,14 +187,15 @@ func (h *seqHistory) note(out uint16, ts uint32, o *origin) {
 }
 
 // lookup returns the mapping in force when outgoing sequence number out
-// was sent: the newest point at or before out.
+// was sent: the newest point at or before out. A point without a cache
+// is a run of padding (downTrack.pad): nothing to read, padding to send.
 func (h *seqHistory) lookup(out uint16) (seqPoint, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for k := 1; k <= h.n; k++ {
 		p := h.points[(h.next-k+historyPoints)%historyPoints]
 		if int16(out-p.out) >= 0 {
-			return p, p.cache != nil
+			return p, true
 		}
 	}
 	return seqPoint{}, false
@@ -258,8 +261,12 @@ func (d *downTrack) resend(r *resender, b *binding, seq uint16, now int64) resen
 	if !ok {
 		return resentMissing
 	}
-	c, ok := p.cache.get(seq-p.dseq, r.buf[2:])
-	if !ok {
+	var c cached
+	if p.cache == nil {
+		// Padding the subscriber lost: padding again, so that it stops
+		// waiting for the number (its payload is empty either way).
+		c = cached{seq: seq, payload: r.buf[2:2]}
+	} else if c, ok = p.cache.get(seq-p.dseq, r.buf[2:]); !ok {
 		return resentMissing
 	}
 	slot := &r.recent[int(seq)%resendWindow]
@@ -268,6 +275,9 @@ func (d *downTrack) resend(r *resender, b *binding, seq uint16, now int64) resen
 	}
 	slot.seq, slot.at = seq, now
 	h := rtp.Header{Version: 2, Marker: c.marker, Timestamp: c.ts + p.dts}
+	if p.cache == nil {
+		h.Padding, h.PaddingSize = true, 4
+	}
 	payload := c.payload
 	if b.rtxSSRC != 0 {
 		h.SSRC, h.PayloadType, h.SequenceNumber = b.rtxSSRC, b.rtxPT, r.seq

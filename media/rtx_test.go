@@ -463,3 +463,26 @@ func subscribeClient(t *testing.T, peer *Peer, track *Track, pc *webrtc.PeerConn
 		t.Fatal(err)
 	}
 }
+
+// Padding a subscriber lost (sent to probe its link) is answered with
+// padding on its RTX stream under the lost number, so that it stops
+// waiting for it; the media after it still maps to its packets.
+func TestNACKForPaddingGetsPadding(t *testing.T) {
+	f, downs, sinks := newVideoForwarder()
+	d, s := downs[0], sinks[0]
+	for seq := uint16(1); seq <= 3; seq++ {
+		f.forward(videoPacket(t, seq))
+	}
+	// What downTrack.pad notes for padding sent as number 4.
+	d.hist.note(4, 3000, &origin{seq: 4})
+	var r resender
+	d.handleNACK(&r, &rtcp.TransportLayerNack{Nacks: []rtcp.NackPair{{PacketID: 3, LostPackets: 1}}}) // 3 and 4
+	got := s.pkts[len(s.pkts)-2:]
+	if osn := binary.BigEndian.Uint16(got[0].Payload); osn != 3 || len(got[0].Payload) != 1002 || got[0].Padding {
+		t.Errorf("packet 3 sent again as %d bytes for %d (padding %v), want the media packet", len(got[0].Payload), osn, got[0].Padding)
+	}
+	p := got[1]
+	if p.SSRC != 2001 || !p.Padding || len(p.Payload) != 2 || binary.BigEndian.Uint16(p.Payload) != 4 || p.Timestamp != 3000 {
+		t.Errorf("lost padding answered with SSRC %d padding %v payload %v ts %d, want RTX padding for 4 at 3000", p.SSRC, p.Padding, p.Payload, p.Timestamp)
+	}
+}
