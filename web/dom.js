@@ -46,6 +46,8 @@ export const els = {
   meetingLayout: $('meeting-layout'),
   stage: $('stage'),
   viewToggle: /** @type {HTMLButtonElement} */ ($('view-toggle')),
+  audioOnly: /** @type {HTMLButtonElement} */ ($('audio-only')),
+  audioOnlyNotice: /** @type {HTMLElement} */ ($('audio-only-notice')),
   pager: $('pager'),
   pagePrev: /** @type {HTMLButtonElement} */ ($('page-prev')),
   pageLabel: $('page-label'),

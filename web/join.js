@@ -18,6 +18,7 @@ import { noticeChanges, resetNotices } from './notices.js';
 import { FINAL, enterWaiting, enterMeeting, endMeeting, finish } from './views.js';
 import { noteChat } from './sheet.js';
 import { screenAdded, screenRemoved, screenRefused } from './screenshare.js';
+import { initVideoView } from './videoview.js';
 
 export const roomId = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
 const linkKeys = new URLSearchParams(location.hash.replace(/^#/, ''));
@@ -126,6 +127,7 @@ export function startSession(name) {
   });
   page.session = s;
   handDevicesTo(s);
+  initVideoView(s);
   resetNotices();
   const mine = (/** @type {(e: any) => void} */ fn) => (/** @type {Event} */ e) => {
     if (page.session === s) fn(e);

@@ -6,6 +6,7 @@
 // server for them.
 
 import { markScreenSDP, screenSharer } from './screensdp.js';
+import { cameraEncodings, CAMERA_SIZE } from './simulcast.js';
 
 /** @typedef {import('./roomstate.js').Participant} Participant */
 
@@ -251,7 +252,9 @@ export class Peers {
     try {
       for (const kind of /** @type {const} */ (['audio', 'video'])) {
         const track = (kind === 'audio' ? this.#local.audio : this.#local.video)[0];
-        pc.addTransceiver(track || kind, { direction: 'sendonly', streams: [stream] });
+        const init = /** @type {RTCRtpTransceiverInit} */ ({ direction: 'sendonly', streams: [stream] });
+        if (kind === 'video') init.sendEncodings = cameraEncodings(); // simulcast.js
+        pc.addTransceiver(track || kind, init);
       }
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
@@ -563,7 +566,7 @@ export async function openTrack(kind, deviceId) {
   const md = typeof navigator !== 'undefined' ? navigator.mediaDevices : undefined;
   if (!md || typeof md.getUserMedia !== 'function') return null;
   /** @type {MediaTrackConstraints} */
-  const c = kind === 'video' ? { width: 640, height: 360 } : {};
+  const c = kind === 'video' ? { ...CAMERA_SIZE } : {};
   if (deviceId) c.deviceId = { exact: deviceId };
   try {
     const s = await md.getUserMedia(kind === 'video' ? { video: c } : { audio: c });

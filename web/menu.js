@@ -17,7 +17,7 @@ const runs = new WeakMap();
 
 /** @param {HTMLElement} menu @returns {HTMLElement[]} its items */
 function items(menu) {
-  return /** @type {HTMLElement[]} */ ([...menu.querySelectorAll('[role="menuitem"]')].filter((el) => !(/** @type {HTMLElement} */ (el)).hidden));
+  return /** @type {HTMLElement[]} */ ([...menu.querySelectorAll('[role="menuitem"], [role="menuitemcheckbox"]')].filter((el) => !(/** @type {HTMLElement} */ (el)).hidden));
 }
 
 /** @param {HTMLElement} menu @returns {HTMLButtonElement|null} the button that opens it */
@@ -97,7 +97,7 @@ export function bindMenu(button, menu) {
     }
   });
   menu.addEventListener('click', (e) => {
-    const item = /** @type {Element} */ (e.target).closest('[role="menuitem"]');
+    const item = /** @type {Element} */ (e.target).closest('[role="menuitem"], [role="menuitemcheckbox"]');
     if (!item) return;
     const run = runs.get(item);
     closeMenu();

@@ -56,6 +56,7 @@ export { wsURL } from './connection.js';
  * - "hands", "chat", "chatdeleted", "askunmute", "timerwarning", "timerended", "removed",
  *   "denied", "ended": the room's events (their detail: roomevents.js)
  * - "speakers"         {talking: Set<string>}  ids of who is talking now (`talking`, never a muted one)
+ * - "message"          a server message of a type this file does not handle (e.g. audio_only: simulcast.js)
  * - "selfmedia"        {forcedMute: boolean, forcedCameraOff: boolean, mutedByFacilitator: boolean}
  *                      the server's record turned a microphone or camera off that was on (the
  *                      tracks now follow it), or just became "muted by a facilitator"; sent
@@ -320,6 +321,8 @@ export class HearthSession extends EventTarget {
 
   // ---- socket -------------------------------------------------------------
 
+  /** Sends a module's own message while joined (simulcast.js: video_sizes, audio_only). @param {Record<string, unknown>} msg */
+  sendOwn(msg) { return this.#request(msg, String(msg.type)); }
   /**
    * @param {Record<string, unknown>} msg
    * @returns {boolean} whether it was sent
@@ -371,11 +374,8 @@ export class HearthSession extends EventTarget {
       case 'speakers': if (this.#joined && this.#state.setTalking(msg.talking)) this.#emit('speakers', { talking: this.talking }); break;
       case 'error': this.#onError(msg); break;
       case 'reconnect': this.reconnectNow(); break; // the server drains: another one takes us now
-      case 'bye':
-        this.#byeReason = String(msg.reason || '');
-        this.#emit('bye', { reason: this.#byeReason });
-        break;
-      default: break; // unknown server messages are ignored
+      case 'bye': this.#byeReason = String(msg.reason || ''); this.#emit('bye', { reason: this.#byeReason }); break;
+      default: this.#emit('message', msg); break; // others go to the modules that speak them (simulcast.js)
     }
   }
 
