@@ -9,28 +9,18 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// This file holds each subscriber's bandwidth estimate and what it is
-// spent on. The subscribe connection runs pion's send-side congestion
-// controller (Google Congestion Control over transport-wide congestion
-// control feedback, draft-holmer-rmcat-transport-wide-cc-extensions-01):
-// every packet the SFU sends a subscriber carries a transport-wide
-// sequence number, the subscriber's browser reports when each arrived,
-// and the estimator turns delays and losses into a target bit rate. A
-// send-side estimate is chosen over REMB because browsers compute REMB
-// only without transport-wide feedback, and because it sees what the SFU
-// sends, padding included, which probing needs.
-//
-// Each subscriber has an allocator goroutine: every allocEvery it takes
-// the estimate, serves audio first, shares the rest among the video
-// tracks (allocate.go) by the size the subscriber shows each at
-// (SetVideoSizes; none under SetAudioOnly), and sets each video's layer.
-// GCC raises its estimate by at most 8 % a second and never above 1.5
-// times what it was sent, so a subscriber held to low layers would take
-// long to climb back: the allocator probes, sending padding for a moment
-// at 1.5 times its budget; when the link carries it without delay
-// growing, the budget is raised to that rate (a floor kept until the
-// estimator sees the link overused again). Probes that fail wait longer
-// each time (up to probeBackoffMax).
+// This file holds what each subscriber's bandwidth is spent on. The
+// subscribe connection estimates it (estimator.go, from transport-wide
+// congestion control feedback). Each subscriber has an allocator
+// goroutine: every allocEvery it takes the estimate, serves audio first,
+// shares the rest among the video tracks (allocate.go) by the size the
+// subscriber shows each at (SetVideoSizes; none under SetAudioOnly), and
+// sets each video's layer. The estimate falls on congestion and rises
+// only when a probe shows more room: when a video gets less than it wants
+// and the link has been calm, the allocator sends padding for probeFor so
+// that everything sent reaches 1.5 times the budget; if the estimator saw
+// no congestion meanwhile, the estimate is raised to that. Probes that
+// fail wait longer each time (up to probeBackoffMax).
 
 // Bandwidth estimation settings.
 const (
@@ -46,9 +36,6 @@ const (
 	// probe, which doubles each time.
 	probeBackoffMin = time.Second
 	probeBackoffMax = 4 * time.Second
-	// lossCeiling is the loss (fraction) at which the probed floor is
-	// dropped; a probe fails at half of it.
-	lossCeiling = 0.1
 )
 
 // Unlimited is the budget of a relay to another instance: it takes the
@@ -118,9 +105,6 @@ type allocator struct {
 	p   *Peer
 	est cc.BandwidthEstimator // nil: none (unlimited budget)
 
-	// floor is the budget the last successful probe showed the link
-	// carries (bits/s); it falls when the estimator sees congestion.
-	floor int
 	// the probe under way (probeEnd zero: none), and when the next may
 	// start.
 	probeEnd, nextProbe time.Time
@@ -169,40 +153,32 @@ func (p *Peer) allocate(est cc.BandwidthEstimator) {
 	}
 }
 
-// estimate reads the estimator: its target bit rate, whether it sees the
-// link overused, and the loss it sees.
-func (a *allocator) estimate() (rate int, overused bool, loss float64) {
-	if a.est == nil || a.p.params.Kind != Client || !a.p.feedback.Load() {
+// estimate reads the estimator: its target bit rate, and whether it saw
+// the link congested lately.
+func (a *allocator) estimate() (rate int, congested bool) {
+	e, ok := a.est.(*estimator)
+	if !ok || a.p.params.Kind != Client || !a.p.feedback.Load() {
 		// A relay, or a client that gives no feedback (such as a Go
 		// client without the interceptor): nothing to estimate from.
-		return unlimited, false, 0
+		return unlimited, false
 	}
-	st := a.est.GetStats()
-	overused = st["usage"] == "overuse" || st["state"] == "decrease"
-	loss, _ = st["averageLoss"].(float64)
-	return a.est.GetTargetBitrate(), overused, loss
+	rate, congested, _ = e.state(2 * allocEvery)
+	return rate, congested
 }
 
 // round chooses the subscriber's layers once.
 func (a *allocator) round(now time.Time) {
-	rate, overused, loss := a.estimate()
-	switch {
-	case loss >= lossCeiling:
-		a.floor = 0
+	budget, congested := a.estimate()
+	if congested {
 		a.lastCongested = now
-	case overused:
-		a.floor = a.floor * 85 / 100
-		a.lastCongested = now
+		if !a.probeEnd.IsZero() {
+			a.probeFailed = true
+		}
 	}
-	if !a.probeEnd.IsZero() && (overused || loss >= lossCeiling/2 || rate < a.probeTo*2/3*9/10) {
-		a.probeFailed = true
-	}
-	budget := max(rate, a.floor)
-	if rate != unlimited && now.Sub(a.observed) >= time.Second {
+	if budget != unlimited && now.Sub(a.observed) >= time.Second {
 		a.p.sfu.stats.Estimates.Observe(budget)
 		a.observed = now
 	}
-
 	audio, limited := a.share(budget, now.UnixNano())
 	a.probe(now, budget, audio, limited)
 }
@@ -284,7 +260,9 @@ func (a *allocator) probe(now time.Time, budget, audio int, limited bool) {
 			a.backoff = min(max(a.backoff*2, probeBackoffMin), probeBackoffMax)
 			a.nextProbe = now.Add(a.backoff)
 		} else {
-			a.floor = max(a.floor, a.probeTo)
+			if e, ok := a.est.(*estimator); ok {
+				e.raise(a.probeTo)
+			}
 			a.backoff = 0
 			a.nextProbe = now
 		}

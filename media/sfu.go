@@ -259,6 +259,11 @@ func (s *SFU) newAPI(loggers *pionLoggers, publish, muxed bool) (*webrtc.API, er
 	if err := registerInterceptors(reg, publish); err != nil {
 		return nil, err
 	}
+	if !publish {
+		if err := s.configureCongestionControl(me, reg); err != nil {
+			return nil, err
+		}
+	}
 	if publish {
 		// Transport-wide congestion feedback lets the browser estimate its
 		// uplink and raise its video bitrate.
