@@ -36,6 +36,9 @@
  * - prejoin.js    the name form and passcode; the waiting room's talk.
  * - stage.js      the tiles; layout.js sizes them to fill the stage, in
  *                 pages, or one speaker large (Speaker view).
+ * - videoview.js  tells the server the size each remote video is shown at
+ *                 (video_sizes) and runs the Audio only switch; the
+ *                 camera's simulcast layers are simulcast.js's (no DOM).
  * - timer.js      the share timer; format.js the meeting format's segment.
  * - toolbar.js    microphone, camera, hand, More, leave; "please unmute".
  * - panels.js     the waiting room, hands and participants lists, with a
