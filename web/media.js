@@ -6,7 +6,7 @@
 // server for them.
 
 import { markScreenSDP, screenSharer } from './screensdp.js';
-import { cameraEncodings, CAMERA_SIZE } from './simulcast.js';
+import { cameraEncodings, keepResolution, CAMERA_SIZE } from './simulcast.js';
 
 /** @typedef {import('./roomstate.js').Participant} Participant */
 
@@ -254,7 +254,8 @@ export class Peers {
         const track = (kind === 'audio' ? this.#local.audio : this.#local.video)[0];
         const init = /** @type {RTCRtpTransceiverInit} */ ({ direction: 'sendonly', streams: [stream] });
         if (kind === 'video') init.sendEncodings = cameraEncodings(); // simulcast.js
-        pc.addTransceiver(track || kind, init);
+        const tr = pc.addTransceiver(track || kind, init);
+        if (kind === 'video') keepResolution(tr.sender);
       }
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);

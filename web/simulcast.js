@@ -17,3 +17,19 @@ export function cameraEncodings() {
     { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
   ];
 }
+
+/**
+ * Asks the browser to keep each layer's size and drop frames instead when
+ * the machine is busy (Chromium otherwise shrinks the layers, and a
+ * member's large tile gets a small picture).
+ * @param {RTCRtpSender} sender
+ */
+export function keepResolution(sender) {
+  try {
+    const p = sender.getParameters();
+    /** @type {any} */ (p).degradationPreference = 'maintain-resolution';
+    sender.setParameters(p).catch(() => {});
+  } catch {
+    // a browser without setParameters: its own choice
+  }
+}
