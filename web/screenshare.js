@@ -105,8 +105,12 @@ export function clearScreens() {
 /**
  * @param {MediaStream|null} stream
  * @param {string} label
+ * @param {string} [from]  whose screen it is (videoview.js reports its size)
  */
-function showScreen(stream, label) {
+function showScreen(stream, label, from) {
+  if (from) els.screenVideo.setAttribute('data-participant-id', from);
+  else els.screenVideo.removeAttribute('data-participant-id');
+  els.screenVideo.setAttribute('data-source', 'screen');
   els.screenView.hidden = !stream;
   if (els.screenVideo.srcObject !== stream) {
     els.screenVideo.srcObject = stream;
@@ -140,7 +144,7 @@ export function renderScreen(s, admitted, ctx) {
   } else if (sharer.id === me.id && capture) {
     showScreen(new MediaStream([capture]), 'You are sharing your screen');
   } else {
-    showScreen(screens.get(sharer.id) || null, `Screen shared by ${sharer.name}`);
+    showScreen(screens.get(sharer.id) || null, `Screen shared by ${sharer.name}`, sharer.id);
   }
 }
 
