@@ -6,7 +6,7 @@
 // comes back as the same participant (and a removed person stays removed).
 
 import { HearthSession, wsURL } from './protocol.js';
-import { els } from './dom.js';
+import { els, setText } from './dom.js';
 import { page, show, setStatus, render, renderSoon } from './page.js';
 import { askPasscode, passcodeForJoin } from './prejoin.js';
 import { handDevicesTo } from './devices.js';
@@ -27,6 +27,26 @@ const memberKey = linkKeys.get('k') || '';
 const inviteKey = linkKeys.get('i') || '';
 const IDENTITY_KEY = `hearth.identity.${roomId}`;
 export const NAME_KEY = `hearth.name.${roomId}`;
+
+/**
+ * Shows the room's name in the top bar before joining: the server tells
+ * it to a page that brings the link's key (POST /r/<id>/name; docs/
+ * protocol.md, "The room's name before joining"). Without an answer the
+ * name waits for the welcome.
+ */
+export async function showRoomName() {
+  if (!roomId || !(memberKey || facilitatorKey || inviteKey)) return;
+  try {
+    const r = await fetch(`/r/${encodeURIComponent(roomId)}/name`, {
+      method: 'POST', cache: 'no-store', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ memberKey, facilitatorKey, invite: inviteKey }),
+    });
+    const { name } = r.ok ? await r.json() : {};
+    if (typeof name === 'string' && !els.roomName.textContent) setText(els.roomName, name);
+  } catch {
+    // the welcome brings the name
+  }
+}
 
 /** @param {string} key @returns {string|null} */
 export function load(key) {

@@ -91,7 +91,7 @@ import { renderWaitingCount } from './notices.js';
 import { renderSheet, initSheet } from './sheet.js';
 import { initShortcuts } from './shortcuts.js';
 import { initMenus } from './menu.js';
-import { roomId, startSession, leave, load, NAME_KEY } from './join.js';
+import { roomId, startSession, leave, load, NAME_KEY, showRoomName } from './join.js';
 import { renderScreen, initScreenShare } from './screenshare.js';
 
 /** @typedef {import('./page.js').ListContext} ListContext */
@@ -165,5 +165,6 @@ els.rejoin.addEventListener('click', () => {
 });
 
 show('prejoin');
+showRoomName();
 const savedName = load(NAME_KEY);
 if (savedName && !els.name.value) els.name.value = savedName;

@@ -222,7 +222,7 @@ func portOf(a net.Addr) int {
 // routes are the public listener's; verify serves /verify (proofs of
 // attendance); metrics is nil when /metrics is served on its own
 // listener. notReady returns why /readyz fails, "" when ready.
-func routes(sig, client, admin, verify http.Handler, notReady func(context.Context) string, metrics http.Handler) http.Handler {
+func routes(sig *signaling.Server, client, admin, verify http.Handler, notReady func(context.Context) string, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	if metrics != nil {
 		mux.Handle("GET /metrics", metrics)
@@ -232,6 +232,7 @@ func routes(sig, client, admin, verify http.Handler, notReady func(context.Conte
 	mux.Handle("GET /admin", client)
 	mux.Handle("GET /ws", sig)
 	mux.Handle("GET /r/{room}", client)
+	mux.HandleFunc("POST /r/{room}/name", sig.RoomName)
 	mux.Handle("GET /assets/", client)
 	mux.Handle("/verify", verify)
 	mux.Handle("/verify/keys", verify)
