@@ -111,7 +111,7 @@ func TestBrowserStagePagesAndSpeakerView(t *testing.T) {
 	p.Emulate(webtest.Desktop)
 	fac := signalingtest.NewBot(t, ctx, wsURL, protocol.Join{Room: roomID, Name: "Facil", FacilitatorKey: facKey})
 	for i := range 11 {
-		signalingtest.NewBot(t, ctx, wsURL, protocol.Join{Room: roomID, Name: fmt.Sprintf("Bot %02d", i+1), MemberKey: member})
+		signalingtest.NewBot(t, ctx, wsURL, protocol.Join{Room: roomID, Name: fmt.Sprintf("Bot%02d", i+1), MemberKey: member})
 	}
 	if !p.WaitFor(30*time.Second, `document.querySelectorAll('[data-tile-id]').length === 13`) {
 		t.Fatal("the stage does not have 13 tiles")
@@ -142,7 +142,7 @@ func TestBrowserStagePagesAndSpeakerView(t *testing.T) {
 	}
 
 	var bot string
-	signalingtest.WaitFor(t, 10*time.Second, "Bot 07's id", func() bool { bot = idOf(fac, "Bot 07"); return bot != "" })
+	signalingtest.WaitFor(t, 10*time.Second, "Bot07's id", func() bool { bot = idOf(fac, "Bot07"); return bot != "" })
 	if err := fac.P.Conn.Send(ctx, protocol.Moderate{Type: protocol.TypeModerate, Action: string(room.ActLetSpeak), Target: bot}); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestBrowserStagePagesAndSpeakerView(t *testing.T) {
 	if !p.WaitFor(5*time.Second, fmt.Sprintf(`JSON.stringify(%s) === JSON.stringify([%q])`, shownTiles, bot)) {
 		var shown []string
 		p.Eval(shownTiles, &shown)
-		t.Fatalf("Speaker view shows %v, want only the tile of Bot 07, who was called on", shown)
+		t.Fatalf("Speaker view shows %v, want only the tile of Bot07, who was called on", shown)
 	}
 	stage := p.Box(`document.querySelector('[data-tile-id]').parentElement`)
 	tile := p.Box(fmt.Sprintf(`document.querySelector('[data-tile-id=%q]')`, bot))
