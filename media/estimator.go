@@ -32,8 +32,8 @@ import (
 //     congestionLoss is congestion;
 //   - the delivered rate: bytes acknowledged per second of arrival.
 //
-// On congestion the target falls to 85 % of the delivered rate (not below
-// half of what it was, at most every 300 ms). It rises only when the
+// On congestion the target falls to 85 % of the delivered rate (half of
+// what it was while nothing was delivered yet), at most every 300 ms. It rises only when the
 // allocator's probe shows the link carries more (raise).
 //
 // pion's GCC (interceptor/pkg/gcc) was tried first: its delay detector
@@ -44,7 +44,9 @@ import (
 
 // Estimator settings.
 const (
-	initialBitrate = 300_000
+	// initialBitrate holds nothing back until the link shows congestion
+	// (a shared screen or a speaker's video is not paused for a guess).
+	initialBitrate = 10_000_000
 	minBitrate     = 60_000
 	// congestionDelay and congestionFeedbacks: a standing queue of this
 	// much, in that many feedbacks in a row, is congestion.
@@ -255,7 +257,7 @@ func (e *estimator) congested(now int64) {
 	e.cutAt = now
 	next := e.target / 2
 	if e.delivered > 0 {
-		next = max(next, e.delivered*85/100)
+		next = e.delivered * 85 / 100
 	}
 	e.setTarget(min(max(next, minBitrate), e.target))
 }
