@@ -4,6 +4,7 @@
 import { els, h, setText, reconcile, renderActions } from './dom.js';
 import { page, moderate, nameOf, setStatus } from './page.js';
 import { isFacilitatorRole } from './protocol.js';
+import { openReport } from './safety.js';
 
 /** @typedef {import('./protocol.js').HearthSession} HearthSession */
 /** @typedef {import('./protocol.js').Participant} Participant */
@@ -56,6 +57,9 @@ export function renderChat(s, people, ctx) {
           run: () => moderate('delete_chat', { messageId: m.id }),
         }]
       : [];
+    if (!ctx.fac && m.id && m.from !== ctx.me.id) {
+      actions.push({ key: 'report', label: ['Report', [` message from ${m.fromName || 'Someone'}`]], run: () => openReport(m.id, m.from, m.text) });
+    }
     let box = /** @type {HTMLElement|null} */ (item.querySelector('.chat-actions'));
     if (actions.length > 0 && !box) {
       box = h('div', 'chat-actions');

@@ -150,6 +150,16 @@ export function initDevices() {
   });
 }
 
+/**
+ * Opens the camera again, if it is open, as it is chosen (blur.js: the
+ * background blur was turned on or off): the preview and, once joined,
+ * the published track show the new picture.
+ * @returns {Promise<void>}
+ */
+export function refreshCamera() {
+  return inTurn(() => pick('video', chosen.video));
+}
+
 /** @returns {Promise<void>} settles when the device changes asked for so far are done */
 export function devicesSettled() {
   return queue;

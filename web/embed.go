@@ -56,10 +56,31 @@ type Options struct {
 	// removed or not admitted: e.g. a helpline or crisis resources. Plain
 	// text; "" shows none.
 	SupportText string
+	// CrisisText fills the "Get help now" panel, reachable from every
+	// view of the meeting page (pre-join, waiting, meeting, removed,
+	// ended): e.g. a national crisis line, the center's on-call number.
+	// Plain text, line breaks kept; "" uses SupportText, and with both
+	// empty the page has no such panel.
+	CrisisText string
 }
 
-// supportSlot is the element of index.html that holds Options.SupportText.
-const supportSlot = `<p id="support-text" class="support-text" hidden></p>`
+// supportSlot and helpSlot are the elements of index.html that hold
+// Options.SupportText and the help panel's text.
+const (
+	supportSlot = `<p id="support-text" class="support-text" hidden></p>`
+	helpSlot    = `<p id="help-text" class="help-text"></p>`
+)
+
+// fill returns a with the element slot (empty, ending in "></p>")
+// holding text, escaped; a is unchanged when text is blank.
+func fill(a asset, slot, text string) asset {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return a
+	}
+	return withBody(a, bytes.Replace(a.body, []byte(slot),
+		[]byte(strings.Replace(slot, "></p>", ">"+html.EscapeString(text)+"</p>", 1)), 1))
+}
 
 // Handler serves the client: index.html for /r/<room-id>, the admin page
 // for /admin, and the assets under /assets/ and /assets/admin/.
@@ -69,10 +90,12 @@ func Handler() http.Handler { return HandlerWith(Options{}) }
 func HandlerWith(opts Options) http.Handler {
 	page := mustAsset("index.html", "text/html; charset=utf-8")
 	adminPage := mustAsset("admin/index.html", "text/html; charset=utf-8")
-	if text := strings.TrimSpace(opts.SupportText); text != "" {
-		page = withBody(page, bytes.Replace(page.body, []byte(supportSlot),
-			[]byte(strings.Replace(supportSlot, "></p>", ">"+html.EscapeString(text)+"</p>", 1)), 1))
+	page = fill(page, supportSlot, opts.SupportText)
+	help := opts.CrisisText
+	if strings.TrimSpace(help) == "" {
+		help = opts.SupportText
 	}
+	page = fill(page, helpSlot, help)
 	assets := map[string]asset{}
 	for _, name := range append(assetNames("."), assetNames("admin")...) {
 		assets[name] = mustAsset(name, assetTypes[path.Ext(name)])

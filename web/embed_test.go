@@ -222,3 +222,28 @@ func TestSupportText(t *testing.T) {
 		t.Error("without support text the page's slot is not empty")
 	}
 }
+
+// The "Get help now" panel holds the crisis text, escaped; without one,
+// the support text; with neither, nothing (the page then hides the button).
+func TestCrisisText(t *testing.T) {
+	page := func(o Options) string {
+		rec := httptest.NewRecorder()
+		HandlerWith(o).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/r/x", nil))
+		return rec.Body.String()
+	}
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"crisis text", Options{CrisisText: "Call <988>\nor 555-0100", SupportText: "Support"},
+			`<p id="help-text" class="help-text">Call &lt;988&gt;` + "\n" + `or 555-0100</p>`},
+		{"support text only", Options{SupportText: "Support line"}, `<p id="help-text" class="help-text">Support line</p>`},
+		{"neither", Options{}, helpSlot},
+	}
+	for _, tt := range tests {
+		if got := page(tt.opts); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: the page does not hold %s", tt.name, tt.want)
+		}
+	}
+}

@@ -8,7 +8,7 @@
 import { HearthSession, wsURL } from './protocol.js';
 import { els, setText } from './dom.js';
 import { page, show, setStatus, render, renderSoon } from './page.js';
-import { askPasscode, passcodeForJoin } from './prejoin.js';
+import { askPasscode, askName, passcodeForJoin } from './prejoin.js';
 import { handDevicesTo } from './devices.js';
 import { attachRemote, detachRemote } from './stage.js';
 import { openAskUnmute, closeAskUnmute } from './toolbar.js';
@@ -19,6 +19,7 @@ import { FINAL, enterWaiting, enterMeeting, endMeeting, finish } from './views.j
 import { noteChat } from './sheet.js';
 import { screenAdded, screenRemoved, screenRefused } from './screenshare.js';
 import { initVideoView } from './videoview.js';
+import { newHere, watchReports } from './safety.js';
 
 export const roomId = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
 const linkKeys = new URLSearchParams(location.hash.replace(/^#/, ''));
@@ -143,6 +144,7 @@ export function startSession(name) {
     invite: inviteKey || undefined,
     identity: load(IDENTITY_KEY) || undefined,
     passcode: passcodeForJoin() || undefined,
+    newHere: newHere() || undefined,
     stream: page.localStream,
   });
   page.session = s;
@@ -190,6 +192,7 @@ export function startSession(name) {
     }));
   }
   s.addEventListener('snapshot', mine(() => render()));
+  watchReports(s, mine);
   for (const type of ['hands', 'chatdeleted', 'speakers']) s.addEventListener(type, mine(() => renderSoon()));
   s.addEventListener('chat', mine((e) => {
     noteChat(e.detail.message, s.selfId);
@@ -244,7 +247,7 @@ export function startSession(name) {
     if (beforeWelcome && page.view === 'joining') {
       s.close();
       page.session = null;
-      if (askPasscode(code)) return;
+      if (askPasscode(code) || askName(code, message)) return;
       const refusal = code === 'forbidden' && !facilitatorKey ? FACILITATOR_IDENTITY_REFUSAL : JOIN_REFUSALS[code];
       if (refusal) {
         const own = sameSentence(message, refusal.title) ? '' : asSentence(message);

@@ -558,7 +558,15 @@ export class Peers {
 }
 
 /**
- * Opens one microphone or camera track.
+ * What every camera track opened goes through before use (blur.js sets
+ * it: the background blur). No page access here: the filter is the
+ * page's.
+ * @type {{apply: (track: MediaStreamTrack) => MediaStreamTrack}}
+ */
+export const videoFilter = { apply: (track) => track };
+
+/**
+ * Opens one microphone or camera track (a camera's through videoFilter).
  * @param {'audio'|'video'} kind
  * @param {string} deviceId  "" for the default
  * @returns {Promise<MediaStreamTrack|null>} null when there is none or it is refused
@@ -571,7 +579,8 @@ export async function openTrack(kind, deviceId) {
   if (deviceId) c.deviceId = { exact: deviceId };
   try {
     const s = await md.getUserMedia(kind === 'video' ? { video: c } : { audio: c });
-    return (kind === 'video' ? s.getVideoTracks() : s.getAudioTracks())[0] || null;
+    const track = (kind === 'video' ? s.getVideoTracks() : s.getAudioTracks())[0] || null;
+    return track && kind === 'video' ? videoFilter.apply(track) : track;
   } catch {
     return null;
   }

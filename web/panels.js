@@ -103,6 +103,7 @@ export function renderParticipants(people, ctx) {
     if (p.id === ctx.me.id) bits.push(['p-you', '(you)']);
     if (p.role === 'facilitator') bits.push(['badge p-role', 'facilitator']);
     if (p.role === 'cofacilitator') bits.push(['badge p-role', 'co-facilitator']);
+    if (ctx.fac && p.newHere) bits.push(['badge p-new', 'new here']);
     if (p.muted) bits.push(['badge p-muted', 'muted']);
     if (!p.camera) bits.push(['badge p-camera', 'camera off']);
     if (ctx.talking.has(p.id)) bits.push(['badge p-talking', 'talking']);
@@ -128,7 +129,7 @@ export function renderWaitingList(waiting, ctx) {
   }
   reconcile(els.waitingList, waiting.map((p) => ({ key: p.id, item: p })), createRow, (li, p) => {
     li.setAttribute('data-entry-id', p.id);
-    setLine(li, [['p-name', p.name]]);
+    setLine(li, p.newHere ? [['p-name', p.name], ['badge p-new', 'new here']] : [['p-name', p.name]]);
     const mod = (/** @type {string} */ action) => () => moderate(action, { target: p.id });
     renderActions(/** @type {HTMLElement} */ (li.querySelector('.p-actions')), [
       { key: 'admit', label: ['Admit', [` ${p.name}`]], run: mod('admit'), className: 'primary' },

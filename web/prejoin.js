@@ -134,6 +134,24 @@ export function askPasscode(code) {
   return true;
 }
 
+/**
+ * Handles a join the server refused for the name (bad_name: the room
+ * takes first names only): back to the form, with the server's message
+ * under "Your name".
+ * @param {string} code the error code
+ * @param {string} message the server's message
+ * @returns {boolean} whether the refusal was about the name
+ */
+export function askName(code, message) {
+  if (code !== 'bad_name') return false;
+  show('prejoin');
+  setStatus('');
+  showNameError(message);
+  els.name.select();
+  els.name.focus();
+  return true;
+}
+
 /** @param {string} message */
 function showNameError(message) {
   els.nameError.textContent = message;

@@ -41,6 +41,7 @@ export { wsURL } from './connection.js';
  * @property {string} [invite]            the "i" value of a per-person invite link
  * @property {string} [identity]          token from an earlier welcome in the same room
  * @property {string} [passcode]          the room's passcode, when the server asked for it
+ * @property {boolean} [newHere]          the newcomer is new to the group (facilitators are told)
  * @property {MediaStream|null} [stream]  local microphone/camera stream to publish
  * @property {RTCConfiguration} [rtcConfig] peer connection configuration (no ICE servers by default)
  */
@@ -54,7 +55,7 @@ export { wsURL } from './connection.js';
  * - "participants"     {participants: Participant[], selfId: string}
  * - "room"             {room: Room}
  * - "hands", "chat", "chatdeleted", "askunmute", "timerwarning", "timerended", "removed",
- *   "denied", "ended": the room's events (their detail: roomevents.js)
+ *   "denied", "report", "reportdismissed", "ended": the room's events (detail: roomevents.js); "reportsent" {}
  * - "speakers"         {talking: Set<string>}  ids of who is talking now (`talking`, never a muted one)
  * - "message"          a server message of a type this file does not handle (e.g. audio_only: simulcast.js)
  * - "selfmedia"        {forcedMute: boolean, forcedCameraOff: boolean, mutedByFacilitator: boolean}
@@ -194,6 +195,8 @@ export class HearthSession extends EventTarget {
   get hands() { return this.#state.hands; }
   /** @returns {ChatMessage[]} the chat of the running meeting, oldest first */
   get chat() { return this.#state.chat; }
+  /** @returns {import('./roomstate.js').Report[]} the meeting's reports (facilitators only) */
+  get reports() { return this.#state.reports; }
   /** @returns {Set<string>} ids of the participants talking now (never a muted one) */
   get talking() { return this.#state.talking; }
   /** @param {string} participantId @returns {MediaStream|undefined} the stream forwarded for that publisher */
@@ -270,23 +273,14 @@ export class HearthSession extends EventTarget {
   /** Lowers the own hand. @returns {boolean} whether it was sent */
   lowerHand() { return this.#request({ type: 'lower_hand' }, 'lower_hand'); }
 
-  /**
-   * Changes the own display name.
-   * @param {string} name
-   * @returns {boolean} whether it was sent
-   */
+  /** Changes the own display name. @param {string} name @returns {boolean} whether it was sent */
   rename(name) {
     name = String(name).trim();
     if (name === '') return false;
     return this.#request({ type: 'rename', name }, 'rename');
   }
 
-  /**
-   * Sends a chat message.
-   * @param {string} text  1 to 500 characters
-   * @param {string} [to]  "room" (default), "facilitators" or a participant id
-   * @returns {boolean} whether it was sent
-   */
+  /** Sends a chat message. @param {string} text 1 to 500 characters @param {string} [to] "room" (default), "facilitators" or a participant id @returns {boolean} whether it was sent */
   sendChat(text, to) {
     text = String(text).trim();
     const n = Array.from(text).length;
@@ -303,6 +297,9 @@ export class HearthSession extends EventTarget {
   moderate(action, fields) {
     return this.#request({ ...(fields || {}), type: 'moderate', action }, `moderate:${action}`);
   }
+
+  /** Reports to the facilitators ("reportsent" follows). @param {{participant?: string, message?: string, reason?: string}} r @returns {boolean} whether it was sent */
+  report(r) { return this.#request({ ...r, type: 'report' }, 'report'); }
 
   /** Leaves the meeting: sends leave, closes both peer connections and the socket. */
   leave() {
@@ -343,7 +340,7 @@ export class HearthSession extends EventTarget {
 
   #sendJoin() {
     const msg = /** @type {Record<string, unknown>} */ ({ type: 'join', v: PROTOCOL_VERSION, room: this.#opts.room, name: this.#opts.name });
-    for (const k of /** @type {const} */ (['facilitatorKey', 'memberKey', 'invite', 'passcode'])) if (this.#opts[k]) msg[k] = this.#opts[k];
+    for (const k of /** @type {const} */ (['facilitatorKey', 'memberKey', 'invite', 'passcode', 'newHere'])) if (this.#opts[k]) msg[k] = this.#opts[k];
     if (this.#identity) msg.identity = this.#identity;
     if (this.#resume) msg.resume = this.#resume;
     // What the server cannot know: a missing microphone or camera.
@@ -373,6 +370,7 @@ export class HearthSession extends EventTarget {
       case 'candidate': this.#peers.candidate(msg); break;
       case 'speakers': if (this.#joined && this.#state.setTalking(msg.talking)) this.#emit('speakers', { talking: this.talking }); break;
       case 'error': this.#onError(msg); break;
+      case 'report_sent': this.#emit('reportsent', {}); break;
       case 'reconnect': this.reconnectNow(); break; // the server drains: another one takes us now
       case 'bye': this.#byeReason = String(msg.reason || ''); this.#emit('bye', { reason: this.#byeReason }); break;
       default: this.#emit('message', msg); break; // others go to the modules that speak them (simulcast.js)

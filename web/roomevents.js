@@ -13,6 +13,8 @@
 // - "timerended"   {participantId: string}
 // - "removed"      {participantId: string, self: boolean}
 // - "denied"       {participantId: string, self: boolean}
+// - "report"       {report: Report}  a report to the facilitators (they alone get it)
+// - "reportdismissed" {reportId: string}
 // - "ended"        {}  the meeting ended (a bye "ended" follows)
 // - "participants" (see protocol.js), for joined, updated, left, removed, denied
 
@@ -84,6 +86,15 @@ export function applyEvent(msg, s) {
       return;
     case 'timer_ended':
       emit('timerended', { participantId: String(msg.participantId || '') });
+      return;
+    case 'report': {
+      const r = state.addReport(msg.report);
+      if (r) emit('report', { report: r });
+      return;
+    }
+    case 'report_dismissed':
+      state.dismissReport(String(msg.reportId || ''));
+      emit('reportdismissed', { reportId: String(msg.reportId || '') });
       return;
     case 'ended':
       emit('ended', {});

@@ -14,6 +14,13 @@
  * @property {''|'self'|'facilitator'} mutedBy  who muted it
  * @property {boolean} camera  the camera is on
  * @property {boolean} screen  they share their screen
+ * @property {boolean} newHere  they said they are new to the group (only facilitators are told)
+ */
+
+/**
+ * A participant's private report to the facilitators (docs/protocol.md, "report").
+ * @typedef {{id: string, from: string, fromName: string, about: string, aboutName: string,
+ *   messageId: string, messageText: string, reason: string, at: number}} Report
  */
 
 /**
@@ -117,6 +124,8 @@ export class RoomState {
   #hands = [];
   /** @type {ChatMessage[]} */
   #chat = [];
+  /** The meeting's reports (facilitators only). @type {Report[]} */
+  #reports = [];
   /** Who the server's last "speakers" message said is talking. @type {Set<string>} */
   #talking = new Set();
 
@@ -138,6 +147,19 @@ export class RoomState {
   get hands() { return [...this.#hands]; }
   /** @returns {ChatMessage[]} oldest first */
   get chat() { return this.#chat.map((m) => ({ ...m })); }
+  /** @returns {Report[]} the meeting's reports, oldest first (facilitators only get any) */
+  get reports() { return this.#reports.map((r) => ({ ...r })); }
+
+  /** @param {any} raw a report from the server @returns {Report|null} the report, if new */
+  addReport(raw) {
+    const r = normalizeReport(raw);
+    if (!r || this.#reports.some((x) => x.id === r.id)) return null;
+    this.#reports.push(r);
+    return { ...r };
+  }
+
+  /** @param {string} id */
+  dismissReport(id) { this.#reports = this.#reports.filter((r) => r.id !== id); }
   /**
    * @returns {Set<string>} ids of the participants talking now, as the
    * server's last "speakers" message said; anyone the server's records
@@ -299,6 +321,8 @@ export class RoomState {
       if (m) chat.push(m);
     }
     this.#chat = chat.slice(-MAX_CHAT);
+    this.#reports = [];
+    for (const raw of Array.isArray(msg.reports) ? msg.reports : []) this.addReport(raw);
   }
 }
 
@@ -320,7 +344,16 @@ function normalize(p) {
     mutedBy,
     camera: !!p.camera,
     screen: !!p.screen,
+    newHere: !!p.newHere,
   };
+}
+
+/** @param {any} r @returns {Report|null} */
+function normalizeReport(r) {
+  if (!r || typeof r !== 'object' || !r.id) return null;
+  const str = (/** @type {unknown} */ v) => String(v || '');
+  return { id: str(r.id), from: str(r.from), fromName: str(r.fromName), about: str(r.about), aboutName: str(r.aboutName),
+    messageId: str(r.messageId), messageText: str(r.messageText), reason: str(r.reason), at: Number(r.at) || 0 };
 }
 
 /**

@@ -93,6 +93,8 @@ import { initShortcuts } from './shortcuts.js';
 import { initMenus } from './menu.js';
 import { roomId, startSession, leave, load, NAME_KEY, showRoomName } from './join.js';
 import { renderScreen, initScreenShare } from './screenshare.js';
+import { initSafety, renderReports } from './safety.js';
+import { initBlur } from './blur.js';
 
 /** @typedef {import('./page.js').ListContext} ListContext */
 
@@ -131,6 +133,7 @@ function drawMeeting() {
   renderTimer();
   renderFormat(ctx);
   renderChat(s, admitted, ctx);
+  renderReports(s, ctx);
   renderSheet(admitted.length);
   syncInline();
   restoreFocus(mark);
@@ -160,6 +163,8 @@ initInline();
 initSheet();
 initShortcuts();
 initMenus();
+initSafety();
+initBlur();
 els.rejoin.addEventListener('click', () => {
   location.reload();
 });

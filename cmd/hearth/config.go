@@ -67,6 +67,7 @@ type config struct {
 
 	// The meeting page
 	SupportText string // shown when a meeting ends for someone (web.Options)
+	CrisisText  string // the "Get help now" panel (web.Options)
 
 	// Lifetimes
 	DrainTimeout time.Duration
@@ -130,6 +131,7 @@ func keys() []key {
 		{"redis-url", "", "redis://host:6379/0, or redis-sentinel://host:26379,host:26379/MASTERNAME for a Sentinel set, to share rooms with other instances; empty keeps rooms in --data-dir", func(c *config) any { return &c.RedisURL }},
 		{"instance-url", "", "where other instances reach this one's signaling endpoint for media relays, e.g. ws://10.0.0.5:8080/ws (default from --addr)", func(c *config) any { return &c.InstanceURL }},
 		{"support-text", "", "text the meeting page shows when a meeting ends for someone (removed, not admitted, ended), e.g. a helpline; empty: none", func(c *config) any { return &c.SupportText }},
+		{"crisis-text", "", "text of the \"Get help now\" panel, reachable from every page of a meeting (e.g. a crisis line, the center's on-call number); empty: the support-text, and with both empty no panel", func(c *config) any { return &c.CrisisText }},
 		{"drain-timeout", "30m", "on SIGTERM, how long running meetings may go on before the process ends", func(c *config) any { return &c.DrainTimeout }},
 		{"resume-grace", "30s", "how long a participant whose connection dropped keeps their place (presence, media, hand, mute) for their client to resume; 0: none", func(c *config) any { return &c.ResumeGrace }},
 		{"join-rate", fmt.Sprint(defaultJoinRate), "joins per minute into one room on this instance, after the burst; facilitators exempt; 0: no limit", func(c *config) any { return &c.JoinRate }},

@@ -168,7 +168,7 @@ func serveHTTP(cfg config, lns *listeners, sig *signaling.Server, proofs *verify
 		return ""
 	}
 	srvs := &servers{}
-	srvs.serve(ln, routes(sig, web.HandlerWith(web.Options{SupportText: cfg.SupportText}), admin.Handler(admin.Params{
+	srvs.serve(ln, routes(sig, web.HandlerWith(web.Options{SupportText: cfg.SupportText, CrisisText: cfg.CrisisText}), admin.Handler(admin.Params{
 		Rooms: rooms, Log: log.Named("admin"), Token: cfg.AdminToken, BaseURL: base,
 		Version: versionLine(), Instance: instanceName(st), Ready: func(ctx context.Context) error {
 			if why := notReady(ctx); why != "" {
