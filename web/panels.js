@@ -8,6 +8,7 @@ import { els, h, setText, reconcile, renderActions } from './dom.js';
 import { moderate } from './page.js';
 import { openInline } from './inline.js';
 import { renderMenu } from './menu.js';
+import { proofActions } from './proof.js';
 
 /** @typedef {import('./protocol.js').Participant} Participant */
 /** @typedef {import('./page.js').ListContext} ListContext */
@@ -53,6 +54,7 @@ function participantActions(p, ctx) {
   } else {
     list.push({ key: 'role', label: ['Demote', [` ${name}`]], run: mod('demote') });
   }
+  list.push(...proofActions(p, ctx));
   list.push({
     key: 'remove',
     label: ['Remove', [` ${name}`]],

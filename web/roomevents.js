@@ -16,6 +16,8 @@
 // - "report"       {report: Report}  a report to the facilitators (they alone get it)
 // - "reportdismissed" {reportId: string}
 // - "ended"        {}  the meeting ended (a bye "ended" follows)
+// - "attendanceconfirmed" {participantId: string, self: boolean}  a
+//                  facilitator confirmed someone's attendance (proof.js)
 // - "participants" (see protocol.js), for joined, updated, left, removed, denied
 
 /** @typedef {import('./roomstate.js').RoomState} RoomState */
@@ -95,6 +97,9 @@ export function applyEvent(msg, s) {
     case 'report_dismissed':
       state.dismissReport(String(msg.reportId || ''));
       emit('reportdismissed', { reportId: String(msg.reportId || '') });
+      return;
+    case 'attendance_confirmed':
+      emit('attendanceconfirmed', { participantId: String(msg.participantId || ''), self: String(msg.participantId || '') === selfId });
       return;
     case 'ended':
       emit('ended', {});

@@ -56,6 +56,7 @@
  * @property {number} segment      index of the format's segment the meeting is in
  * @property {string} contributionsUrl  the room's contributions link, or ""
  * @property {boolean} membersCanShareScreen  members may share their screen
+ * @property {boolean} attendanceProof  members may ask for a proof of attendance (proof.js)
  */
 
 /**
@@ -397,6 +398,7 @@ function normalizeRoom(r, fallbackId) {
     segment: Number.isInteger(r.segment) && r.segment >= 0 ? r.segment : 0,
     contributionsUrl: typeof r.contributionsUrl === 'string' ? r.contributionsUrl : '',
     membersCanShareScreen: bool(r.membersCanShareScreen, false),
+    attendanceProof: bool(r.attendanceProof, false),
   };
 }
 

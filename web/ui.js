@@ -39,6 +39,8 @@
  * - videoview.js  tells the server the size each remote video is shown at
  *                 (video_sizes) and runs the Audio only switch; the
  *                 camera's simulcast layers are simulcast.js's (no DOM).
+ * - proof.js      proofs of attendance (Get attendance proof; Confirm
+ *                 attendance for NAME in facilitators' Actions menus).
  * - timer.js      the share timer; format.js the meeting format's segment.
  * - toolbar.js    microphone, camera, hand, More, leave; "please unmute".
  * - panels.js     the waiting room, hands and participants lists, with a
@@ -84,6 +86,7 @@ import { renderParticipants, renderWaitingList, renderHands } from './panels.js'
 import { renderToolbar, initToolbar } from './toolbar.js';
 import { renderFacControls, initModeration } from './moderation.js';
 import { renderTimer } from './timer.js';
+import { renderProof, initProof } from './proof.js';
 import { renderFormat, initFormat } from './format.js';
 import { renderChat, initChat } from './chat.js';
 import { syncInline, pruneInline, initInline } from './inline.js';
@@ -131,6 +134,7 @@ function drawMeeting() {
   renderToolbar(s, ctx);
   renderFacControls(ctx);
   renderTimer();
+  renderProof(ctx);
   renderFormat(ctx);
   renderChat(s, admitted, ctx);
   renderReports(s, ctx);
@@ -157,6 +161,7 @@ initStage();
 initToolbar(leave);
 initScreenShare();
 initModeration();
+initProof();
 initFormat();
 initChat();
 initInline();
