@@ -107,7 +107,7 @@ function ask(name) {
   const s = page.session;
   if (!s) return;
   lastName = name;
-  if (s.requestAttendanceProof(name)) setStatus('Making your attendance proof…', 4000);
+  if (s.sendOwn({ type: 'attendance_proof', name })) setStatus('Making your attendance proof…', 4000);
 }
 
 /**
@@ -120,7 +120,10 @@ export function renderProof(ctx) {
   const s = page.session;
   if (!s || watched.has(s)) return;
   watched.add(s);
-  s.addEventListener('attendanceproof', (e) => showProof(/** @type {CustomEvent} */ (e).detail.proof));
+  s.addEventListener('message', (e) => {
+    const msg = /** @type {CustomEvent} */ (e).detail;
+    if (msg && msg.type === 'attendance_proof') showProof(msg);
+  });
   s.addEventListener('attendanceconfirmed', (e) => {
     const d = /** @type {CustomEvent} */ (e).detail;
     if (d.self) {
@@ -144,7 +147,7 @@ export function renderProof(ctx) {
 export function proofActions(p, ctx) {
   const s = page.session;
   if (!ctx.fac || !ctx.room.attendanceProof || p.id === ctx.me.id || confirmed.has(p.id) || !s) return [];
-  return [{ key: 'attendance', label: ['Confirm attendance', [` for ${p.name}`]], run: () => s.confirmAttendance(p.id) }];
+  return [{ key: 'attendance', label: ['Confirm attendance', [` for ${p.name}`]], run: () => s.sendOwn({ type: 'confirm_attendance', participant: p.id }) }];
 }
 
 /** @param {any} p  the server's attendance_proof */

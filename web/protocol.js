@@ -235,12 +235,6 @@ export class HearthSession extends EventTarget {
   /** Moves the meeting to the format's next or previous segment (facilitators). @param {'next'|'previous'} to @returns {boolean} whether it was sent */
   moveSegment(to) { return this.#request({ type: 'segment', to }, 'segment'); }
 
-  /** Asks for a proof of attendance with the name to put on it ("" for none); answered by an "attendanceproof" event. @param {string} name @returns {boolean} whether it was sent */
-  requestAttendanceProof(name) { return this.#request({ type: 'attendance_proof', name }, 'attendance_proof'); }
-
-  /** Confirms a participant's attendance (facilitators). @param {string} participant @returns {boolean} whether it was sent */
-  confirmAttendance(participant) { return this.#request({ type: 'confirm_attendance', participant }, 'confirm_attendance'); }
-
   /**
    * Asks the room to mute (unmute) the microphone. Off acts at once: the
    * microphone is silenced (setCamera: the camera is closed). On opens the
@@ -374,7 +368,6 @@ export class HearthSession extends EventTarget {
       case 'offer': if (msg.pc === 'sub') this.#onSubOffer(String(msg.sdp || '')); break;
       case 'answer': if (msg.pc === 'pub') this.#peers.answer(String(msg.sdp || '')); break;
       case 'candidate': this.#peers.candidate(msg); break;
-      case 'attendance_proof': if (this.#joined) this.#emit('attendanceproof', { proof: msg }); break;
       case 'speakers': if (this.#joined && this.#state.setTalking(msg.talking)) this.#emit('speakers', { talking: this.talking }); break;
       case 'error': this.#onError(msg); break;
       case 'report_sent': this.#emit('reportsent', {}); break;
