@@ -169,7 +169,7 @@ func (p *Peer) Kind() Kind { return p.params.Kind }
 // in a goroutine of its own, whether the track is forwarded or not. A
 // simulcast layer of a track already known becomes one of its layers.
 func (p *Peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
-	go p.readRTCP(receiver)
+	go p.readRTCP(receiver, remote.RID())
 	max := p.params.MaxTracks
 	if max == 0 {
 		max = DefaultMaxTracks

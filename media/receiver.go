@@ -19,10 +19,20 @@ import (
 // (the interceptor parses what it reads). Like pion's examples it stops at
 // the first error, which includes a packet the interceptor cannot parse:
 // a publisher sending malformed RTCP loses only its own reports.
-func (p *Peer) readRTCP(r *webrtc.RTPReceiver) {
+//
+// A simulcast layer (rid set) reads its own RTCP with ReadSimulcast: a
+// simulcast receiver's Read dereferences a track pion has not set up
+// (a nil pointer: the server crashed when a browser published layers).
+func (p *Peer) readRTCP(r *webrtc.RTPReceiver, rid string) {
 	buf := make([]byte, 1500)
 	for {
-		n, _, err := r.Read(buf)
+		var n int
+		var err error
+		if rid != "" {
+			n, _, err = r.ReadSimulcast(buf, rid)
+		} else {
+			n, _, err = r.Read(buf)
+		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrClosedPipe) {
 				p.log.Debug("publisher RTCP read ended", zap.Error(err))
