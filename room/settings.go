@@ -179,6 +179,17 @@ func (s *State) settingsChanged() []Event {
 // of range.
 func applySettings(cur Settings, u SettingsUpdate) (Settings, error) {
 	next := cur
+	applySwitches(&next, u)
+	for _, step := range []func(*Settings, SettingsUpdate) error{applyTexts, applyLimits, applyFormat, applyPasscode} {
+		if err := step(&next, u); err != nil {
+			return cur, err
+		}
+	}
+	return next, nil
+}
+
+// applySwitches sets the on/off settings u names.
+func applySwitches(next *Settings, u SettingsUpdate) {
 	set := func(dst *bool, v *bool) {
 		if v != nil {
 			*dst = *v
@@ -191,73 +202,95 @@ func applySettings(cur Settings, u SettingsUpdate) (Settings, error) {
 	set(&next.AutoMute, u.AutoMute)
 	set(&next.AttendanceProof, u.AttendanceProof)
 	set(&next.MembersCanShareScreen, u.MembersCanShareScreen)
+	set(&next.FirstNamesOnly, u.FirstNamesOnly)
+}
+
+// applyTexts sets the mode, the public label, the guidelines and the
+// contributions link u names, each checked.
+func applyTexts(next *Settings, u SettingsUpdate) error {
+	if u.Mode != nil {
+		if !u.Mode.Valid() {
+			return badCommand(`mode must be "open" or "moderated"`)
+		}
+		next.Mode = *u.Mode
+	}
 	if u.PublicLabel != nil {
 		l := strings.TrimSpace(*u.PublicLabel)
 		if !utf8.ValidString(l) || utf8.RuneCountInString(l) > MaxLabelLen || !plainText(l) {
-			return cur, badCommand("a public label is at most 120 characters, without control characters")
+			return badCommand("a public label is at most 120 characters, without control characters")
 		}
 		next.PublicLabel = l
-	}
-	set(&next.FirstNamesOnly, u.FirstNamesOnly)
-	if u.Mode != nil {
-		if !u.Mode.Valid() {
-			return cur, badCommand(`mode must be "open" or "moderated"`)
-		}
-		next.Mode = *u.Mode
 	}
 	if u.Guidelines != nil {
 		g := strings.TrimSpace(*u.Guidelines)
 		if !utf8.ValidString(g) || utf8.RuneCountInString(g) > 2000 {
-			return cur, badCommand("guidelines are at most 2000 characters")
+			return badCommand("guidelines are at most 2000 characters")
 		}
 		next.Guidelines = g
-	}
-	if u.MaxParticipants != nil {
-		if *u.MaxParticipants < MinMaxParticipants || *u.MaxParticipants > MaxMaxParticipants {
-			return cur, badCommand("a meeting holds 2 to 1000 people")
-		}
-		next.MaxParticipants = *u.MaxParticipants
-	}
-	if u.MaxWaiting != nil {
-		if *u.MaxWaiting < MinMaxWaiting || *u.MaxWaiting > MaxMaxWaiting {
-			return cur, badCommand("a waiting room holds 1 to 500 people")
-		}
-		next.MaxWaiting = *u.MaxWaiting
-	}
-	if u.ShareSeconds != nil {
-		if *u.ShareSeconds < 10 || *u.ShareSeconds > 3600 {
-			return cur, badCommand("a share lasts 10 to 3600 seconds")
-		}
-		next.ShareSeconds = *u.ShareSeconds
-	}
-	if u.Format.Set {
-		next.Format = nil
-		if u.Format.Format != nil {
-			f, err := u.Format.Format.Clean()
-			if err != nil {
-				return cur, err
-			}
-			next.Format = &f
-		}
 	}
 	if u.ContributionsURL != nil {
 		link, err := CleanContributionsURL(*u.ContributionsURL)
 		if err != nil {
-			return cur, err
+			return err
 		}
 		next.ContributionsURL = link
 	}
-	if u.Passcode != nil {
-		next.PasscodeHash = ""
-		if *u.Passcode != "" {
-			h, err := HashPasscode(*u.Passcode)
-			if err != nil {
-				return cur, err
-			}
-			next.PasscodeHash = h
+	return nil
+}
+
+// applyLimits sets the numbers u names, each within its range.
+func applyLimits(next *Settings, u SettingsUpdate) error {
+	for _, l := range []struct {
+		dst    *int
+		v      *int
+		lo, hi int
+		msg    string
+	}{
+		{&next.MaxParticipants, u.MaxParticipants, MinMaxParticipants, MaxMaxParticipants, "a meeting holds 2 to 1000 people"},
+		{&next.MaxWaiting, u.MaxWaiting, MinMaxWaiting, MaxMaxWaiting, "a waiting room holds 1 to 500 people"},
+		{&next.ShareSeconds, u.ShareSeconds, 10, 3600, "a share lasts 10 to 3600 seconds"},
+	} {
+		if l.v == nil {
+			continue
 		}
+		if *l.v < l.lo || *l.v > l.hi {
+			return badCommand(l.msg)
+		}
+		*l.dst = *l.v
 	}
-	return next, nil
+	return nil
+}
+
+// applyFormat sets or removes the meeting format u names, checked.
+func applyFormat(next *Settings, u SettingsUpdate) error {
+	if !u.Format.Set {
+		return nil
+	}
+	next.Format = nil
+	if u.Format.Format != nil {
+		f, err := u.Format.Format.Clean()
+		if err != nil {
+			return err
+		}
+		next.Format = &f
+	}
+	return nil
+}
+
+// applyPasscode sets (hashed) or removes ("") the passcode u names.
+func applyPasscode(next *Settings, u SettingsUpdate) error {
+	if u.Passcode == nil {
+		return nil
+	}
+	next.PasscodeHash = ""
+	if *u.Passcode != "" {
+		h, err := HashPasscode(*u.Passcode)
+		if err != nil {
+			return err
+		}
+		next.PasscodeHash = h
+	}
+	return nil
 }
 
 // Apply returns s changed by u, or an ErrBadCommand naming a value out of
