@@ -177,14 +177,7 @@ func (s *session) loop(serverCtx context.Context) (flush bool) {
 			}
 		case f := <-inbound:
 			if f.err != nil {
-				code := websocket.CloseStatus(f.err)
-				if s.link.closing {
-					code = -1 // the server's own close, echoed: not the client leaving
-				}
-				if code == -1 {
-					s.log.Debug("connection ended", zap.Error(f.err))
-				}
-				if s.linkLost(code) {
+				if s.linkEnded(f.err) {
 					return false
 				}
 				continue
@@ -217,13 +210,36 @@ func (s *session) loop(serverCtx context.Context) (flush bool) {
 		case <-s.batchDue.C:
 			s.flushHeld()
 		}
-		if s.missed.Swap(false) && s.joined && !s.relay && s.resync() {
+		if s.catchUp() {
 			return true
 		}
-		if talking := s.unsaid.Swap(nil); talking != nil {
-			s.onSpeakers(*talking)
-		}
 	}
+}
+
+// linkEnded handles the end of the client's link with err (its close
+// frame, or none); it reports whether the session ends (see linkLost).
+func (s *session) linkEnded(err error) bool {
+	code := websocket.CloseStatus(err)
+	if s.link.closing {
+		code = -1 // the server's own close, echoed: not the client leaving
+	}
+	if code == -1 {
+		s.log.Debug("connection ended", zap.Error(err))
+	}
+	return s.linkLost(code)
+}
+
+// catchUp sends what the session could not send when it happened: a
+// snapshot after events were missed, and who is talking now. It reports
+// whether the session ends.
+func (s *session) catchUp() bool {
+	if s.missed.Swap(false) && s.joined && !s.relay && s.resync() {
+		return true
+	}
+	if talking := s.unsaid.Swap(nil); talking != nil {
+		s.onSpeakers(*talking)
+	}
+	return false
 }
 
 // send queues a message for the client. A full queue ends the link.
