@@ -65,6 +65,38 @@ type bidiReply struct {
 func NewFirefox(t *testing.T, o FirefoxOptions) *Firefox {
 	t.Helper()
 	requireBrowser(t, FirefoxPath, "firefox-esr")
+	u := startFirefox(t, o, writeProfile(t, o))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	hc := &http.Client{Transport: &http.Transport{DialContext: o.Dial}}
+	dctx, dcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer dcancel()
+	conn, _, err := websocket.Dial(dctx, strings.TrimRight(u, "/")+"/session", &websocket.DialOptions{HTTPClient: hc})
+	if err != nil {
+		t.Fatalf("connect to firefox: %v", err)
+	}
+	conn.SetReadLimit(16 << 20)
+	t.Cleanup(func() { _ = conn.CloseNow() })
+	f := &Firefox{t: t, conn: conn, ctx: ctx, waiting: map[int]chan bidiReply{}}
+	go f.read()
+	f.call("session.new", map[string]any{"capabilities": map[string]any{}}, nil)
+	var tree struct {
+		Contexts []struct{ Context string } `json:"contexts"`
+	}
+	f.call("browsingContext.getTree", map[string]any{}, &tree)
+	if len(tree.Contexts) == 0 {
+		t.Fatal("firefox has no browsing context")
+	}
+	f.context = tree.Contexts[0].Context
+	f.call("script.addPreloadScript", map[string]any{"functionDeclaration": "() => { " + statsScript + " }"}, nil)
+	return f
+}
+
+// writeProfile makes a Firefox profile for the test: fake media devices
+// without asking, autoplay allowed, nothing fetched from the network by
+// Firefox itself, and o.Prefs.
+func writeProfile(t *testing.T, o FirefoxOptions) string {
+	t.Helper()
 	profile := t.TempDir()
 	prefs := map[string]any{
 		"media.navigator.streams.fake":               true,
@@ -91,6 +123,13 @@ func NewFirefox(t *testing.T, o FirefoxOptions) *Firefox {
 	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(userJS.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return profile
+}
+
+// startFirefox starts headless Firefox on the profile (killed when the
+// test ends) and returns its WebDriver BiDi address.
+func startFirefox(t *testing.T, o FirefoxOptions, profile string) string {
+	t.Helper()
 	argv := append(append([]string{}, o.Prefix...), FirefoxPath, "--headless", "--no-remote",
 		"--profile", profile, "--remote-debugging-port", "0", "about:blank")
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -124,30 +163,7 @@ func NewFirefox(t *testing.T, o FirefoxOptions) *Firefox {
 	case <-time.After(60 * time.Second):
 		t.Fatal("firefox did not open its WebDriver BiDi port in 60 s")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	hc := &http.Client{Transport: &http.Transport{DialContext: o.Dial}}
-	dctx, dcancel := context.WithTimeout(ctx, 20*time.Second)
-	defer dcancel()
-	conn, _, err := websocket.Dial(dctx, strings.TrimRight(u, "/")+"/session", &websocket.DialOptions{HTTPClient: hc})
-	if err != nil {
-		t.Fatalf("connect to firefox: %v", err)
-	}
-	conn.SetReadLimit(16 << 20)
-	t.Cleanup(func() { _ = conn.CloseNow() })
-	f := &Firefox{t: t, conn: conn, ctx: ctx, waiting: map[int]chan bidiReply{}}
-	go f.read()
-	f.call("session.new", map[string]any{"capabilities": map[string]any{}}, nil)
-	var tree struct {
-		Contexts []struct{ Context string } `json:"contexts"`
-	}
-	f.call("browsingContext.getTree", map[string]any{}, &tree)
-	if len(tree.Contexts) == 0 {
-		t.Fatal("firefox has no browsing context")
-	}
-	f.context = tree.Contexts[0].Context
-	f.call("script.addPreloadScript", map[string]any{"functionDeclaration": "() => { " + statsScript + " }"}, nil)
-	return f
+	return u
 }
 
 // read hands every reply to its caller; events are ignored.
