@@ -93,9 +93,15 @@ func TestEstimator(t *testing.T) {
 	before := e.GetTargetBitrate()
 	clock = clock.Add(11 * time.Second) // the queue drained; old delays forgotten
 	for range 60 {
-		send(10, func(int) time.Duration { return 0 }, func(i int) bool { return i%5 == 0 }) // 20 % lost
+		send(10, func(int) time.Duration { return 0 }, func(i int) bool { return i%10 == 0 }) // 10 % lost
 	}
-	if got, congested, loss := e.state(time.Second); got >= before || !congested || loss < 0.15 {
-		t.Errorf("20 %% loss: target %d (before %d), congested %v, loss %.2f; want lower, congested, ~0.2", got, before, congested, loss)
+	if got, congested, _ := e.state(time.Second); got != before || congested {
+		t.Errorf("10 %% random loss, no queue: target %d (before %d), congested %v; want unchanged (NACK and RTX recover it)", got, before, congested)
+	}
+	for range 60 {
+		send(10, func(int) time.Duration { return 0 }, func(i int) bool { return i%3 == 0 }) // a third lost
+	}
+	if got, congested, loss := e.state(time.Second); got >= before || !congested || loss < 0.3 {
+		t.Errorf("33 %% loss: target %d (before %d), congested %v, loss %.2f; want lower, congested, ~0.33", got, before, congested, loss)
 	}
 }
