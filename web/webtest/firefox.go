@@ -198,7 +198,7 @@ func (f *Firefox) call(method string, params any, out any) {
 	f.waiting[id] = ch
 	f.mu.Unlock()
 	msg, _ := json.Marshal(map[string]any{"id": id, "method": method, "params": params})
-	ctx, cancel := context.WithTimeout(f.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(f.ctx, 90*time.Second)
 	defer cancel()
 	if err := f.conn.Write(ctx, websocket.MessageText, msg); err != nil {
 		f.t.Fatalf("firefox: %s: %v", method, err)
@@ -214,7 +214,7 @@ func (f *Firefox) call(method string, params any, out any) {
 			}
 		}
 	case <-ctx.Done():
-		f.t.Fatalf("firefox: %s: no answer in 30 s", method)
+		f.t.Fatalf("firefox: %s: no answer in 90 s", method)
 	}
 }
 
