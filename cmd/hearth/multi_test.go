@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -41,15 +43,40 @@ func (in *instance) ws() string   { return "ws://" + in.addr + "/ws" }
 func (in *instance) http() string { return "http://" + in.addr }
 
 // buildHearth compiles the server for the test, with extra flags of go
-// build.
+// build. Each set of flags is built once per test process, into
+// binDir(): linking the server takes seconds, and a dozen tests start it.
 func buildHearth(t testing.TB, flags ...string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "hearth")
-	out, err := exec.Command("go", append(append([]string{"build", "-o", bin}, flags...), ".")...).CombinedOutput()
+	sum := sha256.Sum256([]byte(strings.Join(flags, "\x00")))
+	bin := filepath.Join(binDir(), "hearth-"+hex.EncodeToString(sum[:6]))
+	if _, err := os.Stat(bin); err == nil {
+		return bin
+	}
+	if err := os.MkdirAll(binDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", bin, time.Now().UnixNano())
+	out, err := exec.Command("go", append(append([]string{"build", "-o", tmp}, flags...), ".")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	if err := os.Rename(tmp, bin); err != nil {
+		t.Fatal(err)
+	}
 	return bin
+}
+
+// binDir is where buildHearth keeps this test process's binaries;
+// TestMain removes it at the end.
+func binDir() string {
+	return filepath.Join(os.TempDir(), fmt.Sprintf("hearth-test-bin-%d", os.Getpid()))
+}
+
+// TestMain runs the tests and removes the binaries they built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	os.RemoveAll(binDir())
+	os.Exit(code)
 }
 
 func freeTCPPort(t testing.TB) int {
