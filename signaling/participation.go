@@ -313,13 +313,19 @@ func (s *session) sendRoom(st *room.State, mark func(*protocol.Welcome)) (end bo
 
 // adopt takes the participant's own state from the shared state of the
 // room. If that says this connection is over (removed, denied, replaced by
-// a newer connection, or marked gone, e.g. while this instance could not
-// reach Redis), the session says goodbye and adopt reports end; a client
-// marked gone reconnects ("shutdown") and comes back. changed reports a
+// a newer connection, marked gone, e.g. while this instance could not
+// reach Redis, or not there at all), the session says goodbye and adopt
+// reports end; a client marked gone or missing reconnects ("shutdown")
+// and comes back. changed reports a
 // new status or role.
 func (s *session) adopt(p *room.Participant) (end, changed bool) {
 	switch {
-	case p == nil || p.Removed:
+	case p == nil:
+		// The meeting's record of this person is gone without a removal
+		// (e.g. Redis lost the meeting's state): removals and rotated
+		// links keep or announce theirs. Reconnecting joins again.
+		return s.bye(protocol.ByeShutdown, "your place in the meeting was lost; reconnect"), false
+	case p.Removed:
 		return s.bye(protocol.ByeRemoved, "removed by the facilitator"), false
 	case p.Denied:
 		return s.bye(protocol.ByeDenied, "not admitted"), false
