@@ -36,6 +36,11 @@ const (
 	// probe, which doubles each time.
 	probeBackoffMin = time.Second
 	probeBackoffMax = 4 * time.Second
+	// probeCarried (percent): a probe succeeds when the link delivered at
+	// least this share of the rate sent meanwhile (a bottleneck delivers
+	// its own rate, less than was sent); the estimate is then raised to
+	// what it delivered, up to what the probe tested.
+	probeCarried = 90
 )
 
 // Unlimited is the budget of a relay to another instance: it takes the
@@ -114,7 +119,10 @@ type allocator struct {
 	// padded counts the bits of padding the probe sent: a probe that
 	// could not send most of its padding (nothing to pad yet) shows
 	// nothing.
-	padded        int
+	padded int
+	// padCredit is the padding (bits) due and not sent yet: at a low
+	// budget a tick's share is less than one packet.
+	padCredit     int
 	backoff       time.Duration
 	lastCongested time.Time
 	// used is the bit rate of what the subscriber was last given.
@@ -132,6 +140,10 @@ type allocator struct {
 // allocate runs the peer's allocator until the peer closes.
 func (p *Peer) allocate(est cc.BandwidthEstimator) {
 	a := &allocator{p: p, est: est}
+	if e, ok := est.(*estimator); ok {
+		// A cut is acted on at once, not at the next round.
+		e.OnTargetBitrateChange(func(int) { p.reallocate() })
+	}
 	alloc := time.NewTicker(allocEvery)
 	pad := time.NewTicker(padTick)
 	defer func() {
@@ -254,15 +266,20 @@ func (a *allocator) probe(now time.Time, budget, audio int, limited bool) {
 		if now.Before(a.probeEnd.Add(probeJudge)) {
 			return
 		}
-		if a.padded < a.probePad*int(probeFor/time.Millisecond)/1000/2 {
+		e, _ := a.est.(*estimator)
+		sent, delivered := 0, 0
+		if e != nil {
+			sent, delivered = e.measured()
+		}
+		switch {
+		case a.padded < a.probePad*int(probeFor/time.Millisecond)/1000/2 || sent == 0:
 			a.nextProbe = now.Add(probeBackoffMin) // nothing said either way
-		} else if a.probeFailed {
+		case a.probeFailed || delivered*100 < sent*probeCarried:
+			// Congestion, or the link did not carry what was sent.
 			a.backoff = min(max(a.backoff*2, probeBackoffMin), probeBackoffMax)
 			a.nextProbe = now.Add(a.backoff)
-		} else {
-			if e, ok := a.est.(*estimator); ok {
-				e.raise(a.probeTo)
-			}
+		default:
+			e.raise(min(a.probeTo, delivered))
 			a.backoff = 0
 			a.nextProbe = now
 		}
@@ -277,8 +294,11 @@ func (a *allocator) probe(now time.Time, budget, audio int, limited bool) {
 	if a.probePad <= 0 {
 		return
 	}
-	a.probeFailed, a.padded = false, 0
+	a.probeFailed, a.padded, a.padCredit = false, 0, 0
 	a.probeEnd = now.Add(probeFor)
+	if e, ok := a.est.(*estimator); ok {
+		e.measure(probeFor)
+	}
 	a.p.sfu.stats.Probes.Add(1)
 }
 
@@ -288,16 +308,20 @@ func (a *allocator) pad(now time.Time) {
 	if a.probeEnd.IsZero() || now.After(a.probeEnd) {
 		return
 	}
-	packets := a.probePad * int(padTick/time.Millisecond) / 1000 / 8 / (maxPadding + 12 + packetOverhead)
+	const packetBits = (maxPadding + 12 + packetOverhead) * 8
+	// What was due and could not be sent (no video between two frames)
+	// is not sent later in a burst: at most two ticks' worth is kept.
+	due := a.probePad * int(padTick/time.Millisecond) / 1000
+	a.padCredit = min(a.padCredit+due, 2*max(due, packetBits))
 	for _, d := range a.downs {
 		if d.track.kind != webrtc.RTPCodecTypeVideo {
 			continue
 		}
-		for packets > 0 && d.pad() {
-			packets--
-			a.padded += (maxPadding + 12 + packetOverhead) * 8
+		for a.padCredit >= packetBits && d.pad() {
+			a.padCredit -= packetBits
+			a.padded += packetBits
 		}
-		if packets == 0 {
+		if a.padCredit < packetBits {
 			return
 		}
 	}

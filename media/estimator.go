@@ -20,50 +20,82 @@ import (
 // SFU sends carries a transport-wide sequence number (pion's TWCC header
 // extension interceptor); the estimator notes when each left and how big
 // it was; the subscriber's browser reports when each arrived, or that it
-// did not. From that:
+// did not. From each feedback it takes:
 //
-//   - the queueing delay: a packet's one-way delay less the smallest seen
-//     in the last 10 to 20 s (the clocks' offset cancels out). Only the
-//     smallest queueing delay of each feedback counts, so one packet held
-//     up by a busy machine does not look like a queue; a queue that holds
-//     every packet of three feedbacks in a row over congestionDelay is
-//     congestion;
-//   - the loss: packets reported lost over each half second; over
-//     congestionLoss is congestion;
-//   - the delivered rate: bytes acknowledged per second of arrival.
+//   - the queueing delay of each packet: its one-way delay less the
+//     smallest seen in the last 10 to 20 s (the clocks' offset cancels
+//     out), and the smallest of the feedback (one packet held up does not
+//     make a queue);
+//   - when the packets it reports left and arrived, how many bytes
+//     arrived, and how many packets were lost.
 //
-// On congestion the target falls to 85 % of the delivered rate (half of
-// what it was while nothing was delivered yet), at most every 300 ms. It rises only when the
+// A bottleneck and a busy machine both delay packets; they differ in how
+// the packets arrive. A link that carries less than is sent holds the
+// excess in a queue that lets packets out at the link's rate: the
+// queueing delay stays up and grows while more is sent than the link
+// carries, arrivals are spread at least as far apart as the departures
+// (the delivered rate is below the sent rate), and once the queue is full
+// packets are dropped. A receiver starved of CPU (or a sender descheduled)
+// stamps packets late and then all at once: the delay jumps up and falls
+// back as a burst arrives faster than it was sent, nothing is lost, and
+// over a few feedbacks everything sent arrived. So congestion is (see
+// queueVerdict):
+//
+//   - a standing queue: over the last feedbacks covering at least
+//     congestionSpan of arrivals (and at least congestionFeedbacks of
+//     them), every one's smallest queueing delay over congestionDelay,
+//     the arrivals not compressed (their span at least compressedSpan of
+//     the departures': not a burst after a stall), and the queue either
+//     growing (by congestionRise and by a tenth of the span) or losing
+//     packets (congestionQueueLoss): a queue that is full drops;
+//   - or heavy loss: over congestionLoss of the packets of half a second
+//     lost, with or without a queue (10 % random loss on a wireless link
+//     is left to NACK and RTX).
+//
+// On congestion the target falls to 85 % of the rate delivered over the
+// congested feedbacks (the link's rate while its queue is standing; half
+// of the target while nothing was delivered yet), never below minBitrate.
+// Packets sent before a cut are not judged again after it: the queue they
+// met is the one the cut is draining. The target rises only when the
 // allocator's probe shows the link carries more (raise).
 //
 // pion's GCC (interceptor/pkg/gcc) was tried first: its delay detector
 // took the jitter of a busy machine (a race-detecting test server beside
 // three browsers on two cores) for congestion, and collapsed estimates to
-// the audio rate on loopback. This one keys on standing queues and loss,
-// which a weak link shows and a busy machine does not.
+// the audio rate on loopback. libwebrtc's inter-arrival filter merges
+// packets that arrive in a burst for the same reason; LiveKit's send-side
+// estimator also asks for a queue that lasts several groups of packets.
 
 // Estimator settings.
 const (
 	// initialBitrate holds nothing back until the link shows congestion
 	// (a shared screen or a speaker's video is not paused for a guess).
 	initialBitrate = 10_000_000
-	// minBitrate is the lowest estimate. It is high for now (issue 12
-	// stays open): on a machine whose CPU is saturated, a browser's late
-	// feedback looks like a standing queue, and lower estimates paused
-	// healthy video (TestBrowserMeeting under the full suite). 500 kbit/s
-	// keeps every video's lowest layer for a small meeting; a link weaker
-	// than that is not adapted to below it yet.
-	minBitrate = 500_000
-	// congestionDelay and congestionFeedbacks: a standing queue of this
-	// much, in that many feedbacks in a row, is congestion.
-	congestionDelay     = 250 * time.Millisecond
+	// minBitrate is the lowest estimate: two or three members' audio. A
+	// link weaker than that still gets audio, served first.
+	minBitrate = 100_000
+	// congestionDelay, congestionFeedbacks and congestionSpan: a standing
+	// queue is one of more than congestionDelay in every one of the last
+	// feedbacks, at least congestionFeedbacks of them covering at least
+	// congestionSpan of arrivals.
+	congestionDelay     = 100 * time.Millisecond
 	congestionFeedbacks = 3
+	congestionSpan      = 250 * time.Millisecond
+	// congestionRise is how much a standing queue must grow over those
+	// feedbacks (and by a tenth of their span at least: more sent than
+	// the link carries by a tenth) to be congestion without loss.
+	congestionRise = 30 * time.Millisecond
+	// congestionQueueLoss is the share of packets lost that, with a
+	// standing queue, shows a full queue dropping.
+	congestionQueueLoss = 0.05
+	// compressedSpan (percent): arrivals spread over less than this share
+	// of the departures' span came in a burst after a stall, not through
+	// a bottleneck (which spreads them at least as far apart as sent).
+	compressedSpan = 70
 	// congestionLoss is the share of packets lost (per half second) that
-	// is congestion. Random loss well above what a wireless or mobile
-	// link shows (10 % in TestLabLossRecovery) is recovered by NACK and
-	// RTX, not by pausing video: only heavier loss counts (a link that
-	// overflows a short queue drops far more), and a queue shows first
-	// as delay.
+	// is congestion without a queue. Random loss well above what a
+	// wireless or mobile link shows (10 % in TestLabLossRecovery) is
+	// recovered by NACK and RTX, not by pausing video.
 	congestionLoss = 0.25
 	// sentRing is how many sent packets are remembered, by transport-wide
 	// sequence number.
@@ -71,6 +103,10 @@ const (
 	// baseWindow is how long each of the two buckets of the smallest
 	// one-way delay lasts.
 	baseWindow = 10 * time.Second
+	// fbHistory is how many feedbacks the queue verdict can look back on.
+	fbHistory = 16
+	// cutEvery is the least time between two cuts.
+	cutEvery = 300 * time.Millisecond
 )
 
 // transportCCURI names the transport-wide sequence number extension.
@@ -80,6 +116,26 @@ type sentPacket struct {
 	seq  uint16
 	at   int64 // unix nanoseconds
 	size int
+}
+
+// fbSample is what one feedback said about the packets it reports that
+// were sent after the last cut.
+type fbSample struct {
+	// qMin is the smallest queueing delay (-1: no packet arrived).
+	qMin int64
+	// sentFirst and sentLast: when the first and last packet reported
+	// left (ours); arrFirst and arrLast when the first and last that
+	// arrived did (the receiver's clock).
+	sentFirst, sentLast int64
+	arrFirst, arrLast   int64
+	// recvSpan is the span of departures of the packets that arrived.
+	recvFirst, recvLast int64
+	recv, lost          int
+	// recvBytes are the bytes that arrived, firstSize those of the first
+	// that did (a span of arrivals delivers all but its first packet).
+	recvBytes, firstSize int
+	// sentBytes are the bytes of every packet reported (the meter's).
+	sentBytes int
 }
 
 // estimator is one subscribe connection's bandwidth estimator.
@@ -94,18 +150,27 @@ type estimator struct {
 	// bucket; baseAt when the current began.
 	base   [2]int64
 	baseAt int64
-	// high counts the feedbacks in a row with a standing queue.
-	high int
+	// hist holds the last feedbacks' samples, newest at hist[(hn-1) %
+	// fbHistory]; hn counts them.
+	hist [fbHistory]fbSample
+	hn   int
 	// the current half second: packets received and lost, bytes acked,
 	// and the arrival times of the first and last acked.
-	recv, lost         int
-	acked              int
-	ackFirst, ackLast  int64
-	windowAt           int64
-	loss               float64
-	delivered          int
-	queue              time.Duration
-	congestedAt, cutAt int64
+	recv, lost        int
+	acked             int
+	ackFirst, ackLast int64
+	windowAt          int64
+	loss              float64
+	delivered         int
+	queue             time.Duration
+	// congestedAt is when congestion was last seen (feedback time);
+	// cutAt when the target was last cut, and cutSent the send time
+	// from which packets are judged again (sent after that cut).
+	congestedAt, cutAt, cutSent int64
+	// meter measures what the link carried of the packets sent from
+	// meterFrom to meterTo (a probe's: measure, measured).
+	meterFrom, meterTo int64
+	meter              fbSample
 	onChange           func(int)
 	closed             bool
 }
@@ -166,7 +231,7 @@ func (e *estimator) feedback(fb *rtcp.TransportLayerCC) {
 	seq := fb.BaseSequenceNumber
 	left := int(fb.PacketStatusCount)
 	delta := 0
-	minQueue := int64(-1)
+	smp := fbSample{qMin: -1}
 	take := func(symbol uint16) {
 		if left <= 0 {
 			return
@@ -174,23 +239,45 @@ func (e *estimator) feedback(fb *rtcp.TransportLayerCC) {
 		left--
 		s := seq
 		seq++
+		sp := e.sent[int(s)%sentRing]
+		known := sp.seq == s && sp.at != 0
+		metered := known && e.meterFrom != 0 && sp.at >= e.meterFrom && sp.at <= e.meterTo
+		if metered {
+			e.meter.sent(sp.at)
+			e.meter.sentBytes += sp.size
+		}
 		if symbol == rtcp.TypeTCCPacketNotReceived {
-			e.lost++
+			if known && sp.at > e.cutSent {
+				e.lost++
+				smp.lost++
+				smp.sent(sp.at)
+			}
 			return
 		}
-		e.recv++
 		if delta < len(fb.RecvDeltas) {
 			arrival += fb.RecvDeltas[delta].Delta * 1000
 			delta++
 		}
-		sp := e.sent[int(s)%sentRing]
-		if sp.seq != s || sp.at == 0 {
+		if !known {
 			return
 		}
 		q := e.queueDelay(arrival-sp.at, now)
-		if minQueue < 0 || q < minQueue {
-			minQueue = q
+		if metered {
+			e.meter.arrived(arrival, sp.size)
 		}
+		if sp.at <= e.cutSent {
+			return // judged before the last cut
+		}
+		e.recv++
+		smp.sent(sp.at)
+		if smp.recvFirst == 0 {
+			smp.recvFirst = sp.at
+		}
+		smp.recvLast = sp.at
+		if smp.qMin < 0 || q < smp.qMin {
+			smp.qMin = q
+		}
+		smp.arrived(arrival, sp.size)
 		e.acked += sp.size
 		if e.ackFirst == 0 {
 			e.ackFirst = arrival
@@ -209,18 +296,94 @@ func (e *estimator) feedback(fb *rtcp.TransportLayerCC) {
 			}
 		}
 	}
-	if minQueue >= 0 {
-		e.queue = time.Duration(minQueue)
-		if e.queue > congestionDelay {
-			e.high++
-		} else {
-			e.high = 0
-		}
+	if smp.recv+smp.lost > 0 {
+		e.hist[e.hn%fbHistory] = smp
+		e.hn++
+	}
+	if smp.qMin >= 0 {
+		e.queue = time.Duration(smp.qMin)
 	}
 	e.closeWindow(now)
-	if e.high >= congestionFeedbacks || (e.loss > congestionLoss && e.windowAt == now) {
-		e.congested(now)
+	queued, delivered := e.queueVerdict()
+	switch {
+	case queued:
+		e.congested(now, delivered)
+	case e.loss > congestionLoss && e.windowAt == now:
+		e.congested(now, e.delivered)
 	}
+}
+
+// arrived adds a packet of size bytes that arrived at.
+func (s *fbSample) arrived(at int64, size int) {
+	if s.arrFirst == 0 {
+		s.arrFirst, s.firstSize = at, size
+	}
+	s.arrLast = at
+	s.recvBytes += size
+	s.recv++
+}
+
+// sent widens the sample's span of departures to take at.
+func (s *fbSample) sent(at int64) {
+	if s.sentFirst == 0 || at < s.sentFirst {
+		s.sentFirst = at
+	}
+	s.sentLast = max(s.sentLast, at)
+}
+
+// queueVerdict reports whether the last feedbacks show a bottleneck's
+// standing queue (see the top of this file), and the rate delivered over
+// them (bits per second).
+func (e *estimator) queueVerdict() (queued bool, delivered int) {
+	var (
+		n                 int
+		first, last       *fbSample
+		recv, lost, bytes int
+		// the spans of arrivals, and of those packets' departures,
+		// within each feedback
+		arrived, departed int64
+	)
+	for i := 1; i <= min(e.hn, fbHistory); i++ {
+		s := &e.hist[(e.hn-i)%fbHistory]
+		if s.sentFirst <= e.cutSent {
+			return false, 0
+		}
+		if s.recv == 0 {
+			lost += s.lost // all lost: a full queue drops, but says nothing of the delay
+			continue
+		}
+		if s.qMin <= int64(congestionDelay) {
+			return false, 0
+		}
+		if last == nil {
+			last = s
+		}
+		first = s
+		n++
+		recv += s.recv
+		lost += s.lost
+		bytes += s.recvBytes
+		arrived += s.arrLast - s.arrFirst
+		departed += s.recvLast - s.recvFirst
+		if n >= congestionFeedbacks && last.arrLast-s.arrFirst >= int64(congestionSpan) {
+			break
+		}
+	}
+	if n < congestionFeedbacks {
+		return false, 0
+	}
+	// Compressed arrivals are counted within each feedback: a starved
+	// receiver's bursts come in several feedbacks, with its stalls
+	// between them.
+	arrSpan := last.arrLast - first.arrFirst
+	if arrSpan < int64(congestionSpan) || arrived*100 < departed*compressedSpan {
+		return false, 0
+	}
+	bytes -= first.firstSize
+	rise := last.qMin - first.qMin
+	growing := rise >= int64(congestionRise) && rise*10 >= arrSpan
+	dropping := float64(lost) >= congestionQueueLoss*float64(recv+lost)
+	return growing || dropping, int(int64(bytes) * 8 * 1e9 / arrSpan)
 }
 
 // queueDelay returns the queueing delay of a packet whose one-way delay
@@ -258,16 +421,20 @@ func (e *estimator) closeWindow(now int64) {
 	e.windowAt = now
 }
 
-// congested lowers the target (at most every 300 ms).
-func (e *estimator) congested(now int64) {
+// congested notes congestion and lowers the target to 85 % of delivered
+// (half of it when nothing was measured), at most every cutEvery. The
+// packets sent until now are not judged again.
+func (e *estimator) congested(now int64, delivered int) {
 	e.congestedAt = now
-	if now-e.cutAt < 300e6 {
+	if now-e.cutAt < int64(cutEvery) {
 		return
 	}
 	e.cutAt = now
+	e.cutSent = now
+	e.recv, e.lost = 0, 0
 	next := e.target / 2
-	if e.delivered > 0 {
-		next = e.delivered * 85 / 100
+	if delivered > 0 {
+		next = delivered * 85 / 100
 	}
 	e.setTarget(min(max(next, minBitrate), e.target))
 }
@@ -280,6 +447,31 @@ func (e *estimator) setTarget(t int) {
 	if e.onChange != nil {
 		go e.onChange(t)
 	}
+}
+
+// measure starts measuring what the link carries of the packets sent
+// in the next d.
+func (e *estimator) measure(d time.Duration) {
+	now := e.now().UnixNano()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.meterFrom, e.meterTo, e.meter = now, now+int64(d), fbSample{}
+}
+
+// measured returns the rate (bits per second) at which the packets
+// measured and reported so far were sent, and the rate at which those
+// that arrived did; zeros when too few were reported to tell.
+func (e *estimator) measured() (sent, delivered int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := &e.meter
+	sentSpan, arrSpan := m.sentLast-m.sentFirst, m.arrLast-m.arrFirst
+	if m.recv < 5 || sentSpan < int64(congestionSpan) || arrSpan <= 0 {
+		return 0, 0
+	}
+	// A span of n packets' departures (arrivals) is n-1 packets long.
+	return int(int64(m.sentBytes-m.firstSize) * 8 * 1e9 / sentSpan),
+		int(int64(m.recvBytes-m.firstSize) * 8 * 1e9 / arrSpan)
 }
 
 // raise sets the target to at least t: a probe showed the link carries

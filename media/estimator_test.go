@@ -105,3 +105,230 @@ func TestEstimator(t *testing.T) {
 		t.Errorf("33 %% loss: target %d (before %d), congested %v, loss %.2f; want lower, congested, ~0.33", got, before, congested, loss)
 	}
 }
+
+// linkSim drives an estimator with a simulated sender, link and receiver,
+// one millisecond at a time: the sender sends 1000-byte packets at the
+// lesser of want and the estimator's target (as the allocator would);
+// the link delivers them (or drops them); the receiver stamps each
+// packet's arrival (stamp, which may hold it back as a starved receiver
+// does) and reports every fbEvery, or at its first wake after a stall.
+type linkSim struct {
+	e     *estimator
+	clock time.Time
+	want  int // bits per second the sender would send
+	// link returns when packet i (sent at, size bytes) arrives, or false
+	// when it is lost.
+	link func(i int, at time.Duration, size int) (time.Duration, bool)
+	// stamp returns when the receiver notes an arrival at a, and whether
+	// it is awake at a (a starved receiver neither stamps nor reports).
+	stamp func(a time.Duration) time.Duration
+	awake func(now time.Duration) bool
+
+	seq      uint16
+	credit   float64
+	pending  []simPacket // sent, not yet reported
+	lastFb   time.Duration
+	sent     int
+	lostSeen int
+}
+
+type simPacket struct {
+	seq     uint16
+	arrival time.Duration // stamped; 0 lost
+	lost    bool
+}
+
+const fbEvery = 60 * time.Millisecond
+
+// elapsed is the simulation's time since the unix epoch.
+func (s *linkSim) elapsed() time.Duration { return time.Duration(s.clock.UnixNano()) }
+
+// run simulates d.
+func (s *linkSim) run(d time.Duration) {
+	for end := s.elapsed() + d; s.elapsed() < end; s.clock = s.clock.Add(time.Millisecond) {
+		now := s.elapsed()
+		s.credit += float64(min(s.want, s.e.GetTargetBitrate())) / 8 / 1000
+		for s.credit >= 1000 {
+			s.credit -= 1000
+			s.e.noteSent(s.seq, 1000)
+			p := simPacket{seq: s.seq}
+			if a, ok := s.link(s.sent, now, 1000); ok {
+				p.arrival = s.stamp(a)
+			} else {
+				p.lost = true
+			}
+			s.pending = append(s.pending, p)
+			s.seq++
+			s.sent++
+		}
+		if now-s.lastFb < fbEvery || !s.awake(now) {
+			continue
+		}
+		s.lastFb = now
+		// Report, in order, every packet stamped by now (and the lost
+		// ones among them).
+		n := 0
+		for n < len(s.pending) && (s.pending[n].lost || s.pending[n].arrival <= now) {
+			n++
+		}
+		for n > 0 && s.pending[n-1].lost { // not known lost before a later one arrives
+			n--
+		}
+		if n == 0 {
+			continue
+		}
+		var arr []*time.Duration
+		for _, p := range s.pending[:n] {
+			if p.lost {
+				arr = append(arr, nil)
+				s.lostSeen++
+				continue
+			}
+			a := p.arrival
+			arr = append(arr, &a)
+		}
+		s.e.feedback(feedbackFor(s.pending[0].seq, arr))
+		s.pending = append(s.pending[:0], s.pending[n:]...)
+	}
+}
+
+// tbf returns a link like Linux's tbf qdisc: rate bits/s, a queue of
+// latency at that rate (packets that would wait longer are dropped), and
+// a one-way delay of 5 ms.
+func tbf(rate int, latency time.Duration) func(int, time.Duration, int) (time.Duration, bool) {
+	var free time.Duration // when the link has sent what it holds
+	return func(_ int, at time.Duration, size int) (time.Duration, bool) {
+		start := max(free, at)
+		if start-at > latency {
+			return 0, false
+		}
+		free = start + time.Duration(size*8)*time.Second/time.Duration(rate)
+		return free + 5*time.Millisecond, true
+	}
+}
+
+// freeLink delivers everything after 5 ms.
+func freeLink(_ int, at time.Duration, _ int) (time.Duration, bool) {
+	return at + 5*time.Millisecond, true
+}
+
+// A bottleneck is found and the estimate comes down to what it carries;
+// a receiver or sender starved of CPU, which delivers everything but
+// late and in bursts, is not taken for one.
+func TestEstimatorTellsBottleneckFromStarvation(t *testing.T) {
+	now := func(a time.Duration) time.Duration { return a }
+	always := func(time.Duration) bool { return true }
+	// stalls: the receiver sleeps for stall every period, then stamps
+	// what waited in chunks, one per wake, wake apart.
+	stalls := func(period, stall, wake time.Duration, chunks int) (func(time.Duration) time.Duration, func(time.Duration) bool) {
+		asleep := func(a time.Duration) (bool, time.Duration) {
+			in := a % period
+			if in >= period-stall {
+				return true, a - in + period // the stall's end
+			}
+			return false, 0
+		}
+		stamp := func(a time.Duration) time.Duration {
+			if s, end := asleep(a); s {
+				// The backlog is worked through in chunks.
+				k := time.Duration(int(a-(end-stall)) * chunks / int(stall))
+				return end + k*wake
+			}
+			return a
+		}
+		awake := func(n time.Duration) bool { s, _ := asleep(n); return !s }
+		return stamp, awake
+	}
+	steady, steadyAwake := stalls(2*time.Second, 400*time.Millisecond, time.Millisecond, 1)
+	chunked, chunkedAwake := stalls(2*time.Second, 900*time.Millisecond, fbEvery, 5)
+	// behind: for 2 s of every 3 the receiver falls further behind (by up
+	// to 400 ms) and stamps what waited every 150 ms, all at once.
+	behind := func(a time.Duration) time.Duration {
+		in := a % (3 * time.Second)
+		if in >= 2*time.Second {
+			return a
+		}
+		lagged := a + in/5
+		return (lagged/(150*time.Millisecond) + 1) * 150 * time.Millisecond
+	}
+	rand := uint32(1)
+	random := func(percent uint32) func(int, time.Duration, int) (time.Duration, bool) {
+		return func(_ int, at time.Duration, _ int) (time.Duration, bool) {
+			rand = rand*1664525 + 1013904223
+			return at + 5*time.Millisecond, rand>>16%100 >= percent
+		}
+	}
+	for _, c := range []struct {
+		name      string
+		want      int
+		link      func(int, time.Duration, int) (time.Duration, bool)
+		stamp     func(time.Duration) time.Duration
+		awake     func(time.Duration) bool
+		congested bool
+		low, high int // the estimate after 20 s
+		lossMax   float64
+	}{
+		{"free link", 1_500_000, freeLink, now, always, false, initialBitrate, initialBitrate, 0},
+		{"tbf 300 kbit/s, sending 1.5 Mbit/s", 1_500_000, tbf(300_000, 400*time.Millisecond), now, always, true, 150_000, 300_000, 0.02},
+		{"tbf 300 kbit/s, sending 400 kbit/s", 400_000, tbf(300_000, 400*time.Millisecond), now, always, true, 150_000, 300_000, 0.02},
+		{"tbf 1 Mbit/s, sending 1.2 Mbit/s", 1_200_000, tbf(1_000_000, 400*time.Millisecond), now, always, true, 500_000, 1_000_000, 0.02},
+		{"receiver asleep 400 ms every 2 s", 1_500_000, freeLink, steady, steadyAwake, false, initialBitrate, initialBitrate, 0},
+		{"receiver asleep 900 ms every 2 s, catching up in 5 reports", 1_500_000, freeLink, chunked, chunkedAwake, false, initialBitrate, initialBitrate, 0},
+		{"receiver falling 400 ms behind, stamping in bursts", 1_500_000, freeLink, behind, always, false, initialBitrate, initialBitrate, 0},
+		{"10 % random loss", 1_500_000, random(10), now, always, false, initialBitrate, initialBitrate, 1},
+		{"40 % random loss", 1_500_000, random(40), now, always, true, minBitrate, initialBitrate / 2, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := &linkSim{e: newEstimator(nil), clock: time.Unix(1000, 0), want: c.want, link: c.link, stamp: c.stamp, awake: c.awake}
+			s.e.now = func() time.Time { return s.clock }
+			s.run(10 * time.Second)
+			sent, lost := s.sent, s.lostSeen
+			s.run(10 * time.Second)
+			got := s.e.GetTargetBitrate()
+			congested := s.e.congestedAt != 0
+			loss := float64(s.lostSeen-lost) / float64(max(s.sent-sent, 1))
+			t.Logf("estimate %d, congestion seen %v, loss in the last 10 s %.3f", got, congested, loss)
+			if congested != c.congested {
+				t.Errorf("congestion seen: %v, want %v", congested, c.congested)
+			}
+			if got < c.low || got > c.high {
+				t.Errorf("estimate after 20 s: %d, want %d to %d", got, c.low, c.high)
+			}
+			if loss > c.lossMax {
+				t.Errorf("%.1f %% lost in the last 10 s, want at most %.1f %%", 100*loss, 100*c.lossMax)
+			}
+		})
+	}
+}
+
+// A probe's packets are measured: through a bottleneck they arrive at
+// its rate, less than they were sent at; on a free link at the rate
+// sent.
+func TestEstimatorMeasuresProbe(t *testing.T) {
+	always := func(time.Duration) bool { return true }
+	same := func(a time.Duration) time.Duration { return a }
+	for _, c := range []struct {
+		name    string
+		link    func(int, time.Duration, int) (time.Duration, bool)
+		carried bool
+	}{
+		{"free link", freeLink, true},
+		{"tbf at 300 kbit/s", tbf(300_000, 400*time.Millisecond), false},
+	} {
+		s := &linkSim{e: newEstimator(nil), clock: time.Unix(1000, 0), want: 450_000, link: c.link, stamp: same, awake: always}
+		s.e.now = func() time.Time { return s.clock }
+		s.e.measure(600 * time.Millisecond)
+		s.run(time.Second)
+		sent, delivered := s.e.measured()
+		t.Logf("%s: sent at %d, delivered at %d", c.name, sent, delivered)
+		if sent < 400_000 || sent > 500_000 {
+			t.Errorf("%s: measured sending at %d bit/s, want about 450000", c.name, sent)
+		}
+		if carried := delivered*100 >= sent*probeCarried; carried != c.carried {
+			t.Errorf("%s: delivered at %d of %d sent: carried %v, want %v", c.name, delivered, sent, carried, c.carried)
+		}
+		if !c.carried && (delivered < 270_000 || delivered > 330_000) {
+			t.Errorf("%s: delivered at %d bit/s, want about the link's 300000", c.name, delivered)
+		}
+	}
+}
