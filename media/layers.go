@@ -167,9 +167,12 @@ const maxPadding = 255
 // pad sends the subscriber one packet of padding only (RFC 3550, section
 // 5.1), between two frames of its video, to probe its link's capacity
 // (bwe.go). It takes the next sequence number and shifts the ones after
-// it. It reports whether it sent one: not in the middle of a frame.
-// Before the first packet it starts the stream's numbering (the first
-// media then waits for a keyframe, as after a pause).
+// it. It reports whether it sent one: not in the middle of a frame,
+// unless no layer is being sent (a video paused mid-frame waits for a
+// keyframe anyway, and padding is all that probes a link whose videos
+// are all paused). Before the first packet it starts the stream's
+// numbering (the first media then waits for a keyframe, as after a
+// pause).
 func (d *downTrack) pad() bool {
 	b := d.bound.Load()
 	if b == nil {
@@ -181,7 +184,7 @@ func (d *downTrack) pad() bool {
 		s.started, s.endOfFrame = true, true
 		s.lastSeq, s.lastTS, s.lastAt = uint16(b.ssrc), b.ssrc, time.Now().UnixNano()
 	}
-	if !s.endOfFrame {
+	if !s.endOfFrame && s.current != noLayer {
 		s.mu.Unlock()
 		return false
 	}
