@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,12 +38,18 @@ type load struct {
 	log   io.Writer
 	bots  []*bot
 	shape videoShape
+	// layerShapes are the simulcast layers' shapes, lowest first.
+	layerShapes []videoShape
 	// ready[r] is closed once room r's facilitator bot set the room up
 	// (or failed to: then roomErr[r] says why).
 	ready   []chan struct{}
 	roomErr []error
 
 	phase atomic.Int32
+
+	// cmds adds up the hand and chat commands; cmdWG waits for them.
+	cmds  commands
+	cmdWG sync.WaitGroup
 
 	mu           sync.Mutex // guards everything below
 	tracksClosed bool       // no more read loops may start
@@ -54,7 +61,11 @@ type load struct {
 
 func newLoad(cfg config, rooms []roomRef, log io.Writer) *load {
 	l := &load{cfg: cfg, rooms: rooms, log: log, shape: shapeVideo(cfg.VideoBitrate),
-		ready: make([]chan struct{}, len(rooms)), roomErr: make([]error, len(rooms))}
+		ready: make([]chan struct{}, len(rooms)), roomErr: make([]error, len(rooms)),
+		cmds: commands{byKind: map[string]*cmdAcc{}, chats: map[int]int{}}}
+	for _, k := range cfg.LayerBitrates {
+		l.layerShapes = append(l.layerShapes, shapeVideo(k))
+	}
 	for r := range rooms {
 		l.ready[r] = make(chan struct{})
 	}
@@ -64,13 +75,16 @@ func newLoad(cfg config, rooms []roomRef, log io.Writer) *load {
 		for r := range rooms {
 			k := len(l.bots)
 			b := &bot{
-				index: k, room: r, name: fmt.Sprintf("Bot%d-%d", r+1, i+1),
+				index: k, room: r, seat: i, name: fmt.Sprintf("Bot%d-%d", r+1, i+1),
 				url:   wsURL(cfg.URLs[k%len(cfg.URLs)]),
 				audio: i < cfg.AudioPublishers, video: i < cfg.VideoPublishers,
 				facilitator: i == 0 && rooms[r].FacilitatorKey != "",
 			}
 			if b.facilitator {
 				b.setup = make(chan client.Message, 64)
+			}
+			if n := len(cfg.TileSizes); n > 0 {
+				b.tile = cfg.TileSizes[i%n]
 			}
 			l.bots = append(l.bots, b)
 		}
@@ -105,6 +119,7 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 		errs = append(errs, err)
 	}
 	l.phase.Store(phaseDone)
+	l.cmdWG.Wait()
 	errs = append(errs, l.lostConnections()...)
 
 	stopSending()
@@ -147,6 +162,9 @@ func (l *load) joinAll(ctx, sendCtx context.Context, senders *sync.WaitGroup, st
 			}
 			if b.videoTx != nil {
 				senders.Go(func() { b.videoTx.sendVideo(sendCtx, l.shape, &l.phase) })
+			}
+			for i, t := range b.layersTx {
+				senders.Go(func() { t.sendVideo(sendCtx, l.layerShapes[i], &l.phase) })
 			}
 		})
 	}
@@ -251,6 +269,7 @@ func (l *load) measure(ctx context.Context, from, end time.Time, sampler *procSa
 	w.start = time.Now()
 	l.phase.Store(phaseMeasure)
 	w.measured = true
+	l.runCommands(w.start, end, &l.cmdWG)
 	fmt.Fprintf(l.log, "hearth-load: measuring for %v\n", end.Sub(w.start).Round(time.Millisecond))
 	sleepUntil(ctx, end) // cut short: run reports ctx's error
 	l.phase.Store(phaseDone)
@@ -303,6 +322,7 @@ func (l *load) join(ctx context.Context, b *bot, end time.Time) {
 		client.MediaParams{
 			LoopbackOnly:   l.cfg.LoopbackOnly,
 			NoInterceptors: true,
+			Simulcast:      l.cfg.Simulcast,
 			OnTrack:        func(publisher string, t *webrtc.TrackRemote) { l.receive(b, publisher, t) },
 			OnMessage:      func(m client.Message) { l.onMessage(b, m) },
 		})
@@ -323,30 +343,65 @@ func (l *load) join(ctx context.Context, b *bot, end time.Time) {
 			return
 		}
 	}
-	for _, tx := range []struct {
-		on   bool
-		kind webrtc.RTPCodecType
-		dst  **sendTrack
-	}{{b.audio, webrtc.RTPCodecTypeAudio, &b.audioTx}, {b.video, webrtc.RTPCodecTypeVideo, &b.videoTx}} {
-		if !tx.on {
-			continue
-		}
-		t := newSendTrack(tx.kind, b.id)
-		sender, err := p.AddSendTrack(t)
-		if err != nil {
-			b.err = err
-			return
-		}
-		go t.readRTCP(sender)
-		*tx.dst = t
-	}
-	if b.audio || b.video {
-		if err := p.Publish(ctx); err != nil {
-			b.err = fmt.Errorf("publish: %w", err)
-			return
-		}
+	if err := l.publish(ctx, b); err != nil {
+		b.err = err
+		return
 	}
 	b.readyAt = time.Now()
+}
+
+// publish adds b's tracks (audio, video or its simulcast layers) and
+// negotiates them.
+func (l *load) publish(ctx context.Context, b *bot) error {
+	var senders []*webrtc.RTPSender
+	add := func(ts ...*sendTrack) error {
+		locals := make([]webrtc.TrackLocal, len(ts))
+		for i, t := range ts {
+			locals[i] = t
+		}
+		sender, err := b.p.AddSimulcastTrack(locals...)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			go t.readRTCP(sender)
+		}
+		senders = append(senders, sender)
+		return nil
+	}
+	if b.audio {
+		b.audioTx = newSendTrack(webrtc.RTPCodecTypeAudio, b.id)
+		if err := add(b.audioTx); err != nil {
+			return err
+		}
+	}
+	switch {
+	case b.video && l.cfg.Simulcast:
+		for i, rid := range layerRIDs() {
+			b.layersTx = append(b.layersTx, newLayerTrack(b.id, i, len(layerRIDs()), rid))
+		}
+		if err := add(b.layersTx...); err != nil {
+			return err
+		}
+	case b.video:
+		b.videoTx = newSendTrack(webrtc.RTPCodecTypeVideo, b.id)
+		if err := add(b.videoTx); err != nil {
+			return err
+		}
+	}
+	if len(senders) == 0 {
+		return nil
+	}
+	if err := b.p.Publish(ctx); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	if len(b.layersTx) > 0 {
+		mid := b.p.Mid(senders[len(senders)-1])
+		for _, t := range b.layersTx {
+			t.mid = mid
+		}
+	}
+	return nil
 }
 
 // statusWaiting is a participant's status in the waiting room.
@@ -354,9 +409,14 @@ const statusWaiting = "waiting"
 
 // roomSettings is the room's state in an event of kind room.
 type roomSettings struct {
-	WaitingRoom *bool `json:"waitingRoom"`
-	MuteOnEntry *bool `json:"muteOnEntry"`
+	WaitingRoom     *bool `json:"waitingRoom"`
+	MuteOnEntry     *bool `json:"muteOnEntry"`
+	MaxParticipants *int  `json:"maxParticipants,omitempty"`
 }
+
+// defaultMaxParticipants is how many people a room admits unless its
+// settings say more (room.DefaultMaxParticipants).
+const defaultMaxParticipants = 100
 
 // setUpRoom, run by a room's facilitator bot, turns the room's waiting
 // room and mute-on-entry off, so that the other bots are admitted and
@@ -364,8 +424,12 @@ type roomSettings struct {
 // does not know moderation has neither: then there is nothing to do.
 func (l *load) setUpRoom(ctx context.Context, b *bot) error {
 	off := false
+	settings := roomSettings{WaitingRoom: &off, MuteOnEntry: &off}
+	if n := l.cfg.Participants; n > defaultMaxParticipants {
+		settings.MaxParticipants = &n
+	}
 	err := b.p.Conn.Send(ctx, map[string]any{"type": "moderate", "id": "hearth-load-settings", "action": "settings",
-		"settings": roomSettings{WaitingRoom: &off, MuteOnEntry: &off}})
+		"settings": settings})
 	if err != nil {
 		return fmt.Errorf("send room settings: %w", err)
 	}
@@ -414,6 +478,9 @@ func (l *load) receive(b *bot, publisher string, t *webrtc.TrackRemote) {
 	l.mu.Unlock()
 	defer l.rxWG.Done()
 	rx := &rxTrack{bot: b, publisher: publisher, kind: t.Kind().String()}
+	if t.Kind() == webrtc.RTPCodecTypeVideo {
+		l.show(b, publisher)
+	}
 	buf := make([]byte, 1500)
 	for {
 		n, _, err := t.Read(buf)
@@ -436,6 +503,12 @@ func (l *load) onMessage(b *bot, m client.Message) {
 		default: // setup is over, or not listening yet: drop
 		}
 	}
+	switch m.Type {
+	case protocol.TypeEvent:
+		l.onCommandEvent(b, m)
+	case protocol.TypeError:
+		l.onCommandError(b, m)
+	}
 	if l.phase.Load() == phaseDone {
 		return // teardown: closing connections fail their last messages
 	}
@@ -451,9 +524,13 @@ func (l *load) onMessage(b *bot, m client.Message) {
 	case protocol.TypeBye:
 		note = fmt.Sprintf("%s: server said bye: %s", b.name, m.Raw)
 	}
-	if note == "" {
-		return
+	if note != "" {
+		l.note(note)
 	}
+}
+
+// note keeps a warning for the report (at most maxNotes).
+func (l *load) note(note string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.notes) < maxNotes {
@@ -561,4 +638,27 @@ func (s *procSampler) stop() {
 		close(s.quit)
 	}
 	<-s.done
+}
+
+// show tells the server, when b has a tile size, that b shows the camera
+// of publisher (and of every video publisher before) at that size.
+func (l *load) show(b *bot, publisher string) {
+	if b.tile == [2]int{} {
+		return
+	}
+	b.viewMu.Lock()
+	defer b.viewMu.Unlock()
+	if slices.Contains(b.shown, publisher) {
+		return
+	}
+	b.shown = append(b.shown, publisher)
+	sizes := make([]protocol.VideoSize, len(b.shown))
+	for i, id := range b.shown {
+		sizes[i] = protocol.VideoSize{Participant: id, Source: protocol.SourceCamera, Width: b.tile[0], Height: b.tile[1]}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := b.p.Conn.Send(ctx, protocol.VideoSizes{Type: protocol.TypeVideoSizes, Sizes: sizes}); err != nil {
+		l.note(fmt.Sprintf("%s: video_sizes not sent: %v", b.name, err))
+	}
 }
