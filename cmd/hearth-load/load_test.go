@@ -252,3 +252,27 @@ func TestSimulcastLayersReceived(t *testing.T) {
 		t.Errorf("no video received by %v", want)
 	}
 }
+
+// Six bots, one of them speaking, two raising and lowering their hands
+// every second and a chat message every half second: every command is
+// answered by the event coming back to its sender, and every bot gets
+// every chat message.
+func TestHandsAndChatTimed(t *testing.T) {
+	srv := signalingtest.Start(t)
+	rep := runLoad(t, srv, 30*time.Second, "--rooms", "1", "--participants", "6", "--audio-publishers", "1",
+		"--hands", "2", "--hand-interval", "1s", "--chat-interval", "500ms", "--duration", "9s")
+	if rep.Joined != 6 || len(rep.Errors) != 0 || len(rep.Warnings) != 0 {
+		t.Errorf("joined %d of 6, errors %q, warnings %q", rep.Joined, rep.Errors, rep.Warnings)
+	}
+	// The window is about 5 s: each hand bot sends about 4 commands
+	// (half raises, half lowers), the chat about 9 messages.
+	for _, kind := range []string{cmdRaise, cmdLower, cmdChat} {
+		c := rep.Commands[kind]
+		if c.Sent < 2 || c.Answered != c.Sent || c.Lost != 0 || c.Refused != 0 || c.RTTMs.N != c.Sent || c.RTTMs.P50 <= 0 {
+			t.Errorf("%s: %+v, want every command answered with a round trip", kind, c)
+		}
+	}
+	if c := rep.Chat; c == nil || c.Messages != rep.Commands[cmdChat].Sent || c.Expected != int64(6*c.Messages) || c.Delivered != c.Expected {
+		t.Errorf("chat %+v, want each of %d messages delivered to the 6 bots", c, rep.Commands[cmdChat].Sent)
+	}
+}
