@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -101,7 +103,7 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 	var sampler *procSampler
 	if l.cfg.ServerPID > 0 {
 		var err error
-		if sampler, err = startSampler(l.cfg.ServerPID); err != nil {
+		if sampler, err = startSampler(l.cfg.ServerPIDs); err != nil {
 			return nil, fmt.Errorf("--server-pid: %w", err)
 		}
 	}
@@ -130,7 +132,7 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 	if sampler != nil {
 		sampler.stop()
 		if sampler.err != nil && w.serverErr == nil {
-			errs = append(errs, fmt.Errorf("server process %d: %w", l.cfg.ServerPID, sampler.err))
+			errs = append(errs, fmt.Errorf("server process %v: %w", l.cfg.ServerPIDs, sampler.err))
 		}
 	}
 	rep := l.report(w, sampler)
@@ -262,7 +264,7 @@ func (l *load) measure(ctx context.Context, from, end time.Time, sampler *procSa
 		return nil
 	}
 	if sampler != nil {
-		w.server0, w.serverErr = readProc(l.cfg.ServerPID)
+		w.server0, w.serverErr = readProcs(l.cfg.ServerPIDs)
 	}
 	w.self0, _ = selfUsage()
 	w.host0, w.hostErr = readHostCPU()
@@ -271,7 +273,14 @@ func (l *load) measure(ctx context.Context, from, end time.Time, sampler *procSa
 	w.measured = true
 	l.runCommands(w.start, end, &l.cmdWG)
 	fmt.Fprintf(l.log, "hearth-load: measuring for %v\n", end.Sub(w.start).Round(time.Millisecond))
+	stopProfile, err := startProfile(l.cfg.CPUProfile)
+	if err != nil {
+		return err
+	}
 	sleepUntil(ctx, end) // cut short: run reports ctx's error
+	if err := stopProfile(); err != nil {
+		return err
+	}
 	l.phase.Store(phaseDone)
 	w.end = time.Now()
 	w.self1, _ = selfUsage()
@@ -279,10 +288,10 @@ func (l *load) measure(ctx context.Context, from, end time.Time, sampler *procSa
 		w.host1, w.hostErr = readHostCPU()
 	}
 	if sampler != nil && w.serverErr == nil {
-		w.server1, w.serverErr = readProc(l.cfg.ServerPID)
+		w.server1, w.serverErr = readProcs(l.cfg.ServerPIDs)
 	}
 	if w.serverErr != nil {
-		return fmt.Errorf("server process %d: %w", l.cfg.ServerPID, w.serverErr)
+		return fmt.Errorf("server process %v: %w", l.cfg.ServerPIDs, w.serverErr)
 	}
 	return nil
 }
@@ -584,7 +593,7 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 // procSampler samples a process's memory every 250 ms and keeps the peak.
 type procSampler struct {
 	// static after construction
-	pid  int
+	pids []int
 	quit chan struct{}
 	done chan struct{}
 
@@ -598,12 +607,12 @@ type procSampler struct {
 
 const sampleInterval = 250 * time.Millisecond
 
-func startSampler(pid int) (*procSampler, error) {
-	first, err := readProc(pid)
+func startSampler(pids []int) (*procSampler, error) {
+	first, err := readProcs(pids)
 	if err != nil {
 		return nil, err
 	}
-	s := &procSampler{pid: pid, quit: make(chan struct{}), done: make(chan struct{}),
+	s := &procSampler{pids: pids, quit: make(chan struct{}), done: make(chan struct{}),
 		first: first, last: first, peakRSS: first.RSS, samples: 1}
 	go s.loop()
 	return s, nil
@@ -619,7 +628,7 @@ func (s *procSampler) loop() {
 			return
 		case <-tick.C:
 		}
-		p, err := readProc(s.pid)
+		p, err := readProcs(s.pids)
 		if err != nil {
 			s.err = err
 			return
@@ -661,4 +670,27 @@ func (l *load) show(b *bot, publisher string) {
 	if err := b.p.Conn.Send(ctx, protocol.VideoSizes{Type: protocol.TypeVideoSizes, Sizes: sizes}); err != nil {
 		l.note(fmt.Sprintf("%s: video_sizes not sent: %v", b.name, err))
 	}
+}
+
+// startProfile starts the CPU profile of the load generator into file
+// ("": none) and returns what stops it.
+func startProfile(file string) (stop func() error, err error) {
+	if file == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		return nil
+	}, nil
 }

@@ -114,6 +114,10 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"--room-link=http://h/x/y"}, "not a room link"},
 		{[]string{"--room-link=http://h/r/abc", "--rooms=2"}, "--room-link gives one room"},
 		{[]string{"--admin-token=x", "--url=ftp://h"}, "--url"},
+		{[]string{"--admin-token=x", "--server-pid=1,x"}, "not a process id"},
+		{[]string{"--admin-token=x", "--simulcast-bitrates=150,500"}, "--simulcast-bitrates"},
+		{[]string{"--admin-token=x", "--tile-sizes=640"}, "--tile-sizes"},
+		{[]string{"--admin-token=x", "--participants=5", "--hands=6"}, "--hands"},
 	} {
 		_, err := parseConfig(tc.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -123,6 +127,10 @@ func TestConfigErrors(t *testing.T) {
 	c, err := parseConfig([]string{"--room-link=http://127.0.0.1:9/r/abc#k=m&f=k"}, io.Discard)
 	if err != nil || c.room != (roomRef{ID: "abc", MemberKey: "m", FacilitatorKey: "k"}) || c.URLs[0] != "http://127.0.0.1:9" || c.Rooms != 1 || c.AudioPublishers != 4 {
 		t.Errorf("room link config %+v, %v", c, err)
+	}
+	c, err = parseConfig([]string{"--admin-token=x", "--server-pid=12,34", "--simulcast", "--tile-sizes=0x0,640x360"}, io.Discard)
+	if err != nil || c.ServerPID != 12 || len(c.ServerPIDs) != 2 || c.ServerPIDs[1] != 34 || len(c.TileSizes) != 2 || c.TileSizes[1] != [2]int{640, 360} {
+		t.Errorf("config %+v, %v", c, err)
 	}
 	if got := wsURL("https://example.org"); got != "wss://example.org/ws" {
 		t.Errorf("wsURL: %s", got)

@@ -118,9 +118,12 @@ type config struct {
 	RampUp          time.Duration
 	Warmup          time.Duration
 	JoinTimeout     time.Duration
-	ServerPID       int
-	JSON            bool
-	LoopbackOnly    bool
+	// ServerPID is the server's process id, the first of ServerPIDs:
+	// with several instances, their figures are summed.
+	ServerPID    int
+	ServerPIDs   []int
+	JSON         bool
+	LoopbackOnly bool
 	// Simulcast: video publishers send their camera as three layers
 	// (rids q, h, f) at LayerBitrates (kbit/s, lowest first).
 	Simulcast     bool
@@ -135,6 +138,9 @@ type config struct {
 	Hands        int
 	HandInterval time.Duration
 	ChatInterval time.Duration
+	// CPUProfile: write the load generator's own CPU profile over the
+	// measuring window to this file.
+	CPUProfile string
 	// room is the room of RoomLink.
 	room roomRef
 }
@@ -195,7 +201,23 @@ func (c *config) flagSet(stderr io.Writer) (*flag.FlagSet, *string, *listFlags) 
 	fs.DurationVar(&c.RampUp, "ramp-up", 2*time.Second, "spread the joins over this time")
 	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "time after the last join that is not measured")
 	fs.DurationVar(&c.JoinTimeout, "join-timeout", 20*time.Second, "longest time one bot may take to join and publish")
-	fs.IntVar(&c.ServerPID, "server-pid", 0, "process id of the server: sample its CPU time and memory from /proc every 250 ms")
+	fs.Func("server-pid", "process id of the server, or comma-separated ids of several instances (their figures are summed): sample CPU time and memory from /proc every 250 ms", func(v string) error {
+		c.ServerPIDs = c.ServerPIDs[:0]
+		for _, f := range strings.Split(v, ",") {
+			pid, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || pid < 0 {
+				return fmt.Errorf("%q is not a process id", f)
+			}
+			if pid > 0 {
+				c.ServerPIDs = append(c.ServerPIDs, pid)
+			}
+		}
+		c.ServerPID = 0
+		if len(c.ServerPIDs) > 0 {
+			c.ServerPID = c.ServerPIDs[0]
+		}
+		return nil
+	})
 	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON instead of the human summary")
 	fs.BoolVar(&c.LoopbackOnly, "loopback-only", true, "gather and accept only loopback ICE candidates")
 	var lists listFlags
@@ -205,6 +227,7 @@ func (c *config) flagSet(stderr io.Writer) (*flag.FlagSet, *string, *listFlags) 
 	fs.IntVar(&c.Hands, "hands", 0, "bots per room that raise and lower their hand, each every --hand-interval, in the measuring window")
 	fs.DurationVar(&c.HandInterval, "hand-interval", 4*time.Second, "time between one bot's hand raise and lower")
 	fs.DurationVar(&c.ChatInterval, "chat-interval", 0, "a bot of each room sends a chat message this often in the measuring window (0: no chat)")
+	fs.StringVar(&c.CPUProfile, "cpu-profile", "", "write the load generator's own CPU profile (pprof) over the measuring window to this file")
 	return fs, urls, &lists
 }
 
@@ -310,8 +333,6 @@ func (c *config) check() error {
 		return errors.New("--hand-interval must be at least 100ms")
 	case c.ChatInterval < 0 || (c.ChatInterval > 0 && c.ChatInterval < 100*time.Millisecond):
 		return errors.New("--chat-interval must be 0 or at least 100ms")
-	case c.ServerPID < 0:
-		return errors.New("--server-pid must be a process id")
 	case c.RoomLink == "" && c.AdminToken == "":
 		return errors.New("--admin-token is required to create rooms (or give --room-link)")
 	}

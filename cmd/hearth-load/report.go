@@ -186,9 +186,11 @@ type BotStats struct {
 	MediaJoinMs float64 `json:"mediaJoinMs"`
 }
 
-// ServerStats is what --server-pid measured.
+// ServerStats is what --server-pid measured (summed over the processes,
+// with several).
 type ServerStats struct {
 	PID        int     `json:"pid"`
+	PIDs       []int   `json:"pids"`
 	CPUSeconds float64 `json:"cpuSeconds"`
 	// CPUPercent is of one core, over the window.
 	CPUPercent float64 `json:"cpuPercent"`
@@ -511,7 +513,7 @@ func addLoadGenCosts(r *Report, w window) {
 // serverStats is what the sampler and the window's edges measured of the
 // server process.
 func (l *load) serverStats(r *Report, w window, sampler *procSampler) *ServerStats {
-	s := &ServerStats{PID: l.cfg.ServerPID, Samples: sampler.samples,
+	s := &ServerStats{PID: l.cfg.ServerPID, PIDs: l.cfg.ServerPIDs, Samples: sampler.samples,
 		RSSStartMiB: float64(sampler.first.RSS) / mib, RSSPeakMiB: float64(sampler.peakRSS) / mib,
 		HWMMiB: float64(max(sampler.last.HWM, sampler.first.HWM)) / mib}
 	if r.Joined > 0 {
@@ -701,7 +703,11 @@ func writeSummary(w io.Writer, r *Report) {
 		p("chat: %d messages, %d of %d deliveries received (%d lost)", c.Messages, c.Delivered, c.Expected, c.Lost)
 	}
 	if s := r.Server; s != nil {
-		p("server (pid %d): %.2f CPU-s in the window (%.0f %% of one core)", s.PID, s.CPUSeconds, s.CPUPercent)
+		if len(s.PIDs) > 1 {
+			p("servers (pids %v, summed): %.2f CPU-s in the window (%.0f %% of one core)", s.PIDs, s.CPUSeconds, s.CPUPercent)
+		} else {
+			p("server (pid %d): %.2f CPU-s in the window (%.0f %% of one core)", s.PID, s.CPUSeconds, s.CPUPercent)
+		}
 		p("  %.0f forwarded packets per server CPU-second (%.2f CPU-s per million packets)", s.PacketsPerCPUSecond, s.CPUSecondsPerMillionPackets)
 		p("  RSS %.1f MiB at start, peak %.1f MiB (HWM %.1f MiB): %.2f MiB per participant", s.RSSStartMiB, s.RSSPeakMiB, s.HWMMiB, s.MiBPerParticipant)
 	}

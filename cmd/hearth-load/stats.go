@@ -261,6 +261,21 @@ type procSample struct {
 // every Linux architecture Go supports.
 const clockTicks = 100
 
+// readProcs reads the processes and sums their figures.
+func readProcs(pids []int) (procSample, error) {
+	var sum procSample
+	for _, pid := range pids {
+		s, err := readProc(pid)
+		if err != nil {
+			return sum, err
+		}
+		sum.CPU += s.CPU
+		sum.RSS += s.RSS
+		sum.HWM += s.HWM
+	}
+	return sum, nil
+}
+
 // readProc reads /proc/<pid>/stat and /proc/<pid>/status.
 func readProc(pid int) (procSample, error) {
 	var s procSample
