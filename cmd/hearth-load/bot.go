@@ -57,9 +57,12 @@ type bot struct {
 	// tile is the size at which the bot shows every camera (video_sizes);
 	// 0×0 with --tile-sizes none: it sends no video_sizes.
 	tile [2]int
-	// viewMu guards shown: the video publishers named in its video_sizes.
-	viewMu sync.Mutex
-	shown  []string
+	// viewMu guards shown, the cameras named in its video_sizes, and
+	// viewConn and viewSelf, its connection and id once joined.
+	viewMu   sync.Mutex
+	shown    []string
+	viewConn *client.Conn
+	viewSelf string
 	// cmd is the command waiting for its answer; chatsReceived counts
 	// the run's chat messages the bot received.
 	cmd           cmdWaiter

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -341,6 +342,13 @@ func (l *load) join(ctx context.Context, b *bot, end time.Time) {
 	}
 	b.welcomeAt = time.Now()
 	b.p, b.id = p, p.ID()
+	var cameras []string
+	for _, o := range p.Welcome.Participants {
+		if o.Camera {
+			cameras = append(cameras, o.ID)
+		}
+	}
+	l.show(b, p.Conn, b.id, cameras...)
 	if p.Welcome.Self.Status == statusWaiting {
 		b.err = errors.New("put in the waiting room: add the facilitator key to the link (--room-link http://host/r/<id>#k=<key>&f=<key>) or turn the room's waiting room off")
 		return
@@ -487,9 +495,6 @@ func (l *load) receive(b *bot, publisher string, t *webrtc.TrackRemote) {
 	l.mu.Unlock()
 	defer l.rxWG.Done()
 	rx := &rxTrack{bot: b, publisher: publisher, kind: t.Kind().String()}
-	if t.Kind() == webrtc.RTPCodecTypeVideo {
-		l.show(b, publisher)
-	}
 	buf := make([]byte, 1500)
 	for {
 		n, _, err := t.Read(buf)
@@ -515,6 +520,7 @@ func (l *load) onMessage(b *bot, m client.Message) {
 	switch m.Type {
 	case protocol.TypeEvent:
 		l.onCommandEvent(b, m)
+		l.onCameraEvent(b, m)
 	case protocol.TypeError:
 		l.onCommandError(b, m)
 	}
@@ -649,25 +655,53 @@ func (s *procSampler) stop() {
 	<-s.done
 }
 
-// show tells the server, when b has a tile size, that b shows the camera
-// of publisher (and of every video publisher before) at that size.
-func (l *load) show(b *bot, publisher string) {
+// onCameraEvent shows, for a bot with a tile size, the camera of someone
+// who joined with it on or turned it on, as the browser client's page
+// shows a tile for every camera.
+func (l *load) onCameraEvent(b *bot, m client.Message) {
+	if b.tile == [2]int{} || !bytes.Contains(m.Raw, []byte(`"camera":true`)) {
+		return
+	}
+	var ev struct {
+		Participant *protocol.Participant `json:"participant"`
+	}
+	if m.Decode(&ev) == nil && ev.Participant != nil && ev.Participant.Camera {
+		l.show(b, nil, "", ev.Participant.ID)
+	}
+}
+
+// show tells the server, when b has a tile size, that b shows the
+// cameras of publishers (and of every camera before) at that size. conn,
+// given once by the join with b's id (self), is b's connection: until
+// then the cameras are only noted.
+func (l *load) show(b *bot, conn *client.Conn, self string, publishers ...string) {
 	if b.tile == [2]int{} {
 		return
 	}
 	b.viewMu.Lock()
 	defer b.viewMu.Unlock()
-	if slices.Contains(b.shown, publisher) {
+	if conn != nil {
+		b.viewConn, b.viewSelf = conn, self
+	}
+	added := conn != nil && len(b.shown) > 0
+	for _, id := range publishers {
+		if !slices.Contains(b.shown, id) {
+			b.shown = append(b.shown, id)
+			added = true
+		}
+	}
+	if !added || b.viewConn == nil {
 		return
 	}
-	b.shown = append(b.shown, publisher)
-	sizes := make([]protocol.VideoSize, len(b.shown))
-	for i, id := range b.shown {
-		sizes[i] = protocol.VideoSize{Participant: id, Source: protocol.SourceCamera, Width: b.tile[0], Height: b.tile[1]}
+	sizes := make([]protocol.VideoSize, 0, len(b.shown))
+	for _, id := range b.shown {
+		if id != b.viewSelf {
+			sizes = append(sizes, protocol.VideoSize{Participant: id, Source: protocol.SourceCamera, Width: b.tile[0], Height: b.tile[1]})
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := b.p.Conn.Send(ctx, protocol.VideoSizes{Type: protocol.TypeVideoSizes, Sizes: sizes}); err != nil {
+	if err := b.viewConn.Send(ctx, protocol.VideoSizes{Type: protocol.TypeVideoSizes, Sizes: sizes}); err != nil {
 		l.note(fmt.Sprintf("%s: video_sizes not sent: %v", b.name, err))
 	}
 }
