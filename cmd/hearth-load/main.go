@@ -39,10 +39,30 @@
 //	                        (default 2s)
 //	--join-timeout D        longest one bot may take to join and publish
 //	                        (default 20s)
-//	--server-pid PID        sample the server's CPU time and memory from
-//	                        /proc/PID every 250 ms
+//	--server-pid PID[,PID]  sample the server's CPU time and memory from
+//	                        /proc/PID every 250 ms; with several
+//	                        instances' pids, their figures are summed
 //	--json                  print the report as JSON instead of a summary
 //	--loopback-only         ICE over loopback only (default true)
+//	--simulcast             video publishers send three VP8 layers (rids
+//	                        q, h, f, as the browser client), each packet
+//	                        naming its mid and rid in header extensions
+//	--simulcast-bitrates K,K,K
+//	                        kbit/s of the layers q, h, f (default
+//	                        150,500,1500)
+//	--tile-sizes WxH,...    receiving bots, round-robin, tell the server
+//	                        (video_sizes) that they show every camera of
+//	                        the room at one of these sizes; "none": no
+//	                        video_sizes; default "auto": 320x180,640x360,
+//	                        1280x720 with --simulcast, else none
+//	--hands N               bots per room (the last ones) that raise and
+//	                        lower their hand in the measuring window
+//	--hand-interval D       time between one bot's raise and lower
+//	                        (default 4s)
+//	--chat-interval D       a bot of each room sends a chat message this
+//	                        often in the measuring window (default 0: none)
+//	--cpu-profile FILE      write the load generator's own CPU profile
+//	                        over the measuring window
 //
 // Rooms: the first bot of each room joins as its facilitator (with the
 // key from the admin API's facilitator link, or from --room-link) and
@@ -63,7 +83,13 @@
 // RFC 3550 interarrival jitter from those send times; and with
 // --server-pid the server's CPU-seconds in the window, its peak RSS, and
 // forwarded packets per server CPU-second (packets received by all bots
-// in the window divided by the server's CPU-seconds).
+// in the window divided by the server's CPU-seconds). With --simulcast,
+// every video payload also carries its layer after the send time, and
+// the report counts packets sent and received by layer. Hand and chat
+// commands are timed from the send to the event that shows them done
+// coming back to the sender (the hands queue with or without the sender,
+// the sender's chat message); a command unanswered within 5 s is lost,
+// and every bot of the room should get every chat message.
 package main
 
 import (
