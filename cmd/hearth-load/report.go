@@ -690,7 +690,11 @@ func writeSummary(w io.Writer, r *Report) {
 			fmtQ(f.f.LatencyMs, "ms"), f.f.JitterMeanMs, f.f.JitterMaxMs)
 	}
 	if s := r.Simulcast; s != nil {
-		p("simulcast: layers %s at %v kbit/s; tiles %s", strings.Join(s.RIDs, ", "), s.BitratesKbps, strings.Join(r.TileSizes, ", "))
+		var shapes []string
+		for i, l := range s.Layers {
+			shapes = append(shapes, fmt.Sprintf("%s %d kbit/s = %d fps × %d × %d B", s.RIDs[i], s.BitratesKbps[i], l.FPS, l.PacketsPerFrame, l.PayloadBytes))
+		}
+		p("simulcast (instead of the video above): %s; tiles %s", strings.Join(shapes, "; "), strings.Join(r.TileSizes, ", "))
 		p("  video packets sent by layer %s, received by layer %s", fmtLayers(r.VideoFlow.SentByLayer), fmtLayers(r.VideoFlow.ReceivedByLayer))
 	}
 	p("keyframe requests received by publishers: %d", r.KeyframeRequests)
