@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/hearth-meet/hearth/signaling/client"
@@ -31,6 +33,7 @@ type bot struct {
 	// static after construction
 	index int // global, in join order
 	room  int
+	seat  int // in its room, in join order
 	name  string
 	url   string // signaling endpoint
 	audio bool   // publishes audio
@@ -49,6 +52,21 @@ type bot struct {
 	err       error
 	audioTx   *sendTrack
 	videoTx   *sendTrack
+	layersTx  []*sendTrack // simulcast: the video's layers, lowest first
+
+	// tile is the size at which the bot shows every camera (video_sizes);
+	// 0×0 with --tile-sizes none: it sends no video_sizes.
+	tile [2]int
+	// viewMu guards shown, the cameras named in its video_sizes, and
+	// viewConn and viewSelf, its connection and id once joined.
+	viewMu   sync.Mutex
+	shown    []string
+	viewConn *client.Conn
+	viewSelf string
+	// cmd is the command waiting for its answer; chatsReceived counts
+	// the run's chat messages the bot received.
+	cmd           cmdWaiter
+	chatsReceived atomic.Int64
 }
 
 // sendTrack is a webrtc.TrackLocal that writes pre-shaped RTP straight to
@@ -60,6 +78,17 @@ type sendTrack struct {
 	mime     string
 	id       string
 	streamID string
+	// rid names the simulcast layer ("" without simulcast); tag is what
+	// its packets carry after the send time: 1 + the layer's index, 0
+	// without simulcast. keyHeader is its key frames' VP8 header (with
+	// the layer's picture size).
+	rid       string
+	tag       byte
+	keyHeader [10]byte
+	// mid is the transceiver's media id, set after negotiation and
+	// before the sending starts (simulcast: every packet names its mid
+	// and rid in header extensions).
+	mid string
 
 	bound     atomic.Pointer[sendBinding]
 	keyframe  atomic.Bool  // a PLI or FIR asked for a key frame
@@ -72,6 +101,9 @@ type sendBinding struct {
 	ssrc   uint32
 	pt     uint8
 	writer webrtc.TrackLocalWriter
+	// midID and ridID are the negotiated ids of the mid and rid header
+	// extensions (0: not negotiated).
+	midID, ridID uint8
 }
 
 var _ webrtc.TrackLocal = (*sendTrack)(nil)
@@ -81,14 +113,33 @@ func newSendTrack(kind webrtc.RTPCodecType, streamID string) *sendTrack {
 	if kind == webrtc.RTPCodecTypeVideo {
 		mime = webrtc.MimeTypeVP8
 	}
-	return &sendTrack{kind: kind, mime: mime, id: kind.String(), streamID: streamID}
+	return &sendTrack{kind: kind, mime: mime, id: kind.String(), streamID: streamID, keyHeader: vp8KeyHeader(640, 360)}
+}
+
+// newLayerTrack is layer i (rid) of a simulcast video track whose top
+// layer is 1280×720; each layer below is half the size of the next.
+func newLayerTrack(streamID string, i, layers int, rid string) *sendTrack {
+	t := newSendTrack(webrtc.RTPCodecTypeVideo, streamID)
+	t.rid, t.tag = rid, byte(i+1)
+	shift := layers - 1 - i
+	t.keyHeader = vp8KeyHeader(1280>>shift, 720>>shift)
+	return t
 }
 
 // Bind implements webrtc.TrackLocal.
 func (s *sendTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	for _, c := range ctx.CodecParameters() {
 		if strings.EqualFold(c.MimeType, s.mime) {
-			s.bound.Store(&sendBinding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), writer: ctx.WriteStream()})
+			b := &sendBinding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), writer: ctx.WriteStream()}
+			for _, h := range ctx.HeaderExtensions() {
+				switch h.URI {
+				case sdp.SDESMidURI:
+					b.midID = uint8(h.ID)
+				case sdp.SDESRTPStreamIDURI:
+					b.ridID = uint8(h.ID)
+				}
+			}
+			s.bound.Store(b)
 			return c, nil
 		}
 	}
@@ -105,7 +156,7 @@ func (s *sendTrack) Unbind(webrtc.TrackLocalContext) error {
 func (s *sendTrack) ID() string { return s.id }
 
 // RID implements webrtc.TrackLocal.
-func (s *sendTrack) RID() string { return "" }
+func (s *sendTrack) RID() string { return s.rid }
 
 // StreamID implements webrtc.TrackLocal.
 func (s *sendTrack) StreamID() string { return s.streamID }
@@ -121,6 +172,16 @@ func (s *sendTrack) write(hdr *rtp.Header, payload []byte, measuring *atomic.Int
 		return false
 	}
 	hdr.SSRC, hdr.PayloadType = b.ssrc, b.pt
+	if s.rid != "" && !hdr.Extension {
+		// A simulcast layer names its mid and rid in every packet (set
+		// once: the header is reused).
+		if b.midID == 0 || b.ridID == 0 {
+			return false
+		}
+		if hdr.SetExtension(b.midID, []byte(s.mid)) != nil || hdr.SetExtension(b.ridID, []byte(s.rid)) != nil {
+			return false
+		}
+	}
 	n, err := b.writer.WriteRTP(hdr, payload)
 	if err != nil || n == 0 {
 		return false
@@ -134,12 +195,19 @@ func (s *sendTrack) write(hdr *rtp.Header, payload []byte, measuring *atomic.Int
 	return true
 }
 
-// readRTCP reads the sender's RTCP until the connection closes and turns
-// keyframe requests (PLI, FIR) into a flag the video loop picks up.
+// readRTCP reads the sender's RTCP (a simulcast layer's own) until the
+// connection closes and turns keyframe requests (PLI, FIR) into a flag
+// the video loop picks up.
 func (s *sendTrack) readRTCP(sender *webrtc.RTPSender) {
 	buf := make([]byte, 1500)
 	for {
-		n, _, err := sender.Read(buf)
+		var n int
+		var err error
+		if s.rid != "" {
+			n, _, err = sender.ReadSimulcast(buf, s.rid)
+		} else {
+			n, _, err = sender.Read(buf)
+		}
 		if err != nil {
 			return
 		}
@@ -229,12 +297,15 @@ func shapeVideo(kbps int) videoShape {
 	return videoShape{fps: fps, packetsPerFrame: n, payload: max(perFrame/n, 24)}
 }
 
-// VP8 frame headers (RFC 6386 section 9.1): a key frame has P = 0, a
-// start code and the dimensions (640×360); an inter frame has P = 1.
-var (
-	vp8KeyHeader   = [10]byte{0x10, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0x68, 0x01}
-	vp8InterHeader = [3]byte{0x11, 0x00, 0x00}
-)
+// vp8InterHeader is an inter frame's VP8 frame header (RFC 6386 section
+// 9.1: P = 1).
+func vp8InterHeader() [3]byte { return [3]byte{0x11, 0x00, 0x00} }
+
+// vp8KeyHeader is a key frame's VP8 frame header (P = 0, the start code,
+// then width and height, 14 bits each, little-endian).
+func vp8KeyHeader(width, height int) [10]byte {
+	return [10]byte{0x10, 0x00, 0x00, 0x9d, 0x01, 0x2a, byte(width), byte(width>>8) & 0x3f, byte(height), byte(height>>8) & 0x3f}
+}
 
 // sendVideo writes VP8-shaped frames at the shape's rate until ctx ends: a
 // key frame every few seconds and after each keyframe request, every
@@ -274,14 +345,16 @@ func (s *sendTrack) sendFrame(hdr *rtp.Header, payload []byte, shape videoShape,
 		if i == 0 {
 			payload[0] = 0x10 // S = 1, partition 0: starts the frame
 			if key {
-				off += copy(payload[1:], vp8KeyHeader[:])
+				off += copy(payload[1:], s.keyHeader[:])
 			} else {
-				off += copy(payload[1:], vp8InterHeader[:])
+				h := vp8InterHeader()
+				off += copy(payload[1:], h[:])
 			}
 		} else {
 			payload[0] = 0x00
 		}
 		binary.BigEndian.PutUint64(payload[off:], uint64(time.Now().UnixNano()))
+		payload[off+8] = s.tag
 		hdr.Marker = i == shape.packetsPerFrame-1
 		if s.write(hdr, payload, phase) {
 			hdr.SequenceNumber++
@@ -290,3 +363,7 @@ func (s *sendTrack) sendFrame(hdr *rtp.Header, payload []byte, shape videoShape,
 		}
 	}
 }
+
+// layerRIDs are the rids of the simulcast layers, lowest first, as the
+// browser client names them (web/simulcast.js).
+func layerRIDs() []string { return []string{"q", "h", "f"} }

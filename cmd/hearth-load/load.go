@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,12 +41,18 @@ type load struct {
 	log   io.Writer
 	bots  []*bot
 	shape videoShape
+	// layerShapes are the simulcast layers' shapes, lowest first.
+	layerShapes []videoShape
 	// ready[r] is closed once room r's facilitator bot set the room up
 	// (or failed to: then roomErr[r] says why).
 	ready   []chan struct{}
 	roomErr []error
 
 	phase atomic.Int32
+
+	// cmds adds up the hand and chat commands; cmdWG waits for them.
+	cmds  commands
+	cmdWG sync.WaitGroup
 
 	mu           sync.Mutex // guards everything below
 	tracksClosed bool       // no more read loops may start
@@ -54,7 +64,11 @@ type load struct {
 
 func newLoad(cfg config, rooms []roomRef, log io.Writer) *load {
 	l := &load{cfg: cfg, rooms: rooms, log: log, shape: shapeVideo(cfg.VideoBitrate),
-		ready: make([]chan struct{}, len(rooms)), roomErr: make([]error, len(rooms))}
+		ready: make([]chan struct{}, len(rooms)), roomErr: make([]error, len(rooms)),
+		cmds: commands{byKind: map[string]*cmdAcc{}, chats: map[int]int{}}}
+	for _, k := range cfg.LayerBitrates {
+		l.layerShapes = append(l.layerShapes, shapeVideo(k))
+	}
 	for r := range rooms {
 		l.ready[r] = make(chan struct{})
 	}
@@ -64,13 +78,16 @@ func newLoad(cfg config, rooms []roomRef, log io.Writer) *load {
 		for r := range rooms {
 			k := len(l.bots)
 			b := &bot{
-				index: k, room: r, name: fmt.Sprintf("Bot%d-%d", r+1, i+1),
+				index: k, room: r, seat: i, name: fmt.Sprintf("Bot%d-%d", r+1, i+1),
 				url:   wsURL(cfg.URLs[k%len(cfg.URLs)]),
 				audio: i < cfg.AudioPublishers, video: i < cfg.VideoPublishers,
 				facilitator: i == 0 && rooms[r].FacilitatorKey != "",
 			}
 			if b.facilitator {
 				b.setup = make(chan client.Message, 64)
+			}
+			if n := len(cfg.TileSizes); n > 0 {
+				b.tile = cfg.TileSizes[i%n]
 			}
 			l.bots = append(l.bots, b)
 		}
@@ -87,7 +104,7 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 	var sampler *procSampler
 	if l.cfg.ServerPID > 0 {
 		var err error
-		if sampler, err = startSampler(l.cfg.ServerPID); err != nil {
+		if sampler, err = startSampler(l.cfg.ServerPIDs); err != nil {
 			return nil, fmt.Errorf("--server-pid: %w", err)
 		}
 	}
@@ -105,6 +122,7 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 		errs = append(errs, err)
 	}
 	l.phase.Store(phaseDone)
+	l.cmdWG.Wait()
 	errs = append(errs, l.lostConnections()...)
 
 	stopSending()
@@ -115,7 +133,7 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 	if sampler != nil {
 		sampler.stop()
 		if sampler.err != nil && w.serverErr == nil {
-			errs = append(errs, fmt.Errorf("server process %d: %w", l.cfg.ServerPID, sampler.err))
+			errs = append(errs, fmt.Errorf("server process %v: %w", l.cfg.ServerPIDs, sampler.err))
 		}
 	}
 	rep := l.report(w, sampler)
@@ -147,6 +165,9 @@ func (l *load) joinAll(ctx, sendCtx context.Context, senders *sync.WaitGroup, st
 			}
 			if b.videoTx != nil {
 				senders.Go(func() { b.videoTx.sendVideo(sendCtx, l.shape, &l.phase) })
+			}
+			for i, t := range b.layersTx {
+				senders.Go(func() { t.sendVideo(sendCtx, l.layerShapes[i], &l.phase) })
 			}
 		})
 	}
@@ -244,15 +265,23 @@ func (l *load) measure(ctx context.Context, from, end time.Time, sampler *procSa
 		return nil
 	}
 	if sampler != nil {
-		w.server0, w.serverErr = readProc(l.cfg.ServerPID)
+		w.server0, w.serverErr = readProcs(l.cfg.ServerPIDs)
 	}
 	w.self0, _ = selfUsage()
 	w.host0, w.hostErr = readHostCPU()
 	w.start = time.Now()
 	l.phase.Store(phaseMeasure)
 	w.measured = true
+	l.runCommands(w.start, end, &l.cmdWG)
 	fmt.Fprintf(l.log, "hearth-load: measuring for %v\n", end.Sub(w.start).Round(time.Millisecond))
+	stopProfile, err := startProfile(l.cfg.CPUProfile)
+	if err != nil {
+		return err
+	}
 	sleepUntil(ctx, end) // cut short: run reports ctx's error
+	if err := stopProfile(); err != nil {
+		return err
+	}
 	l.phase.Store(phaseDone)
 	w.end = time.Now()
 	w.self1, _ = selfUsage()
@@ -260,10 +289,10 @@ func (l *load) measure(ctx context.Context, from, end time.Time, sampler *procSa
 		w.host1, w.hostErr = readHostCPU()
 	}
 	if sampler != nil && w.serverErr == nil {
-		w.server1, w.serverErr = readProc(l.cfg.ServerPID)
+		w.server1, w.serverErr = readProcs(l.cfg.ServerPIDs)
 	}
 	if w.serverErr != nil {
-		return fmt.Errorf("server process %d: %w", l.cfg.ServerPID, w.serverErr)
+		return fmt.Errorf("server process %v: %w", l.cfg.ServerPIDs, w.serverErr)
 	}
 	return nil
 }
@@ -303,6 +332,7 @@ func (l *load) join(ctx context.Context, b *bot, end time.Time) {
 		client.MediaParams{
 			LoopbackOnly:   l.cfg.LoopbackOnly,
 			NoInterceptors: true,
+			Simulcast:      l.cfg.Simulcast,
 			OnTrack:        func(publisher string, t *webrtc.TrackRemote) { l.receive(b, publisher, t) },
 			OnMessage:      func(m client.Message) { l.onMessage(b, m) },
 		})
@@ -312,6 +342,13 @@ func (l *load) join(ctx context.Context, b *bot, end time.Time) {
 	}
 	b.welcomeAt = time.Now()
 	b.p, b.id = p, p.ID()
+	var cameras []string
+	for _, o := range p.Welcome.Participants {
+		if o.Camera {
+			cameras = append(cameras, o.ID)
+		}
+	}
+	l.show(b, p.Conn, b.id, cameras...)
 	if p.Welcome.Self.Status == statusWaiting {
 		b.err = errors.New("put in the waiting room: add the facilitator key to the link (--room-link http://host/r/<id>#k=<key>&f=<key>) or turn the room's waiting room off")
 		return
@@ -323,30 +360,65 @@ func (l *load) join(ctx context.Context, b *bot, end time.Time) {
 			return
 		}
 	}
-	for _, tx := range []struct {
-		on   bool
-		kind webrtc.RTPCodecType
-		dst  **sendTrack
-	}{{b.audio, webrtc.RTPCodecTypeAudio, &b.audioTx}, {b.video, webrtc.RTPCodecTypeVideo, &b.videoTx}} {
-		if !tx.on {
-			continue
-		}
-		t := newSendTrack(tx.kind, b.id)
-		sender, err := p.AddSendTrack(t)
-		if err != nil {
-			b.err = err
-			return
-		}
-		go t.readRTCP(sender)
-		*tx.dst = t
-	}
-	if b.audio || b.video {
-		if err := p.Publish(ctx); err != nil {
-			b.err = fmt.Errorf("publish: %w", err)
-			return
-		}
+	if err := l.publish(ctx, b); err != nil {
+		b.err = err
+		return
 	}
 	b.readyAt = time.Now()
+}
+
+// publish adds b's tracks (audio, video or its simulcast layers) and
+// negotiates them.
+func (l *load) publish(ctx context.Context, b *bot) error {
+	var senders []*webrtc.RTPSender
+	add := func(ts ...*sendTrack) error {
+		locals := make([]webrtc.TrackLocal, len(ts))
+		for i, t := range ts {
+			locals[i] = t
+		}
+		sender, err := b.p.AddSimulcastTrack(locals...)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			go t.readRTCP(sender)
+		}
+		senders = append(senders, sender)
+		return nil
+	}
+	if b.audio {
+		b.audioTx = newSendTrack(webrtc.RTPCodecTypeAudio, b.id)
+		if err := add(b.audioTx); err != nil {
+			return err
+		}
+	}
+	switch {
+	case b.video && l.cfg.Simulcast:
+		for i, rid := range layerRIDs() {
+			b.layersTx = append(b.layersTx, newLayerTrack(b.id, i, len(layerRIDs()), rid))
+		}
+		if err := add(b.layersTx...); err != nil {
+			return err
+		}
+	case b.video:
+		b.videoTx = newSendTrack(webrtc.RTPCodecTypeVideo, b.id)
+		if err := add(b.videoTx); err != nil {
+			return err
+		}
+	}
+	if len(senders) == 0 {
+		return nil
+	}
+	if err := b.p.Publish(ctx); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	if len(b.layersTx) > 0 {
+		mid := b.p.Mid(senders[len(senders)-1])
+		for _, t := range b.layersTx {
+			t.mid = mid
+		}
+	}
+	return nil
 }
 
 // statusWaiting is a participant's status in the waiting room.
@@ -354,9 +426,14 @@ const statusWaiting = "waiting"
 
 // roomSettings is the room's state in an event of kind room.
 type roomSettings struct {
-	WaitingRoom *bool `json:"waitingRoom"`
-	MuteOnEntry *bool `json:"muteOnEntry"`
+	WaitingRoom     *bool `json:"waitingRoom"`
+	MuteOnEntry     *bool `json:"muteOnEntry"`
+	MaxParticipants *int  `json:"maxParticipants,omitempty"`
 }
+
+// defaultMaxParticipants is how many people a room admits unless its
+// settings say more (room.DefaultMaxParticipants).
+const defaultMaxParticipants = 100
 
 // setUpRoom, run by a room's facilitator bot, turns the room's waiting
 // room and mute-on-entry off, so that the other bots are admitted and
@@ -364,8 +441,12 @@ type roomSettings struct {
 // does not know moderation has neither: then there is nothing to do.
 func (l *load) setUpRoom(ctx context.Context, b *bot) error {
 	off := false
+	settings := roomSettings{WaitingRoom: &off, MuteOnEntry: &off}
+	if n := l.cfg.Participants; n > defaultMaxParticipants {
+		settings.MaxParticipants = &n
+	}
 	err := b.p.Conn.Send(ctx, map[string]any{"type": "moderate", "id": "hearth-load-settings", "action": "settings",
-		"settings": roomSettings{WaitingRoom: &off, MuteOnEntry: &off}})
+		"settings": settings})
 	if err != nil {
 		return fmt.Errorf("send room settings: %w", err)
 	}
@@ -436,6 +517,13 @@ func (l *load) onMessage(b *bot, m client.Message) {
 		default: // setup is over, or not listening yet: drop
 		}
 	}
+	switch m.Type {
+	case protocol.TypeEvent:
+		l.onCommandEvent(b, m)
+		l.onCameraEvent(b, m)
+	case protocol.TypeError:
+		l.onCommandError(b, m)
+	}
 	if l.phase.Load() == phaseDone {
 		return // teardown: closing connections fail their last messages
 	}
@@ -451,9 +539,13 @@ func (l *load) onMessage(b *bot, m client.Message) {
 	case protocol.TypeBye:
 		note = fmt.Sprintf("%s: server said bye: %s", b.name, m.Raw)
 	}
-	if note == "" {
-		return
+	if note != "" {
+		l.note(note)
 	}
+}
+
+// note keeps a warning for the report (at most maxNotes).
+func (l *load) note(note string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.notes) < maxNotes {
@@ -507,7 +599,7 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 // procSampler samples a process's memory every 250 ms and keeps the peak.
 type procSampler struct {
 	// static after construction
-	pid  int
+	pids []int
 	quit chan struct{}
 	done chan struct{}
 
@@ -521,12 +613,12 @@ type procSampler struct {
 
 const sampleInterval = 250 * time.Millisecond
 
-func startSampler(pid int) (*procSampler, error) {
-	first, err := readProc(pid)
+func startSampler(pids []int) (*procSampler, error) {
+	first, err := readProcs(pids)
 	if err != nil {
 		return nil, err
 	}
-	s := &procSampler{pid: pid, quit: make(chan struct{}), done: make(chan struct{}),
+	s := &procSampler{pids: pids, quit: make(chan struct{}), done: make(chan struct{}),
 		first: first, last: first, peakRSS: first.RSS, samples: 1}
 	go s.loop()
 	return s, nil
@@ -542,7 +634,7 @@ func (s *procSampler) loop() {
 			return
 		case <-tick.C:
 		}
-		p, err := readProc(s.pid)
+		p, err := readProcs(s.pids)
 		if err != nil {
 			s.err = err
 			return
@@ -561,4 +653,78 @@ func (s *procSampler) stop() {
 		close(s.quit)
 	}
 	<-s.done
+}
+
+// onCameraEvent shows, for a bot with a tile size, the camera of someone
+// who joined with it on or turned it on, as the browser client's page
+// shows a tile for every camera.
+func (l *load) onCameraEvent(b *bot, m client.Message) {
+	if b.tile == [2]int{} || !bytes.Contains(m.Raw, []byte(`"camera":true`)) {
+		return
+	}
+	var ev struct {
+		Participant *protocol.Participant `json:"participant"`
+	}
+	if m.Decode(&ev) == nil && ev.Participant != nil && ev.Participant.Camera {
+		l.show(b, nil, "", ev.Participant.ID)
+	}
+}
+
+// show tells the server, when b has a tile size, that b shows the
+// cameras of publishers (and of every camera before) at that size. conn,
+// given once by the join with b's id (self), is b's connection: until
+// then the cameras are only noted.
+func (l *load) show(b *bot, conn *client.Conn, self string, publishers ...string) {
+	if b.tile == [2]int{} {
+		return
+	}
+	b.viewMu.Lock()
+	defer b.viewMu.Unlock()
+	if conn != nil {
+		b.viewConn, b.viewSelf = conn, self
+	}
+	added := conn != nil && len(b.shown) > 0
+	for _, id := range publishers {
+		if !slices.Contains(b.shown, id) {
+			b.shown = append(b.shown, id)
+			added = true
+		}
+	}
+	if !added || b.viewConn == nil {
+		return
+	}
+	sizes := make([]protocol.VideoSize, 0, len(b.shown))
+	for _, id := range b.shown {
+		if id != b.viewSelf {
+			sizes = append(sizes, protocol.VideoSize{Participant: id, Source: protocol.SourceCamera, Width: b.tile[0], Height: b.tile[1]})
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := b.viewConn.Send(ctx, protocol.VideoSizes{Type: protocol.TypeVideoSizes, Sizes: sizes}); err != nil {
+		l.note(fmt.Sprintf("%s: video_sizes not sent: %v", b.name, err))
+	}
+}
+
+// startProfile starts the CPU profile of the load generator into file
+// ("": none) and returns what stops it.
+func startProfile(file string) (stop func() error, err error) {
+	if file == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		return nil
+	}, nil
 }

@@ -114,6 +114,10 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"--room-link=http://h/x/y"}, "not a room link"},
 		{[]string{"--room-link=http://h/r/abc", "--rooms=2"}, "--room-link gives one room"},
 		{[]string{"--admin-token=x", "--url=ftp://h"}, "--url"},
+		{[]string{"--admin-token=x", "--server-pid=1,x"}, "not a process id"},
+		{[]string{"--admin-token=x", "--simulcast-bitrates=150,500"}, "--simulcast-bitrates"},
+		{[]string{"--admin-token=x", "--tile-sizes=640"}, "--tile-sizes"},
+		{[]string{"--admin-token=x", "--participants=5", "--hands=6"}, "--hands"},
 	} {
 		_, err := parseConfig(tc.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -123,6 +127,10 @@ func TestConfigErrors(t *testing.T) {
 	c, err := parseConfig([]string{"--room-link=http://127.0.0.1:9/r/abc#k=m&f=k"}, io.Discard)
 	if err != nil || c.room != (roomRef{ID: "abc", MemberKey: "m", FacilitatorKey: "k"}) || c.URLs[0] != "http://127.0.0.1:9" || c.Rooms != 1 || c.AudioPublishers != 4 {
 		t.Errorf("room link config %+v, %v", c, err)
+	}
+	c, err = parseConfig([]string{"--admin-token=x", "--server-pid=12,34", "--simulcast", "--tile-sizes=0x0,640x360"}, io.Discard)
+	if err != nil || c.ServerPID != 12 || len(c.ServerPIDs) != 2 || c.ServerPIDs[1] != 34 || len(c.TileSizes) != 2 || c.TileSizes[1] != [2]int{640, 360} {
+		t.Errorf("config %+v, %v", c, err)
 	}
 	if got := wsURL("https://example.org"); got != "wss://example.org/ws" {
 		t.Errorf("wsURL: %s", got)
@@ -137,7 +145,8 @@ func TestRxTrackAccounting(t *testing.T) {
 	payload := make([]byte, 40)
 	for i, seq := range []uint16{65533, 65534, 65535, 1, 2} { // 0 is lost
 		payload[0] = 0x10
-		off := 1 + copy(payload[1:], vp8KeyHeader[:])
+		key := vp8KeyHeader(640, 360)
+		off := 1 + copy(payload[1:], key[:])
 		if i%2 == 1 {
 			payload[0] = 0x00 // not the start of a frame
 			off = 1
@@ -181,5 +190,97 @@ func TestPacer(t *testing.T) {
 		if got := p.due(t0.Add(step.at)); got != step.want {
 			t.Errorf("at %v: %d due, want %d", step.at, got, step.want)
 		}
+	}
+}
+
+// runLoad runs hearth-load with args against srv and returns its report.
+func runLoad(t *testing.T, srv *signalingtest.Server, timeout time.Duration, args ...string) Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	args = append([]string{"--url", srv.URL, "--admin-token", signalingtest.AdminToken, "--json",
+		"--server-pid", strconv.Itoa(os.Getpid())}, args...)
+	err := run(ctx, args, &stdout, &stderr)
+	t.Logf("stderr:\n%s", stderr.String())
+	var rep Report
+	if jerr := json.Unmarshal(stdout.Bytes(), &rep); jerr != nil {
+		t.Fatalf("run: %v; report is not JSON: %v\n%s", err, jerr, stdout.String())
+	}
+	var summary bytes.Buffer
+	writeSummary(&summary, &rep)
+	t.Logf("report:\n%s", summary.String())
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return rep
+}
+
+// Two bots publish their cameras in three simulcast layers (q, h, f at
+// 150, 500 and 1500 kbit/s); the five bots show every camera at
+// 320x180, 640x360, 1280x720, 320x180 and 640x360 (round-robin): each
+// gets every camera in the layer of its tile's size from the SFU, every
+// layer is forwarded, and no video is lost.
+func TestSimulcastLayersReceived(t *testing.T) {
+	srv := signalingtest.Start(t)
+	rep := runLoad(t, srv, 30*time.Second, "--rooms", "1", "--participants", "5", "--audio-publishers", "1",
+		"--video-publishers", "2", "--simulcast", "--duration", "10s")
+	if rep.Joined != 5 || len(rep.Errors) != 0 || rep.Tracks.Missing != 0 {
+		t.Errorf("joined %d of 5, errors %q, tracks %+v", rep.Joined, rep.Errors, rep.Tracks)
+	}
+	if got := strings.Join(rep.TileSizes, " "); got != "320x180 640x360 1280x720" {
+		t.Errorf("tile sizes %q", got)
+	}
+	for _, rid := range []string{"q", "h", "f"} {
+		if rep.VideoFlow.SentByLayer[rid] == 0 || rep.VideoFlow.ReceivedByLayer[rid] == 0 {
+			t.Errorf("layer %s: sent %v, received %v by layer", rid, rep.VideoFlow.SentByLayer, rep.VideoFlow.ReceivedByLayer)
+		}
+	}
+	// Most of what each gets in the window is its tile's layer (the first
+	// packets may be another, until a keyframe of it).
+	want := map[string]string{"Bot1-1": "q", "Bot1-2": "h", "Bot1-3": "f", "Bot1-4": "q", "Bot1-5": "h"}
+	videos := 0
+	for _, tr := range rep.PerTrack {
+		if tr.Kind != "video" {
+			continue
+		}
+		videos++
+		var all int64
+		for _, n := range tr.ByLayer {
+			all += n
+		}
+		if rid := want[tr.Receiver]; all == 0 || tr.ByLayer[rid]*10 < all*9 {
+			t.Errorf("%s got %v by layer from %s, want mostly %s", tr.Receiver, tr.ByLayer, tr.Publisher, rid)
+		}
+		if tr.LossPct >= 1 {
+			t.Errorf("%s: video loss %.2f %%", tr.Receiver, tr.LossPct)
+		}
+	}
+	if videos != 8 {
+		t.Errorf("%d video tracks received, want 8 (2 to each of 3 bots, 1 to each publisher)", videos)
+	}
+}
+
+// Six bots, one of them speaking, two raising and lowering their hands
+// every second and a chat message every half second: every command is
+// answered by the event coming back to its sender, and every bot gets
+// every chat message.
+func TestHandsAndChatTimed(t *testing.T) {
+	srv := signalingtest.Start(t)
+	rep := runLoad(t, srv, 30*time.Second, "--rooms", "1", "--participants", "6", "--audio-publishers", "1",
+		"--hands", "2", "--hand-interval", "1s", "--chat-interval", "500ms", "--duration", "9s")
+	if rep.Joined != 6 || len(rep.Errors) != 0 || len(rep.Warnings) != 0 {
+		t.Errorf("joined %d of 6, errors %q, warnings %q", rep.Joined, rep.Errors, rep.Warnings)
+	}
+	// The window is about 5 s: each hand bot sends about 4 commands
+	// (half raises, half lowers), the chat about 9 messages.
+	for _, kind := range []string{cmdRaise, cmdLower, cmdChat} {
+		c := rep.Commands[kind]
+		if c.Sent < 2 || c.Answered != c.Sent || c.Lost != 0 || c.Refused != 0 || c.RTTMs.N != c.Sent || c.RTTMs.P50 <= 0 {
+			t.Errorf("%s: %+v, want every command answered with a round trip", kind, c)
+		}
+	}
+	if c := rep.Chat; c == nil || c.Messages != rep.Commands[cmdChat].Sent || c.Expected != int64(6*c.Messages) || c.Delivered != c.Expected {
+		t.Errorf("chat %+v, want each of %d messages delivered to the 6 bots", c, rep.Commands[cmdChat].Sent)
 	}
 }

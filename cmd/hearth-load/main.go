@@ -39,10 +39,30 @@
 //	                        (default 2s)
 //	--join-timeout D        longest one bot may take to join and publish
 //	                        (default 20s)
-//	--server-pid PID        sample the server's CPU time and memory from
-//	                        /proc/PID every 250 ms
+//	--server-pid PID[,PID]  sample the server's CPU time and memory from
+//	                        /proc/PID every 250 ms; with several
+//	                        instances' pids, their figures are summed
 //	--json                  print the report as JSON instead of a summary
 //	--loopback-only         ICE over loopback only (default true)
+//	--simulcast             video publishers send three VP8 layers (rids
+//	                        q, h, f, as the browser client), each packet
+//	                        naming its mid and rid in header extensions
+//	--simulcast-bitrates K,K,K
+//	                        kbit/s of the layers q, h, f (default
+//	                        150,500,1500)
+//	--tile-sizes WxH,...    receiving bots, round-robin, tell the server
+//	                        (video_sizes) that they show every camera of
+//	                        the room at one of these sizes; "none": no
+//	                        video_sizes; default "auto": 320x180,640x360,
+//	                        1280x720 with --simulcast, else none
+//	--hands N               bots per room (the last ones) that raise and
+//	                        lower their hand in the measuring window
+//	--hand-interval D       time between one bot's raise and lower
+//	                        (default 4s)
+//	--chat-interval D       a bot of each room sends a chat message this
+//	                        often in the measuring window (default 0: none)
+//	--cpu-profile FILE      write the load generator's own CPU profile
+//	                        over the measuring window
 //
 // Rooms: the first bot of each room joins as its facilitator (with the
 // key from the admin API's facilitator link, or from --room-link) and
@@ -63,7 +83,13 @@
 // RFC 3550 interarrival jitter from those send times; and with
 // --server-pid the server's CPU-seconds in the window, its peak RSS, and
 // forwarded packets per server CPU-second (packets received by all bots
-// in the window divided by the server's CPU-seconds).
+// in the window divided by the server's CPU-seconds). With --simulcast,
+// every video payload also carries its layer after the send time, and
+// the report counts packets sent and received by layer. Hand and chat
+// commands are timed from the send to the event that shows them done
+// coming back to the sender (the hands queue with or without the sender,
+// the sender's chat message); a command unanswered within 5 s is lost,
+// and every bot of the room should get every chat message.
 package main
 
 import (
@@ -75,6 +101,8 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -116,9 +144,29 @@ type config struct {
 	RampUp          time.Duration
 	Warmup          time.Duration
 	JoinTimeout     time.Duration
-	ServerPID       int
-	JSON            bool
-	LoopbackOnly    bool
+	// ServerPID is the server's process id, the first of ServerPIDs:
+	// with several instances, their figures are summed.
+	ServerPID    int
+	ServerPIDs   []int
+	JSON         bool
+	LoopbackOnly bool
+	// Simulcast: video publishers send their camera as three layers
+	// (rids q, h, f) at LayerBitrates (kbit/s, lowest first).
+	Simulcast     bool
+	LayerBitrates []int
+	// TileSizes: receiving bots, round-robin, say (video_sizes) that they
+	// show every publisher's camera at one of these sizes; none: they
+	// send no video_sizes.
+	TileSizes [][2]int
+	// Hands bots per room raise and lower their hand, each every
+	// HandInterval; a bot of the room sends a chat message every
+	// ChatInterval (0: none). Both only in the measuring window.
+	Hands        int
+	HandInterval time.Duration
+	ChatInterval time.Duration
+	// CPUProfile: write the load generator's own CPU profile over the
+	// measuring window to this file.
+	CPUProfile string
 	// room is the room of RoomLink.
 	room roomRef
 }
@@ -126,8 +174,11 @@ type config struct {
 // parseConfig parses and checks the flags.
 func parseConfig(args []string, stderr io.Writer) (config, error) {
 	var c config
-	fs, urls := c.flagSet(stderr)
+	fs, urls, lists := c.flagSet(stderr)
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if err := c.parseLists(lists); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
@@ -150,9 +201,14 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	return c, c.check()
 }
 
+// listFlags are the flags given as lists, parsed after the others.
+type listFlags struct {
+	layerBitrates, tileSizes string
+}
+
 // flagSet defines the flags, each filling in a field of c, except --url,
-// whose value it returns.
-func (c *config) flagSet(stderr io.Writer) (*flag.FlagSet, *string) {
+// whose value it returns, and the lists.
+func (c *config) flagSet(stderr io.Writer) (*flag.FlagSet, *string, *listFlags) {
 	fs := flag.NewFlagSet("hearth-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -171,10 +227,65 @@ func (c *config) flagSet(stderr io.Writer) (*flag.FlagSet, *string) {
 	fs.DurationVar(&c.RampUp, "ramp-up", 2*time.Second, "spread the joins over this time")
 	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "time after the last join that is not measured")
 	fs.DurationVar(&c.JoinTimeout, "join-timeout", 20*time.Second, "longest time one bot may take to join and publish")
-	fs.IntVar(&c.ServerPID, "server-pid", 0, "process id of the server: sample its CPU time and memory from /proc every 250 ms")
+	fs.Func("server-pid", "process id of the server, or comma-separated ids of several instances (their figures are summed): sample CPU time and memory from /proc every 250 ms", func(v string) error {
+		c.ServerPIDs = c.ServerPIDs[:0]
+		for _, f := range strings.Split(v, ",") {
+			pid, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || pid < 0 {
+				return fmt.Errorf("%q is not a process id", f)
+			}
+			if pid > 0 {
+				c.ServerPIDs = append(c.ServerPIDs, pid)
+			}
+		}
+		c.ServerPID = 0
+		if len(c.ServerPIDs) > 0 {
+			c.ServerPID = c.ServerPIDs[0]
+		}
+		return nil
+	})
 	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON instead of the human summary")
 	fs.BoolVar(&c.LoopbackOnly, "loopback-only", true, "gather and accept only loopback ICE candidates")
-	return fs, urls
+	var lists listFlags
+	fs.BoolVar(&c.Simulcast, "simulcast", false, "video publishers send three layers (rids q, h, f) at --simulcast-bitrates")
+	fs.StringVar(&lists.layerBitrates, "simulcast-bitrates", "150,500,1500", "kbit/s of the simulcast layers q, h and f")
+	fs.StringVar(&lists.tileSizes, "tile-sizes", "auto", `sizes WxH at which receiving bots, round-robin, show every camera (video_sizes); "none": send none; "auto": 320x180,640x360,1280x720 with --simulcast, else none`)
+	fs.IntVar(&c.Hands, "hands", 0, "bots per room that raise and lower their hand, each every --hand-interval, in the measuring window")
+	fs.DurationVar(&c.HandInterval, "hand-interval", 4*time.Second, "time between one bot's hand raise and lower")
+	fs.DurationVar(&c.ChatInterval, "chat-interval", 0, "a bot of each room sends a chat message this often in the measuring window (0: no chat)")
+	fs.StringVar(&c.CPUProfile, "cpu-profile", "", "write the load generator's own CPU profile (pprof) over the measuring window to this file")
+	return fs, urls, &lists
+}
+
+// parseLists parses the list flags.
+func (c *config) parseLists(l *listFlags) error {
+	for _, f := range strings.Split(l.layerBitrates, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return fmt.Errorf("--simulcast-bitrates: %q is not a number of kbit/s", f)
+		}
+		c.LayerBitrates = append(c.LayerBitrates, n)
+	}
+	sizes := l.tileSizes
+	if sizes == "auto" {
+		sizes = "none"
+		if c.Simulcast {
+			sizes = "320x180,640x360,1280x720"
+		}
+	}
+	if sizes == "none" {
+		return nil
+	}
+	for _, f := range strings.Split(sizes, ",") {
+		w, h, ok := strings.Cut(strings.TrimSpace(f), "x")
+		wi, err1 := strconv.Atoi(w)
+		hi, err2 := strconv.Atoi(h)
+		if !ok || err1 != nil || err2 != nil || wi < 0 || hi < 0 || wi > 16384 || hi > 16384 {
+			return fmt.Errorf("--tile-sizes: %q is not a size WxH (e.g. 640x360)", f)
+		}
+		c.TileSizes = append(c.TileSizes, [2]int{wi, hi})
+	}
+	return nil
 }
 
 // useRoomLink takes the room, and the server unless --url was set, from
@@ -238,8 +349,16 @@ func (c *config) check() error {
 		return fmt.Errorf("--duration %v leaves no measuring window after --ramp-up %v and --warmup %v", c.Duration, c.RampUp, c.Warmup)
 	case c.JoinTimeout <= 0:
 		return errors.New("--join-timeout must be above 0")
-	case c.ServerPID < 0:
-		return errors.New("--server-pid must be a process id")
+	case len(c.LayerBitrates) != len(layerRIDs()):
+		return fmt.Errorf("--simulcast-bitrates: give %d bitrates, one per layer (%s)", len(layerRIDs()), strings.Join(layerRIDs(), ", "))
+	case slices.ContainsFunc(c.LayerBitrates, func(k int) bool { return k < 30 || k > maxVideoBitrate }):
+		return fmt.Errorf("--simulcast-bitrates must be between 30 and %d kbit/s each", maxVideoBitrate)
+	case c.Hands < 0 || c.Hands > c.Participants:
+		return errors.New("--hands must be between 0 and --participants")
+	case c.Hands > 0 && c.HandInterval < 100*time.Millisecond:
+		return errors.New("--hand-interval must be at least 100ms")
+	case c.ChatInterval < 0 || (c.ChatInterval > 0 && c.ChatInterval < 100*time.Millisecond):
+		return errors.New("--chat-interval must be 0 or at least 100ms")
 	case c.RoomLink == "" && c.AdminToken == "":
 		return errors.New("--admin-token is required to create rooms (or give --room-link)")
 	}

@@ -49,6 +49,18 @@ type Report struct {
 	VideoFlow Flow `json:"video"`
 	// KeyframeRequests is the PLIs and FIRs the publishers got.
 	KeyframeRequests int64 `json:"keyframeRequests"`
+	// Simulcast is how the video publishers sent their layers, with
+	// --simulcast.
+	Simulcast *SimulcastShape `json:"simulcast,omitempty"`
+	// TileSizes are the sizes at which receiving bots said they show
+	// the cameras (round-robin), as WxH.
+	TileSizes []string `json:"tileSizes,omitempty"`
+
+	// Commands are the hand and chat commands timed in the window, by
+	// kind (raise_hand, lower_hand, chat).
+	Commands map[string]CommandStats `json:"commands,omitempty"`
+	// Chat counts the chat messages the bots received.
+	Chat *ChatStats `json:"chat,omitempty"`
 
 	Server  *ServerStats `json:"server,omitempty"`
 	LoadGen LoadGenStats `json:"loadGenerator"`
@@ -65,6 +77,34 @@ type VideoShape struct {
 	FPS             int `json:"fps"`
 	PacketsPerFrame int `json:"packetsPerFrame"`
 	PayloadBytes    int `json:"payloadBytes"`
+}
+
+// SimulcastShape is how each simulcast layer is sent, lowest first.
+type SimulcastShape struct {
+	RIDs         []string     `json:"rids"`
+	BitratesKbps []int        `json:"bitratesKbps"`
+	Layers       []VideoShape `json:"layers"`
+}
+
+// CommandStats is one kind of command: round trip from the send to the
+// event that shows it done coming back to the sender.
+type CommandStats struct {
+	Sent int `json:"sent"`
+	// Answered: the event came back; Lost: not within 5 s; Refused: the
+	// server answered with an error.
+	Answered int       `json:"answered"`
+	Lost     int       `json:"lost"`
+	Refused  int       `json:"refused"`
+	RTTMs    Quantiles `json:"rttMs"`
+}
+
+// ChatStats counts chat deliveries: every bot of the room, the sender
+// included, should get every message.
+type ChatStats struct {
+	Messages  int   `json:"messages"`
+	Expected  int64 `json:"expected"`
+	Delivered int64 `json:"delivered"`
+	Lost      int64 `json:"lost"`
 }
 
 // Quantiles summarise a set of values.
@@ -111,6 +151,11 @@ type Flow struct {
 	// mean and max over the tracks.
 	JitterMeanMs float64 `json:"jitterMeanMs"`
 	JitterMaxMs  float64 `json:"jitterMaxMs"`
+	// SentByLayer and ReceivedByLayer count simulcast packets by the
+	// layer's rid (sent once per publisher; received by all bots, as the
+	// SFU picked the layer for each).
+	SentByLayer     map[string]int64 `json:"sentByLayer,omitempty"`
+	ReceivedByLayer map[string]int64 `json:"receivedByLayer,omitempty"`
 }
 
 // TrackStats is one received track.
@@ -126,6 +171,8 @@ type TrackStats struct {
 	P99Ms     float64 `json:"p99Ms"`
 	JitterMs  float64 `json:"jitterMs"`
 	Late      bool    `json:"late,omitempty"`
+	// ByLayer counts the packets received by simulcast layer (rid).
+	ByLayer map[string]int64 `json:"byLayer,omitempty"`
 }
 
 // BotStats is one bot that joined and received media.
@@ -139,9 +186,11 @@ type BotStats struct {
 	MediaJoinMs float64 `json:"mediaJoinMs"`
 }
 
-// ServerStats is what --server-pid measured.
+// ServerStats is what --server-pid measured (summed over the processes,
+// with several).
 type ServerStats struct {
 	PID        int     `json:"pid"`
+	PIDs       []int   `json:"pids"`
 	CPUSeconds float64 `json:"cpuSeconds"`
 	// CPUPercent is of one core, over the window.
 	CPUPercent float64 `json:"cpuPercent"`
@@ -191,6 +240,7 @@ func (l *load) report(w window, sampler *procSampler) *Report {
 	l.addMediaJoins(r, byID, tracks)
 	addTrackCounts(r, byID, tracks)
 	addFlows(r, byID, tracks, w)
+	l.addCommands(r, byID)
 	addLoadGenCosts(r, w)
 	if sampler != nil {
 		r.Server = l.serverStats(r, w, sampler)
@@ -218,7 +268,52 @@ func (l *load) newReport(w window) *Report {
 	if w.measured {
 		r.WindowS = w.end.Sub(w.start).Seconds()
 	}
+	if cfg.Simulcast {
+		r.Simulcast = &SimulcastShape{RIDs: layerRIDs(), BitratesKbps: cfg.LayerBitrates}
+		for _, s := range l.layerShapes {
+			r.Simulcast.Layers = append(r.Simulcast.Layers, VideoShape{FPS: s.fps, PacketsPerFrame: s.packetsPerFrame, PayloadBytes: s.payload})
+		}
+	}
+	for _, t := range cfg.TileSizes {
+		r.TileSizes = append(r.TileSizes, fmt.Sprintf("%dx%d", t[0], t[1]))
+	}
 	return r
+}
+
+// addCommands adds the commands' round trips and the chat deliveries.
+func (l *load) addCommands(r *Report, byID map[string]*bot) {
+	l.cmds.mu.Lock()
+	defer l.cmds.mu.Unlock()
+	for kind, a := range l.cmds.byKind {
+		if r.Commands == nil {
+			r.Commands = map[string]CommandStats{}
+		}
+		r.Commands[kind] = CommandStats{Sent: a.sent, Answered: a.answered, Lost: a.lost, Refused: a.refused,
+			RTTMs: Quantiles{N: int(a.rtt.total), P50: a.rtt.quantile(0.5), P95: a.rtt.quantile(0.95),
+				P99: a.rtt.quantile(0.99), Max: float64(a.rtt.max) / 1000}}
+		if a.lost > 0 {
+			r.Errors = append(r.Errors, fmt.Sprintf("%d %s command(s) got no answer within %v", a.lost, kind, cmdTimeout))
+		}
+	}
+	r.Warnings = append(r.Warnings, l.cmds.refusal...)
+	if len(l.cmds.chats) == 0 {
+		return
+	}
+	c := &ChatStats{}
+	inRoom := map[int]int64{}
+	for _, b := range byID {
+		inRoom[b.room]++
+		c.Delivered += b.chatsReceived.Load()
+	}
+	for room, n := range l.cmds.chats {
+		c.Messages += n
+		c.Expected += int64(n) * inRoom[room]
+	}
+	c.Lost = max(c.Expected-c.Delivered, 0)
+	if c.Lost > 0 {
+		r.Errors = append(r.Errors, fmt.Sprintf("%d of %d chat deliveries did not arrive", c.Lost, c.Expected))
+	}
+	r.Chat = c
 }
 
 // addJoins counts the bots that joined, their signaling join times and the
@@ -234,10 +329,8 @@ func (l *load) addJoins(r *Report) map[string]*bot {
 		byID[b.id] = b
 		welcome = append(welcome, ms(b.welcomeAt.Sub(b.dialStart)))
 		published = append(published, ms(b.readyAt.Sub(b.dialStart)))
-		for _, t := range []*sendTrack{b.audioTx, b.videoTx} {
-			if t != nil {
-				r.KeyframeRequests += t.plis.Load()
-			}
+		for _, t := range b.sendTracks() {
+			r.KeyframeRequests += t.plis.Load()
 		}
 	}
 	r.SignalingJoinMs = quantiles(welcome)
@@ -293,10 +386,7 @@ func (l *load) firstSent(byID map[string]*bot) [][]firstPacket {
 	firstSent := make([][]firstPacket, len(l.rooms))
 	for _, b := range byID {
 		var at int64
-		for _, t := range []*sendTrack{b.audioTx, b.videoTx} {
-			if t == nil {
-				continue
-			}
+		for _, t := range b.sendTracks() {
 			if f := t.firstSent.Load(); f != 0 && (at == 0 || f < at) {
 				at = f
 			}
@@ -369,11 +459,12 @@ func addFlows(r *Report, byID map[string]*bot, tracks []*rxTrack, w window) {
 		return strings.Compare(a.Receiver+"\x00"+a.Publisher+a.Kind, b.Receiver+"\x00"+b.Publisher+b.Kind)
 	})
 	for _, b := range byID {
-		if b.audioTx != nil {
-			flows["audio"].sent += b.audioTx.sent.Load()
-		}
-		if b.videoTx != nil {
-			flows["video"].sent += b.videoTx.sent.Load()
+		for _, t := range b.sendTracks() {
+			f := flows[t.kind.String()]
+			f.sent += t.sent.Load()
+			if t.rid != "" {
+				f.sentLayers[t.tag] += t.sent.Load()
+			}
 		}
 	}
 	total := &flowAcc{}
@@ -389,13 +480,12 @@ func addFlows(r *Report, byID map[string]*bot, tracks []*rxTrack, w window) {
 func trackStats(t *rxTrack, pub *bot, late bool) TrackStats {
 	var sent int64
 	if pub != nil {
-		if tx := pub.sendTrackOf(t.kind); tx != nil {
-			sent = tx.sent.Load()
-		}
+		sent = pub.sent(t.kind)
 	}
 	ts := TrackStats{Receiver: t.bot.name, Publisher: t.publisher, Kind: t.kind, Sent: sent,
 		Expected: t.expected(), Received: t.received, LossPct: lossPct(t.expected(), t.received),
-		P50Ms: t.latency.quantile(0.5), P99Ms: t.latency.quantile(0.99), JitterMs: t.jitter / 1e6, Late: late}
+		P50Ms: t.latency.quantile(0.5), P99Ms: t.latency.quantile(0.99), JitterMs: t.jitter / 1e6, Late: late,
+		ByLayer: byLayer(t.layers)}
 	if pub != nil {
 		ts.Publisher = pub.name
 	}
@@ -423,7 +513,7 @@ func addLoadGenCosts(r *Report, w window) {
 // serverStats is what the sampler and the window's edges measured of the
 // server process.
 func (l *load) serverStats(r *Report, w window, sampler *procSampler) *ServerStats {
-	s := &ServerStats{PID: l.cfg.ServerPID, Samples: sampler.samples,
+	s := &ServerStats{PID: l.cfg.ServerPID, PIDs: l.cfg.ServerPIDs, Samples: sampler.samples,
 		RSSStartMiB: float64(sampler.first.RSS) / mib, RSSPeakMiB: float64(sampler.peakRSS) / mib,
 		HWMMiB: float64(max(sampler.last.HWM, sampler.first.HWM)) / mib}
 	if r.Joined > 0 {
@@ -442,12 +532,27 @@ func (l *load) serverStats(r *Report, w window, sampler *procSampler) *ServerSta
 	return s
 }
 
-// sendTrackOf returns the bot's track of the kind, or nil.
-func (b *bot) sendTrackOf(kind string) *sendTrack {
-	if kind == "video" {
-		return b.videoTx
+// sent is the packets the bot sent in the window on its tracks of kind
+// (all layers of a simulcast track).
+func (b *bot) sent(kind string) int64 {
+	var n int64
+	for _, t := range b.sendTracks() {
+		if t.kind.String() == kind {
+			n += t.sent.Load()
+		}
 	}
-	return b.audioTx
+	return n
+}
+
+// sendTracks returns the bot's tracks: audio, video or its layers.
+func (b *bot) sendTracks() []*sendTrack {
+	var ts []*sendTrack
+	for _, t := range append([]*sendTrack{b.audioTx, b.videoTx}, b.layersTx...) {
+		if t != nil {
+			ts = append(ts, t)
+		}
+	}
+	return ts
 }
 
 // flowAcc adds up tracks.
@@ -461,6 +566,22 @@ type flowAcc struct {
 	jitterSum          float64
 	jitterMax          float64
 	jittered           int
+	// by simulcast tag (1 + the layer's index; 0: not simulcast)
+	sentLayers, layers [numTags]int64
+}
+
+// byLayer names the counts of simulcast tags 1..3 by rid; nil if none.
+func byLayer(n [numTags]int64) map[string]int64 {
+	var m map[string]int64
+	for i, rid := range layerRIDs() {
+		if n[i+1] > 0 {
+			if m == nil {
+				m = map[string]int64{}
+			}
+			m[rid] = n[i+1]
+		}
+	}
+	return m
 }
 
 func (f *flowAcc) add(t *rxTrack) {
@@ -476,6 +597,9 @@ func (f *flowAcc) add(t *rxTrack) {
 		f.jitterMax = max(f.jitterMax, j)
 		f.jittered++
 	}
+	for i := range numTags {
+		f.layers[i] += t.layers[i]
+	}
 }
 
 func (f *flowAcc) merge(o *flowAcc) {
@@ -489,6 +613,10 @@ func (f *flowAcc) merge(o *flowAcc) {
 	f.jitterSum += o.jitterSum
 	f.jitterMax = max(f.jitterMax, o.jitterMax)
 	f.jittered += o.jittered
+	for i := range numTags {
+		f.sentLayers[i] += o.sentLayers[i]
+		f.layers[i] += o.layers[i]
+	}
 }
 
 func (f *flowAcc) flow(window float64) Flow {
@@ -496,7 +624,7 @@ func (f *flowAcc) flow(window float64) Flow {
 		Lost: max(f.expected-f.received, 0), LossPct: lossPct(f.expected, f.received), WorstTrackLossPct: f.worst,
 		LatencyMs: Quantiles{N: int(f.latency.total), P50: f.latency.quantile(0.5), P95: f.latency.quantile(0.95),
 			P99: f.latency.quantile(0.99), Max: float64(f.latency.max) / 1000},
-		JitterMaxMs: f.jitterMax}
+		JitterMaxMs: f.jitterMax, SentByLayer: byLayer(f.sentLayers), ReceivedByLayer: byLayer(f.layers)}
 	if f.jittered > 0 {
 		out.JitterMeanMs = f.jitterSum / float64(f.jittered)
 	}
@@ -561,9 +689,29 @@ func writeSummary(w io.Writer, r *Report) {
 		p("  added latency %s; jitter mean %.2f ms, max %.2f ms",
 			fmtQ(f.f.LatencyMs, "ms"), f.f.JitterMeanMs, f.f.JitterMaxMs)
 	}
+	if s := r.Simulcast; s != nil {
+		var shapes []string
+		for i, l := range s.Layers {
+			shapes = append(shapes, fmt.Sprintf("%s %d kbit/s = %d fps × %d × %d B", s.RIDs[i], s.BitratesKbps[i], l.FPS, l.PacketsPerFrame, l.PayloadBytes))
+		}
+		p("simulcast (instead of the video above): %s; tiles %s", strings.Join(shapes, "; "), strings.Join(r.TileSizes, ", "))
+		p("  video packets sent by layer %s, received by layer %s", fmtLayers(r.VideoFlow.SentByLayer), fmtLayers(r.VideoFlow.ReceivedByLayer))
+	}
 	p("keyframe requests received by publishers: %d", r.KeyframeRequests)
+	for _, kind := range []string{cmdRaise, cmdLower, cmdChat} {
+		if c, ok := r.Commands[kind]; ok {
+			p("%s: %d sent, %d answered, %d lost, %d refused; round trip %s", kind, c.Sent, c.Answered, c.Lost, c.Refused, fmtQ(c.RTTMs, "ms"))
+		}
+	}
+	if c := r.Chat; c != nil {
+		p("chat: %d messages, %d of %d deliveries received (%d lost)", c.Messages, c.Delivered, c.Expected, c.Lost)
+	}
 	if s := r.Server; s != nil {
-		p("server (pid %d): %.2f CPU-s in the window (%.0f %% of one core)", s.PID, s.CPUSeconds, s.CPUPercent)
+		if len(s.PIDs) > 1 {
+			p("servers (pids %v, summed): %.2f CPU-s in the window (%.0f %% of one core)", s.PIDs, s.CPUSeconds, s.CPUPercent)
+		} else {
+			p("server (pid %d): %.2f CPU-s in the window (%.0f %% of one core)", s.PID, s.CPUSeconds, s.CPUPercent)
+		}
 		p("  %.0f forwarded packets per server CPU-second (%.2f CPU-s per million packets)", s.PacketsPerCPUSecond, s.CPUSecondsPerMillionPackets)
 		p("  RSS %.1f MiB at start, peak %.1f MiB (HWM %.1f MiB): %.2f MiB per participant", s.RSSStartMiB, s.RSSPeakMiB, s.HWMMiB, s.MiBPerParticipant)
 	}
@@ -590,4 +738,13 @@ func fmtQ(q Quantiles, unit string) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("p50 %.1f %s, p95 %.1f, p99 %.1f, max %.1f (n=%d)", q.P50, unit, q.P95, q.P99, q.Max, q.N)
+}
+
+// fmtLayers prints packet counts by rid, lowest layer first.
+func fmtLayers(m map[string]int64) string {
+	var parts []string
+	for _, rid := range layerRIDs() {
+		parts = append(parts, fmt.Sprintf("%s %d", rid, m[rid]))
+	}
+	return strings.Join(parts, ", ")
 }

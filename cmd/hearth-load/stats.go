@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"os"
@@ -106,7 +107,13 @@ type rxTrack struct {
 	jitter      float64 // RFC 3550 interarrival jitter, ns
 	lastTransit int64
 	latency     histogram
+	// layers counts packets by their simulcast tag (0: not simulcast).
+	layers [numTags]int64
 }
+
+// numTags is how many values the simulcast tag after the send time
+// takes: 0 without simulcast, 1 + the layer's index with.
+const numTags = 4
 
 // onPacket accounts one packet pkt received at now (Unix ns); measuring
 // tells whether the window is open.
@@ -133,9 +140,16 @@ func (t *rxTrack) onPacket(pkt []byte, now int64, measuring bool) {
 	}
 	t.received++
 	t.bytes += int64(len(pkt))
-	sent, ok := sendTime(pkt, t.kind == "video")
+	stamp, ok := payloadStamp(pkt, t.kind == "video")
+	sent := int64(0)
+	if ok {
+		sent = int64(binary.BigEndian.Uint64(stamp))
+	}
 	if !ok || sent < now-int64(time.Minute) || sent > now+int64(time.Second) {
 		return // not one of ours (e.g. a browser in the room)
+	}
+	if t.kind == "video" && len(stamp) > 8 && stamp[8] < numTags {
+		t.layers[stamp[8]]++
 	}
 	transit := now - sent
 	if t.stamped > 0 {
@@ -158,14 +172,16 @@ func (t *rxTrack) expected() int64 {
 	return t.maxSeq - t.baseSeq + 1
 }
 
-// sendTime reads the send time that hearth-load bots put at the start of
-// the payload (video: after the VP8 payload descriptor and, on the first
-// packet of a frame, the VP8 frame header).
-func sendTime(pkt []byte, video bool) (int64, bool) {
+// payloadStamp returns what hearth-load bots put at the start of the
+// payload (video: after the VP8 payload descriptor and, on the first
+// packet of a frame, the VP8 frame header): the send time (8 bytes, Unix
+// nanoseconds) and, for video, the simulcast tag (1 byte); the rest of
+// the payload follows.
+func payloadStamp(pkt []byte, video bool) ([]byte, bool) {
 	off := 12 + 4*int(pkt[0]&0x0f)
 	if pkt[0]&0x10 != 0 { // header extension
 		if len(pkt) < off+4 {
-			return 0, false
+			return nil, false
 		}
 		off += 4 + 4*(int(pkt[off+2])<<8|int(pkt[off+3]))
 	}
@@ -174,21 +190,20 @@ func sendTime(pkt []byte, video bool) (int64, bool) {
 		end -= int(pkt[end-1])
 	}
 	if off > end {
-		return 0, false
+		return nil, false
 	}
 	p := pkt[off:end]
 	if video {
 		n, ok := vp8HeaderLen(p)
 		if !ok {
-			return 0, false
+			return nil, false
 		}
 		p = p[n:]
 	}
 	if len(p) < 8 {
-		return 0, false
+		return nil, false
 	}
-	return int64(uint64(p[0])<<56 | uint64(p[1])<<48 | uint64(p[2])<<40 | uint64(p[3])<<32 |
-		uint64(p[4])<<24 | uint64(p[5])<<16 | uint64(p[6])<<8 | uint64(p[7])), true
+	return p, true
 }
 
 // vp8HeaderLen is the length of the VP8 payload descriptor (RFC 7741
@@ -245,6 +260,21 @@ type procSample struct {
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on
 // every Linux architecture Go supports.
 const clockTicks = 100
+
+// readProcs reads the processes and sums their figures.
+func readProcs(pids []int) (procSample, error) {
+	var sum procSample
+	for _, pid := range pids {
+		s, err := readProc(pid)
+		if err != nil {
+			return sum, err
+		}
+		sum.CPU += s.CPU
+		sum.RSS += s.RSS
+		sum.HWM += s.HWM
+	}
+	return sum, nil
+}
 
 // readProc reads /proc/<pid>/stat and /proc/<pid>/status.
 func readProc(pid int) (procSample, error) {

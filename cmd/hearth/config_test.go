@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hearth-meet/hearth/cmd/hearth/internal/proctest"
 )
 
 // writeFile writes content to a file in a test directory and returns its
@@ -174,7 +176,7 @@ func TestConfigKeysDocumented(t *testing.T) {
 // exits 1 naming the key for a bad one; `hearth version` prints the
 // version given at link time.
 func TestConfigCheckAndVersionCommands(t *testing.T) {
-	bin := buildHearth(t, "-ldflags", "-X main.version=v9.8.7-test")
+	bin := proctest.Build(t, "-ldflags", "-X main.version=v9.8.7-test")
 	good := writeFile(t, "good.yaml", "addr: :443\ndomain: meet.example.org\ndata-dir: /var/lib/hearth\n")
 	out, err := exec.Command(bin, "config", "check", good).CombinedOutput()
 	if err != nil || string(out) != "ok\n" {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-meet/hearth/cmd/hearth/internal/proctest"
+
 	"github.com/hearth-meet/hearth/room/redisstore/redistest"
 	"github.com/hearth-meet/hearth/signaling/signalingtest"
 	"github.com/hearth-meet/hearth/web/webtest"
@@ -24,8 +26,8 @@ import (
 // /readyz last answered OK; it checks them every 200 ms.
 type healthBalancer struct {
 	mu       sync.Mutex
-	backends []*instance
-	healthy  []*instance
+	backends []*proctest.Instance
+	healthy  []*proctest.Instance
 	next     int
 }
 
@@ -52,7 +54,7 @@ func newHealthBalancer(t *testing.T) *healthBalancer {
 }
 
 // set gives the balancer its backends; it waits for their next check.
-func (lb *healthBalancer) set(ins ...*instance) {
+func (lb *healthBalancer) set(ins ...*proctest.Instance) {
 	lb.mu.Lock()
 	lb.backends = ins
 	lb.mu.Unlock()
@@ -63,9 +65,9 @@ func (lb *healthBalancer) check() {
 	lb.mu.Lock()
 	backends := lb.backends
 	lb.mu.Unlock()
-	var healthy []*instance
+	var healthy []*proctest.Instance
 	for _, in := range backends {
-		if readyStatus(in) == http.StatusOK {
+		if in.ReadyStatus() == http.StatusOK {
 			healthy = append(healthy, in)
 		}
 	}
@@ -76,7 +78,7 @@ func (lb *healthBalancer) check() {
 
 func (lb *healthBalancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	lb.mu.Lock()
-	var in *instance
+	var in *proctest.Instance
 	if len(lb.healthy) > 0 {
 		in = lb.healthy[lb.next%len(lb.healthy)]
 		lb.next++
@@ -86,7 +88,7 @@ func (lb *healthBalancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no healthy backend", http.StatusServiceUnavailable)
 		return
 	}
-	target, _ := url.Parse(in.http())
+	target, _ := url.Parse(in.HTTP())
 	httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
 }
 
@@ -102,21 +104,21 @@ func (lb *healthBalancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // its drain deadline.
 func TestDrainMovesBrowsersToAnotherInstance(t *testing.T) {
 	rs := redistest.Start(t)
-	bin := buildHearth(t)
+	bin := proctest.Build(t)
 	redisURL := "redis://" + rs.Addr() + "/0"
-	a := startInstanceWith(t, bin, "--redis-url", redisURL, "--drain-timeout", "5m")
-	b := startInstanceWith(t, bin, "--redis-url", redisURL, "--drain-timeout", "5m")
+	a := proctest.StartWith(t, bin, "--redis-url", redisURL, "--drain-timeout", "5m")
+	b := proctest.StartWith(t, bin, "--redis-url", redisURL, "--drain-timeout", "5m")
 	lb := newHealthBalancer(t)
 	lb.set(a)
 	front := httptest.NewServer(lb)
 	defer front.Close()
 
-	roomID, key := roomAndKey(a.facilitatorLink)
-	_, mkey := roomAndKey(a.memberLink)
+	roomID, key := roomAndKey(a.FacilitatorLink)
+	_, mkey := roomAndKey(a.MemberLink)
 	browser := webtest.NewBrowser(t)
 	fac := joinPage(t, browser, front.URL+"/r/"+roomID+"#f="+key, "Fennimore")
 	mem := joinPage(t, browser, front.URL+"/r/"+roomID+"#k="+mkey, "Marisol")
-	other := joinPage(t, browser, b.http()+"/r/"+roomID+"#k="+mkey, "Oriel")
+	other := joinPage(t, browser, b.HTTP()+"/r/"+roomID+"#k="+mkey, "Oriel")
 	pages := map[string]*webtest.Page{"Fennimore": fac, "Marisol": mem, "Oriel": other}
 	for _, p := range pages {
 		p.WaitVisible(webtest.Button("Leave"))
@@ -163,16 +165,16 @@ func TestDrainMovesBrowsersToAnotherInstance(t *testing.T) {
 	moved("before the drain")
 	lb.set(a, b)
 
-	_ = a.cmd.Process.Signal(syscall.SIGTERM)
+	_ = a.Cmd.Process.Signal(syscall.SIGTERM)
 	signalled = time.Now()
-	signalingtest.WaitFor(t, time.Second, "A's /readyz to fail", func() bool { return readyStatus(a) == http.StatusServiceUnavailable })
-	if !exited(a, 60*time.Second) {
+	signalingtest.WaitFor(t, time.Second, "A's /readyz to fail", func() bool { return a.ReadyStatus() == http.StatusServiceUnavailable })
+	if !a.Exited(60 * time.Second) {
 		t.Fatal("A did not exit within 60 s of SIGTERM: its participants did not move")
 	}
 	t.Logf("A moved its participants and exited %v after SIGTERM", time.Since(signalled).Round(time.Millisecond))
 	moved("after A drained")
 	t.Logf("media flows again %v after SIGTERM", time.Since(signalled).Round(time.Millisecond))
-	logs := a.logs.String()
+	logs := a.Logs.String()
 	if !strings.Contains(logs, "moving participants to the other instances") {
 		t.Errorf("A's logs do not say it moved its participants")
 	}

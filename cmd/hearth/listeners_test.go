@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hearth-meet/hearth/cmd/hearth/internal/proctest"
 )
 
 // get fetches url and returns its status and body.
@@ -66,7 +68,7 @@ func TestHealthcheckCommand(t *testing.T) {
 	if err := dispatch(ctx, nil, append([]string{"healthcheck"}, tlsArgs...), func(k string) string { return env[k] }, io.Discard, io.Discard); err != nil {
 		t.Errorf("healthcheck over HTTPS, address from the environment: %v", err)
 	}
-	if err := dispatch(ctx, nil, []string{"healthcheck", "--addr", "127.0.0.1:" + strconv.Itoa(freeTCPPort(t))}, noEnv, io.Discard, io.Discard); err == nil {
+	if err := dispatch(ctx, nil, []string{"healthcheck", "--addr", "127.0.0.1:" + strconv.Itoa(proctest.FreeTCPPort(t))}, noEnv, io.Discard, io.Discard); err == nil {
 		t.Error("healthcheck succeeded with no server")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hearth-meet/hearth/cmd/hearth/internal/proctest"
 )
 
 // hearthCmd runs the built binary with args and no HEARTH_ variables; it
@@ -36,7 +38,7 @@ var roomLines = regexp.MustCompile(`room: ([0-9a-f-]{36}) (.+)\nmember link: (\S
 // prints, and a server started on the directory lets people in through
 // them.
 func TestRoomsCLIOnAFreshDataDir(t *testing.T) {
-	bin := buildHearth(t)
+	bin := proctest.Build(t)
 	dataDir := filepath.Join(t.TempDir(), "fresh")
 	out, errOut, ok := hearthCmd(t, bin, "rooms", "create", "--name", "Tuesday Group", "--data-dir", dataDir,
 		"--public-url", "https://meet.example.org")
@@ -100,7 +102,7 @@ func TestRoomsCLIOnAFreshDataDir(t *testing.T) {
 // with --server and the token file it works through the API, and the
 // server's meeting sees the change.
 func TestRoomsCLIThroughTheServer(t *testing.T) {
-	bin := buildHearth(t)
+	bin := proctest.Build(t)
 	dataDir := t.TempDir()
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(tokenFile, []byte("tok\n"), 0o600); err != nil {

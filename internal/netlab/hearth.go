@@ -1,6 +1,8 @@
 package netlab
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,10 +16,11 @@ import (
 )
 
 // BuildHearth builds the hearth binary (without the race detector, as
-// it is shipped) and returns its path. It is built once per test
-// process, into a directory named after the process (removed by a later
-// Lab once the process is gone).
-func BuildHearth(t testing.TB) string {
+// it is shipped), with extra flags of go build if any, and returns its
+// path. Each set of flags is built once per test process, into a
+// directory named after the process (removed by a later Lab once the
+// process is gone).
+func BuildHearth(t testing.TB, flags ...string) string {
 	t.Helper()
 	dir := processDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -32,6 +35,10 @@ func BuildHearth(t testing.TB) string {
 		t.Fatalf("netlab: lock %s: %v", dir, err)
 	}
 	bin := filepath.Join(dir, "hearth")
+	if len(flags) > 0 {
+		sum := sha256.Sum256([]byte(strings.Join(flags, "\x00")))
+		bin += "-" + hex.EncodeToString(sum[:6])
+	}
 	if _, err := os.Stat(bin); err == nil {
 		return bin
 	}
@@ -39,7 +46,8 @@ func BuildHearth(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("netlab: no go command to build hearth: %v", err)
 	}
-	cmd := exec.Command(goCmd, "build", "-o", bin+".tmp", "github.com/hearth-meet/hearth/cmd/hearth")
+	args := append(append([]string{"build", "-o", bin + ".tmp"}, flags...), "github.com/hearth-meet/hearth/cmd/hearth")
+	cmd := exec.Command(goCmd, args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("netlab: build hearth: %v\n%s", err, out)
 	}

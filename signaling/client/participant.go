@@ -27,6 +27,9 @@ type MediaParams struct {
 	// NoInterceptors turns off NACK and RTCP reports (the load generator's
 	// lighter bots).
 	NoInterceptors bool
+	// Simulcast negotiates the mid and rid header extensions on video, as
+	// a browser publishing simulcast does (see AddSimulcastTrack).
+	Simulcast bool
 }
 
 // Participant is a joined Conn with a publish and a subscribe peer
@@ -137,6 +140,11 @@ func newAPI(params MediaParams) (*webrtc.API, error) {
 	// level (RFC 6464; see AudioLevelID).
 	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, err
+	}
+	if params.Simulcast {
+		if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
+			return nil, err
+		}
 	}
 	reg := &interceptor.Registry{}
 	if !params.NoInterceptors {

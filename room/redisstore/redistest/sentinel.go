@@ -68,7 +68,7 @@ func StartSentinels(t testing.TB) *Sentinels {
 		for {
 			replicas, err1 := c.Replicas(ctx, MasterName).Result()
 			peers, err2 := c.Sentinels(ctx, MasterName).Result()
-			if err1 == nil && err2 == nil && len(replicas) == 1 && len(peers) == 2 {
+			if err1 == nil && err2 == nil && len(replicas) == 1 && len(peers) == 2 && settled(replicas[0]) {
 				break
 			}
 			if ctx.Err() != nil {
@@ -80,6 +80,16 @@ func StartSentinels(t testing.TB) *Sentinels {
 		_ = c.Close()
 	}
 	return s
+}
+
+// settled reports whether a Sentinel's view of the replica (SENTINEL
+// REPLICAS) is one it can promote: linked to the primary and refreshed
+// lately. Right after the Sentinels found it, their view may be neither,
+// and a failover then waits for the next refresh (every 10 s): tests
+// would measure the Sentinels' start, not the failover.
+func settled(replica map[string]string) bool {
+	refresh, err := strconv.Atoi(replica["info-refresh"])
+	return replica["flags"] == "slave" && replica["master-link-status"] == "ok" && err == nil && refresh < 5000
 }
 
 // start runs one redis-server in dir on a free port: a Sentinel when conf

@@ -1,4 +1,4 @@
-package main
+package clustertest
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-meet/hearth/cmd/hearth/internal/proctest"
+
 	"github.com/hearth-meet/hearth/room/redisstore/redistest"
 	"github.com/hearth-meet/hearth/signaling/client"
 	"github.com/hearth-meet/hearth/signaling/protocol"
@@ -14,9 +16,9 @@ import (
 )
 
 // patchRoomOn sends PATCH /api/rooms/{id} with body to an instance.
-func patchRoomOn(t *testing.T, in *instance, id, body string) {
+func patchRoomOn(t *testing.T, in *proctest.Instance, id, body string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPatch, in.http()+"/api/rooms/"+id, strings.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPatch, in.HTTP()+"/api/rooms/"+id, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer tok")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -66,18 +68,18 @@ func errorSaying(code, text string) func(client.Message) bool {
 // unmute and are heard on instance 1 through the relay.
 func TestMultiInstanceSegment(t *testing.T) {
 	rs := redistest.Start(t)
-	bin := buildHearth(t)
-	in1, in2 := startInstance(t, bin, rs.Addr()), startInstance(t, bin, rs.Addr())
+	bin := proctest.Build(t)
+	in1, in2 := proctest.Start(t, bin, rs.Addr()), proctest.Start(t, bin, rs.Addr())
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	created, key := createRoomOn(t, in1, "Shared group")
+	created, key := proctest.CreateRoom(t, in1, "Shared group")
 	patchRoomOn(t, in2, created.ID, `{"settings":{"waitingRoom":false,"muteOnEntry":false,"format":{"segments":[
 		{"title":"Arrival","speaking":"open","chatOpen":true},
 		{"title":"Readings","speaking":"facilitators"},
 		{"title":"Sharing","speaking":"called_on","shareSeconds":60,"autoMute":true}]}}}`)
 
-	fac := signalingtest.NewBot(t, ctx, in1.ws(), protocol.Join{Room: created.ID, Name: "Facil", FacilitatorKey: key})
-	mem := signalingtest.NewBot(t, ctx, in2.ws(), memberJoin(created.MemberLink, "Mia"))
+	fac := signalingtest.NewBot(t, ctx, in1.WS(), protocol.Join{Room: created.ID, Name: "Facil", FacilitatorKey: key})
+	mem := signalingtest.NewBot(t, ctx, in2.WS(), proctest.MemberJoin(created.MemberLink, "Mia"))
 	if w := mem.P.Welcome.Room; w.Format == nil || len(w.Format.Segments) != 3 || w.Segment != 0 {
 		t.Fatalf("the member's welcome on instance 2: %+v", w)
 	}

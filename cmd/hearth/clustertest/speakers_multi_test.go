@@ -1,10 +1,12 @@
-package main
+package clustertest
 
 import (
 	"context"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/hearth-meet/hearth/cmd/hearth/internal/proctest"
 
 	"github.com/hearth-meet/hearth/room"
 	"github.com/hearth-meet/hearth/room/redisstore/redistest"
@@ -43,12 +45,12 @@ func speakerSets(t *testing.T, b *signalingtest.Bot, id string) (sets [][]string
 // set on both, and no speakers message after the mute names them.
 func TestMultiInstanceSpeakers(t *testing.T) {
 	rs := redistest.Start(t)
-	bin := buildHearth(t)
-	in1, in2 := startInstance(t, bin, rs.Addr()), startInstance(t, bin, rs.Addr())
+	bin := proctest.Build(t)
+	in1, in2 := proctest.Start(t, bin, rs.Addr()), proctest.Start(t, bin, rs.Addr())
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	created, key := createRoomOn(t, in1, "Shared group")
-	fac := signalingtest.NewBot(t, ctx, in1.ws(), protocol.Join{Room: created.ID, Name: "Facil", FacilitatorKey: key})
+	created, key := proctest.CreateRoom(t, in1, "Shared group")
+	fac := signalingtest.NewBot(t, ctx, in1.WS(), protocol.Join{Room: created.ID, Name: "Facil", FacilitatorKey: key})
 	no := false
 	if err := fac.P.Conn.Send(ctx, protocol.Moderate{Type: protocol.TypeModerate, Action: "settings",
 		Settings: &protocol.Settings{WaitingRoom: &no, MuteOnEntry: &no}}); err != nil {
@@ -63,8 +65,8 @@ func TestMultiInstanceSpeakers(t *testing.T) {
 		}
 		return false
 	})
-	talker := signalingtest.NewBot(t, ctx, in2.ws(), memberJoin(created.MemberLink, "Talker"))
-	near := signalingtest.NewBot(t, ctx, in2.ws(), memberJoin(created.MemberLink, "Near"))
+	talker := signalingtest.NewBot(t, ctx, in2.WS(), proctest.MemberJoin(created.MemberLink, "Talker"))
+	near := signalingtest.NewBot(t, ctx, in2.WS(), proctest.MemberJoin(created.MemberLink, "Near"))
 	sendCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	talker.SetLevel(127) // silence first: the background

@@ -1,4 +1,4 @@
-package main
+package clustertest
 
 import (
 	"context"
@@ -8,30 +8,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-meet/hearth/cmd/hearth/internal/proctest"
+
 	"github.com/hearth-meet/hearth/signaling/client"
 	"github.com/hearth-meet/hearth/signaling/protocol"
 	"github.com/hearth-meet/hearth/signaling/signalingtest"
 )
 
-// readyStatus is the HTTP status of an instance's /readyz (0 when it
-// does not answer).
-func readyStatus(in *instance) int {
-	r, err := http.Get(in.http() + "/readyz")
-	if err != nil {
-		return 0
-	}
-	r.Body.Close()
-	return r.StatusCode
-}
-
 // joinBots joins two pion bots, sending audio and video, into the
 // instance's demo room, and waits until each receives the other's media.
-func joinBots(t *testing.T, ctx context.Context, in *instance, names ...string) []*signalingtest.Bot {
+func joinBots(t *testing.T, ctx context.Context, in *proctest.Instance, names ...string) []*signalingtest.Bot {
 	t.Helper()
-	roomID, key := roomAndKey(in.memberLink)
+	roomID, key := proctest.RoomAndKey(in.MemberLink)
 	var bots []*signalingtest.Bot
 	for _, name := range names {
-		b := signalingtest.NewBot(t, ctx, in.ws(), protocol.Join{Room: roomID, Name: name, MemberKey: key})
+		b := signalingtest.NewBot(t, ctx, in.WS(), protocol.Join{Room: roomID, Name: name, MemberKey: key})
 		go b.Send(ctx)
 		bots = append(bots, b)
 	}
@@ -47,40 +38,30 @@ func joinBots(t *testing.T, ctx context.Context, in *instance, names ...string) 
 	return bots
 }
 
-// exited waits up to d for the instance to exit and reports whether it did.
-func exited(in *instance, d time.Duration) bool {
-	select {
-	case <-in.done:
-		return true
-	case <-time.After(d):
-		return false
-	}
-}
-
 // SIGTERM with a meeting running on a single instance: /readyz fails at
 // once, a newcomer is refused with draining, the meeting's media keeps
 // flowing (bytes counted at each receiver rise every second) until the
 // drain deadline, and then the server ends the meeting's connections
 // (bye shutdown) and exits cleanly. Its logs give counts, never names.
 func TestDrainKeepsMediaUntilDeadline(t *testing.T) {
-	bin := buildHearth(t)
+	bin := proctest.Build(t)
 	const deadline = 6 * time.Second
-	in := startInstanceWith(t, bin, "--drain-timeout", deadline.String())
+	in := proctest.StartWith(t, bin, "--drain-timeout", deadline.String())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	bots := joinBots(t, ctx, in, "Anselm", "Berenike")
 	a, b := bots[0], bots[1]
 
-	if err := in.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := in.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	signalled := time.Now()
 	signalingtest.WaitFor(t, time.Second, "/readyz to fail after SIGTERM", func() bool {
-		return readyStatus(in) == http.StatusServiceUnavailable
+		return in.ReadyStatus() == http.StatusServiceUnavailable
 	})
 	t.Logf("/readyz failed %v after SIGTERM", time.Since(signalled).Round(time.Millisecond))
-	roomID, key := roomAndKey(in.memberLink)
-	c, err := client.DialConn(ctx, in.ws())
+	roomID, key := proctest.RoomAndKey(in.MemberLink)
+	c, err := client.DialConn(ctx, in.WS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,11 +86,11 @@ func TestDrainKeepsMediaUntilDeadline(t *testing.T) {
 		last = now
 	}
 	select {
-	case <-in.done:
+	case <-in.Done:
 		t.Fatalf("the server exited %v after SIGTERM, before the %v deadline", time.Since(signalled), deadline)
 	default:
 	}
-	if !exited(in, deadline+15*time.Second) {
+	if !in.Exited(deadline + 15*time.Second) {
 		t.Fatal("the server did not exit after the drain deadline")
 	}
 	took := time.Since(signalled)
@@ -117,13 +98,13 @@ func TestDrainKeepsMediaUntilDeadline(t *testing.T) {
 	if took < deadline {
 		t.Errorf("exited after %v, before the deadline %v", took, deadline)
 	}
-	if code := in.cmd.ProcessState.ExitCode(); code != 0 {
+	if code := in.Cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("exit code %d after a drain, want 0", code)
 	}
 	signalingtest.WaitFor(t, 5*time.Second, "bye shutdown at the bots", func() bool {
 		return hasBye(a, protocol.ByeShutdown) && hasBye(b, protocol.ByeShutdown)
 	})
-	logs := in.logs.String()
+	logs := in.Logs.String()
 	if !strings.Contains(logs, "drain deadline reached") || !strings.Contains(logs, `"participants":2`) {
 		t.Errorf("the logs do not say the deadline ended a drain with 2 participants:\n%s", logs)
 	}
@@ -148,34 +129,34 @@ func hasBye(b *signalingtest.Bot, reason string) bool {
 // A drain ends as soon as the last meeting ends, long before its
 // deadline; and a second SIGTERM ends it at once.
 func TestDrainEndsWithTheMeetingOrASecondSignal(t *testing.T) {
-	bin := buildHearth(t)
+	bin := proctest.Build(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for _, c := range []struct {
 		name, after string
-		end         func(t *testing.T, in *instance, bots []*signalingtest.Bot)
+		end         func(t *testing.T, in *proctest.Instance, bots []*signalingtest.Bot)
 	}{
-		{"the meeting ends", "the last participant left", func(t *testing.T, _ *instance, bots []*signalingtest.Bot) {
+		{"the meeting ends", "the last participant left", func(t *testing.T, _ *proctest.Instance, bots []*signalingtest.Bot) {
 			for _, b := range bots {
 				if err := b.P.Leave(ctx); err != nil {
 					t.Fatal(err)
 				}
 			}
 		}},
-		{"a second signal", "a second SIGTERM", func(t *testing.T, in *instance, _ []*signalingtest.Bot) {
-			_ = in.cmd.Process.Signal(syscall.SIGTERM)
+		{"a second signal", "a second SIGTERM", func(t *testing.T, in *proctest.Instance, _ []*signalingtest.Bot) {
+			_ = in.Cmd.Process.Signal(syscall.SIGTERM)
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			in := startInstanceWith(t, bin, "--drain-timeout", "10m")
+			in := proctest.StartWith(t, bin, "--drain-timeout", "10m")
 			bots := joinBots(t, ctx, in, "Cordelia", "Dashiell")
-			_ = in.cmd.Process.Signal(syscall.SIGTERM)
-			if exited(in, 2*time.Second) {
+			_ = in.Cmd.Process.Signal(syscall.SIGTERM)
+			if in.Exited(2 * time.Second) {
 				t.Fatal("the server exited with a meeting running")
 			}
 			c.end(t, in, bots)
 			ended := time.Now()
-			if !exited(in, 5*time.Second) {
+			if !in.Exited(5 * time.Second) {
 				t.Fatalf("the server did not exit within 5 s after %s", c.after)
 			}
 			t.Logf("exited %v after %s", time.Since(ended).Round(time.Millisecond), c.after)

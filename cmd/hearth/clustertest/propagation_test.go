@@ -1,10 +1,12 @@
-package main
+package clustertest
 
 import (
 	"context"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/hearth-meet/hearth/cmd/hearth/internal/proctest"
 
 	"github.com/hearth-meet/hearth/room/redisstore/redistest"
 	"github.com/hearth-meet/hearth/signaling/client"
@@ -20,13 +22,13 @@ import (
 //	go test -run '^$' -bench HandPropagation -benchtime 200x ./cmd/hearth/
 func BenchmarkHandPropagation(b *testing.B) {
 	rs := redistest.Start(b)
-	bin := buildHearth(b)
-	in1, in2 := startInstance(b, bin, rs.Addr()), startInstance(b, bin, rs.Addr())
+	bin := proctest.Build(b)
+	in1, in2 := proctest.Start(b, bin, rs.Addr()), proctest.Start(b, bin, rs.Addr())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	created, key := createRoomOn(b, in1, "Bench")
-	join := func(in *instance, j protocol.Join) (*client.Conn, string) {
-		c, err := client.DialConn(ctx, in.ws())
+	created, key := proctest.CreateRoom(b, in1, "Bench")
+	join := func(in *proctest.Instance, j protocol.Join) (*client.Conn, string) {
+		c, err := client.DialConn(ctx, in.WS())
 		if err != nil {
 			b.Fatal(err)
 		}

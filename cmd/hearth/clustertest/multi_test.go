@@ -1,20 +1,13 @@
-package main
+// Package clustertest holds the tests that run several hearth processes:
+// instances sharing rooms through a real redis-server (and Sentinels),
+// drains, and what crosses instances. They are a package apart from
+// cmd/hearth so that they run beside its tests, not after them.
+package clustertest
 
 import (
-	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -22,182 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-meet/hearth/cmd/hearth/internal/proctest"
+
 	"github.com/hearth-meet/hearth/room/redisstore/redistest"
 	"github.com/hearth-meet/hearth/signaling/client"
 	"github.com/hearth-meet/hearth/signaling/protocol"
 	"github.com/hearth-meet/hearth/signaling/signalingtest"
 	"github.com/hearth-meet/hearth/web/webtest"
 )
-
-// instance is a hearth process started by a test.
-type instance struct {
-	cmd  *exec.Cmd
-	addr string // 127.0.0.1:port
-	logs *signalingtest.SyncBuffer
-	done chan struct{}
-	// the demo room's links, as printed
-	memberLink, facilitatorLink string
-}
-
-func (in *instance) ws() string   { return "ws://" + in.addr + "/ws" }
-func (in *instance) http() string { return "http://" + in.addr }
-
-// buildHearth compiles the server for the test, with extra flags of go
-// build. Each set of flags is built once per test process, into
-// binDir(): linking the server takes seconds, and a dozen tests start it.
-func buildHearth(t testing.TB, flags ...string) string {
-	t.Helper()
-	sum := sha256.Sum256([]byte(strings.Join(flags, "\x00")))
-	bin := filepath.Join(binDir(), "hearth-"+hex.EncodeToString(sum[:6]))
-	if _, err := os.Stat(bin); err == nil {
-		return bin
-	}
-	if err := os.MkdirAll(binDir(), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	tmp := fmt.Sprintf("%s.%d.tmp", bin, time.Now().UnixNano())
-	out, err := exec.Command("go", append(append([]string{"build", "-o", tmp}, flags...), ".")...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	if err := os.Rename(tmp, bin); err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
-
-// binDir is where buildHearth keeps this test process's binaries;
-// TestMain removes it at the end.
-func binDir() string {
-	return filepath.Join(os.TempDir(), fmt.Sprintf("hearth-test-bin-%d", os.Getpid()))
-}
-
-// TestMain runs the tests and removes the binaries they built.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	os.RemoveAll(binDir())
-	os.Exit(code)
-}
-
-func freeTCPPort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func startInstance(t testing.TB, bin, redisAddr string) *instance {
-	t.Helper()
-	return startInstanceWith(t, bin, "--redis-url", "redis://"+redisAddr+"/0")
-}
-
-// startInstanceWith starts a hearth process on loopback with the extra
-// arguments and waits until /readyz answers OK.
-func startInstanceWith(t testing.TB, bin string, extra ...string) *instance {
-	t.Helper()
-	port := freeTCPPort(t)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	in := &instance{addr: addr, logs: &signalingtest.SyncBuffer{}, done: make(chan struct{})}
-	in.cmd = exec.Command(bin, append([]string{"--addr", addr, "--ice-udp-port", "0", "--ice-loopback-only",
-		"--admin-token", "tok", "--log-level", "debug", "--instance-url", "ws://" + addr + "/ws", "--data-dir", t.TempDir()}, extra...)...)
-	in.cmd.Stderr = in.logs
-	stdout, _ := in.cmd.StdoutPipe()
-	if err := in.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = in.cmd.Wait(); close(in.done) }()
-	t.Cleanup(func() {
-		if t.Failed() && os.Getenv("HEARTH_TEST_LOGS") != "" {
-			t.Logf("logs of %s:\n%s", addr, in.logs)
-		}
-		in.stop()
-	})
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "member link: "); ok {
-			in.memberLink = v
-		}
-		if v, ok := strings.CutPrefix(sc.Text(), "facilitator link: "); ok {
-			in.facilitatorLink = v
-			break
-		}
-	}
-	go func() { _, _ = bufio.NewReader(stdout).WriteTo(discardWriter{}) }()
-	signalingtest.WaitFor(t, 10*time.Second, "instance ready", func() bool {
-		r, err := http.Get(in.http() + "/readyz")
-		if err != nil {
-			return false
-		}
-		r.Body.Close()
-		return r.StatusCode == 200
-	})
-	return in
-}
-
-// stop ends the instance: SIGTERM starts its drain (which ends at once
-// when no participant is left), a second one a second later ends it, a
-// kill 10 s after that.
-func (in *instance) stop() {
-	for _, wait := range []time.Duration{time.Second, 10 * time.Second} {
-		_ = in.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-in.done:
-			return
-		case <-time.After(wait):
-		}
-	}
-	_ = in.cmd.Process.Kill()
-	<-in.done
-}
-
-// createRoomOn creates a room through an instance's operators' API and
-// returns it (id and links) and its facilitator key.
-func createRoomOn(t testing.TB, in *instance, name string) (created struct{ ID, MemberLink, FacilitatorLink string }, key string) {
-	t.Helper()
-	body, _ := json.Marshal(map[string]string{"name": name})
-	req, _ := http.NewRequest(http.MethodPost, in.http()+"/api/rooms", strings.NewReader(string(body)))
-	req.Header.Set("Authorization", "Bearer tok")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(&created); err != nil || created.ID == "" {
-		t.Fatalf("create room: status %d, %v", resp.StatusCode, err)
-	}
-	_, key = roomAndKey(created.FacilitatorLink)
-	return created, key
-}
-
-// balancer is a plain HTTP/WebSocket load balancer without sticky
-// sessions, in front of whichever instances it is given.
-type balancer struct {
-	mu       sync.Mutex
-	backends []*instance
-	next     int
-}
-
-func (lb *balancer) set(ins ...*instance) {
-	lb.mu.Lock()
-	defer lb.mu.Unlock()
-	lb.backends = ins
-}
-
-func (lb *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	lb.mu.Lock()
-	in := lb.backends[lb.next%len(lb.backends)]
-	lb.next++
-	lb.mu.Unlock()
-	target, _ := url.Parse(in.http())
-	httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
-}
-
-type discardWriter struct{}
-
-func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 // lastHands returns the hand queue as a bot last heard it (from a hands
 // event, or a snapshot after a resynchronisation).
@@ -227,25 +52,25 @@ func lastHands(b *signalingtest.Bot) []string {
 // nor the instances.
 func TestMultiInstance(t *testing.T) {
 	rs := redistest.Start(t)
-	bin := buildHearth(t)
-	ins := []*instance{startInstance(t, bin, rs.Addr()), startInstance(t, bin, rs.Addr()), startInstance(t, bin, rs.Addr())}
+	bin := proctest.Build(t)
+	ins := []*proctest.Instance{proctest.Start(t, bin, rs.Addr()), proctest.Start(t, bin, rs.Addr()), proctest.Start(t, bin, rs.Addr())}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
 	// A room made on instance 1.
-	created, key := createRoomOn(t, ins[0], "Shared group")
-	_, mkey := roomAndKey(created.MemberLink)
+	created, key := proctest.CreateRoom(t, ins[0], "Shared group")
+	_, mkey := proctest.RoomAndKey(created.MemberLink)
 
 	// The facilitator on instance 1 lets people straight in.
-	fac := signalingtest.NewBot(t, ctx, ins[0].ws(), protocol.Join{Room: created.ID, Name: "Facil", FacilitatorKey: key})
+	fac := signalingtest.NewBot(t, ctx, ins[0].WS(), protocol.Join{Room: created.ID, Name: "Facil", FacilitatorKey: key})
 	no := false
 	if err := fac.P.Conn.Send(ctx, protocol.Moderate{Type: protocol.TypeModerate, Action: "settings",
 		Settings: &protocol.Settings{WaitingRoom: &no, MuteOnEntry: &no}}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	m2 := signalingtest.NewBot(t, ctx, ins[1].ws(), protocol.Join{Room: created.ID, Name: "Memb2", MemberKey: mkey})
-	m3 := signalingtest.NewBot(t, ctx, ins[2].ws(), protocol.Join{Room: created.ID, Name: "Memb3", MemberKey: mkey})
+	m2 := signalingtest.NewBot(t, ctx, ins[1].WS(), protocol.Join{Room: created.ID, Name: "Memb2", MemberKey: mkey})
+	m3 := signalingtest.NewBot(t, ctx, ins[2].WS(), protocol.Join{Room: created.ID, Name: "Memb3", MemberKey: mkey})
 	bots := []*signalingtest.Bot{fac, m2, m3}
 	sendCtx, stopSending := context.WithCancel(ctx)
 	defer stopSending()
@@ -254,8 +79,8 @@ func TestMultiInstance(t *testing.T) {
 	}
 
 	// A real browser through a load balancer that sends it to instance 2.
-	lb := &balancer{}
-	lb.set(ins[1])
+	lb := &proctest.Balancer{}
+	lb.Set(ins[1])
 	front := httptest.NewServer(lb)
 	defer front.Close()
 	browser := webtest.NewBrowser(t)
@@ -340,7 +165,7 @@ func TestMultiInstance(t *testing.T) {
 	var wg sync.WaitGroup
 	raisers := make([]*client.Conn, 50)
 	for i := range raisers {
-		c, err := client.DialConn(ctx, ins[i%3].ws())
+		c, err := client.DialConn(ctx, ins[i%3].WS())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -380,9 +205,9 @@ func TestMultiInstance(t *testing.T) {
 	// hand position and mute intact; the others' media never stops.
 	fac3, m3fac := fac.Packets(m3.ID(), "audio"), m3.Packets(fac.ID(), "audio")
 	killed := time.Now()
-	_ = ins[1].cmd.Process.Signal(syscall.SIGKILL)
-	<-ins[1].done
-	lb.set(ins[2], ins[0]) // the balancer notices
+	_ = ins[1].Cmd.Process.Signal(syscall.SIGKILL)
+	<-ins[1].Done
+	lb.Set(ins[2], ins[0]) // the balancer notices
 	// Member 2 comes back meanwhile (their join waits up to 2.5 s for
 	// their old connection, on the dead instance, to answer a ping).
 	var back protocol.Welcome
@@ -391,7 +216,7 @@ func TestMultiInstance(t *testing.T) {
 	go func() {
 		defer close(backDone)
 		for {
-			c, err := client.DialConn(ctx, ins[2].ws())
+			c, err := client.DialConn(ctx, ins[2].WS())
 			if err == nil {
 				back, err = c.Join(ctx, protocol.Join{Room: created.ID, Name: "Memb2", Identity: m2.P.Welcome.Identity, MemberKey: mkey})
 				_ = c.CloseNow()
@@ -461,7 +286,7 @@ func TestMultiInstance(t *testing.T) {
 	// refused clearly; afterwards state reconciles by itself.
 	rs.Stop()
 	stopped := time.Now()
-	c, err := client.DialConn(ctx, ins[0].ws())
+	c, err := client.DialConn(ctx, ins[0].WS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,10 +302,10 @@ func TestMultiInstance(t *testing.T) {
 			t.Fatal("media between instances stopped while Redis was down")
 		}
 	}
-	for i, in := range []*instance{ins[0], ins[2]} {
+	for i, in := range []*proctest.Instance{ins[0], ins[2]} {
 		select {
-		case <-in.done:
-			t.Fatalf("instance %d exited while Redis was down:\n%s", i, in.logs)
+		case <-in.Done:
+			t.Fatalf("instance %d exited while Redis was down:\n%s", i, in.Logs)
 		default:
 		}
 	}
@@ -501,7 +326,7 @@ func TestMultiInstance(t *testing.T) {
 	t.Logf("state reconciled %v after Redis returned", time.Since(restarted).Round(time.Millisecond))
 
 	for i, in := range ins {
-		logs := in.logs.String()
+		logs := in.Logs.String()
 		for _, secret := range []string{"Facil", "Memb2", "Memb3", "Browsie", "Hand0", "127.0.0.1"} {
 			if strings.Contains(logs, secret) {
 				t.Errorf("instance %d logged %q", i+1, secret)

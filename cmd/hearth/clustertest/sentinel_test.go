@@ -1,4 +1,4 @@
-package main
+package clustertest
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hearth-meet/hearth/cmd/hearth/internal/proctest"
 
 	"github.com/hearth-meet/hearth/room/redisstore/redistest"
 	"github.com/hearth-meet/hearth/signaling/protocol"
@@ -19,23 +21,23 @@ import (
 // instance reaches everyone on both, with no retry; no instance exits.
 func TestSentinelFailover(t *testing.T) {
 	set := redistest.StartSentinels(t)
-	bin := buildHearth(t)
-	a := startInstanceWith(t, bin, "--redis-url", set.URL())
-	b := startInstanceWith(t, bin, "--redis-url", set.URL())
+	bin := proctest.Build(t)
+	a := proctest.StartWith(t, bin, "--redis-url", set.URL())
+	b := proctest.StartWith(t, bin, "--redis-url", set.URL())
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	roomID, key := roomAndKey(a.facilitatorLink)
-	_, mkey := roomAndKey(a.memberLink)
-	fac := signalingtest.NewBot(t, ctx, a.ws(), protocol.Join{Room: roomID, Name: "Facil", FacilitatorKey: key})
-	m1 := signalingtest.NewBot(t, ctx, a.ws(), protocol.Join{Room: roomID, Name: "Memb1", MemberKey: mkey})
-	m2 := signalingtest.NewBot(t, ctx, b.ws(), protocol.Join{Room: roomID, Name: "Memb2", MemberKey: mkey})
+	roomID, key := proctest.RoomAndKey(a.FacilitatorLink)
+	_, mkey := proctest.RoomAndKey(a.MemberLink)
+	fac := signalingtest.NewBot(t, ctx, a.WS(), protocol.Join{Room: roomID, Name: "Facil", FacilitatorKey: key})
+	m1 := signalingtest.NewBot(t, ctx, a.WS(), protocol.Join{Room: roomID, Name: "Memb1", MemberKey: mkey})
+	m2 := signalingtest.NewBot(t, ctx, b.WS(), protocol.Join{Room: roomID, Name: "Memb2", MemberKey: mkey})
 	bots := []*signalingtest.Bot{fac, m1, m2}
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return
 		}
-		for name, in := range map[string]*instance{"A": a, "B": b} {
-			for _, line := range strings.Split(in.logs.String(), "\n") {
+		for name, in := range map[string]*proctest.Instance{"A": a, "B": b} {
+			for _, line := range strings.Split(in.Logs.String(), "\n") {
 				if !strings.Contains(line, `"level":"debug"`) {
 					t.Logf("instance %s: %s", name, line)
 				}
@@ -101,14 +103,14 @@ func TestSentinelFailover(t *testing.T) {
 			t.Errorf("member 2 got an error: %s %s", e.Code, e.Message)
 		}
 	}
-	for name, in := range map[string]*instance{"A": a, "B": b} {
+	for name, in := range map[string]*proctest.Instance{"A": a, "B": b} {
 		select {
-		case <-in.done:
-			t.Fatalf("instance %s exited during the failover:\n%s", name, in.logs)
+		case <-in.Done:
+			t.Fatalf("instance %s exited during the failover:\n%s", name, in.Logs)
 		default:
 		}
 		for _, secret := range []string{"Facil", "Memb1", "Memb2", "127.0.0.1"} {
-			if strings.Contains(in.logs.String(), secret) {
+			if strings.Contains(in.Logs.String(), secret) {
 				t.Errorf("instance %s logged %q", name, secret)
 			}
 		}
