@@ -48,6 +48,9 @@ type binding struct {
 	// again as they were).
 	rtxSSRC uint32
 	rtxPT   uint8
+	// stats count what was sent on ssrc, for the sender reports
+	// (report.go).
+	stats sendStats
 }
 
 var _ webrtc.TrackLocal = (*downTrack)(nil)
@@ -118,12 +121,12 @@ const (
 // write sends one packet with this subscriber's SSRC and payload type,
 // and its audio level (the extension's byte, or nil) under this
 // subscriber's id for it; o says where the packet came from, so that the
-// subscriber's NACKs for it can be answered. p has no header extensions.
-// write restores the
+// subscriber's NACKs for it can be answered; now is the time it was read
+// (unix nanoseconds). p has no header extensions. write restores the
 // packet's header fields before returning, so the caller can hand the
 // same packet to the next subscriber; the extension slice keeps its
 // capacity, so nothing is allocated.
-func (d *downTrack) write(p *rtp.Packet, level []byte, o *origin) writeResult {
+func (d *downTrack) write(p *rtp.Packet, level []byte, o *origin, now int64) writeResult {
 	b := d.bound.Load()
 	if b == nil {
 		return undelivered
@@ -142,6 +145,7 @@ func (d *downTrack) write(p *rtp.Packet, level []byte, o *origin) writeResult {
 	if err != nil {
 		return undelivered
 	}
+	b.stats.sent(p.Timestamp, len(p.Payload), now)
 	return written
 }
 

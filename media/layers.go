@@ -137,6 +137,7 @@ func (d *downTrack) writeVideo(layer int, p *rtp.Packet, key bool, now int64, o 
 	if err != nil {
 		return undelivered
 	}
+	b.stats.sent(ts, len(p.Payload), now)
 	return written
 }
 
@@ -195,6 +196,9 @@ func (d *downTrack) pad() bool {
 	h := rtp.Header{Version: 2, Padding: true, PaddingSize: maxPadding, PayloadType: b.pt,
 		SequenceNumber: s.lastSeq, Timestamp: s.lastTS, SSRC: b.ssrc}
 	s.mu.Unlock()
-	_, err := b.writer.WriteRTP(&h, nil)
-	return err == nil
+	if _, err := b.writer.WriteRTP(&h, nil); err != nil {
+		return false
+	}
+	b.stats.resent(0)
+	return true
 }

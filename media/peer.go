@@ -144,6 +144,7 @@ func (s *SFU) NewPeer(params PeerParams) (*Peer, error) {
 		s.watchICE(p.sub)
 	}
 	go p.allocate(est)
+	go p.reportLoop()
 	return p, nil
 }
 

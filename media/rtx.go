@@ -71,61 +71,29 @@ func rtxPayloadType(codecs []webrtc.RTPCodecParameters, pt webrtc.PayloadType) u
 	return 0
 }
 
-// registerInterceptors adds the RTCP interceptors every connection has:
-// receiver and sender reports (RFC 3550), and on connections that
-// receive media, the NACK generator that asks publishers (and other
-// instances) for packets lost on the way in. Connections that send media
-// answer NACKs themselves (downTrack.rtcpLoop), from the shared cache.
+// registerInterceptors adds the RTCP interceptors of a connection. One
+// that receives media (a publish connection, or a relay from another
+// instance) has the NACK generator, which asks publishers (and other
+// instances) for packets lost on the way in, and receiver reports (RFC
+// 3550). One that sends media (a subscribe connection) has neither: it
+// receives no RTP, answers NACKs itself (downTrack.rtcpLoop) from the
+// shared cache, and sends its sender reports itself (report.go) without
+// an interceptor on each packet.
 func registerInterceptors(reg *interceptor.Registry, receives bool) error {
-	if receives {
-		gen, err := nack.NewGeneratorInterceptor()
-		if err != nil {
-			return fmt.Errorf("media: nack generator: %w", err)
-		}
-		reg.Add(gen)
+	if !receives {
+		return nil
 	}
+	gen, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		return fmt.Errorf("media: nack generator: %w", err)
+	}
+	reg.Add(gen)
 	rr, err := report.NewReceiverInterceptor()
 	if err != nil {
 		return fmt.Errorf("media: receiver reports: %w", err)
 	}
-	sr, err := report.NewSenderInterceptor()
-	if err != nil {
-		return fmt.Errorf("media: sender reports: %w", err)
-	}
 	reg.Add(rr)
-	reg.Add(mediaOnlyFactory{sr})
 	return nil
-}
-
-// mediaOnlyFactory makes interceptors that see only the packets a local
-// stream writes on its own SSRC: the retransmissions it writes on its RTX
-// SSRC pass them by. The sender report interceptor needs it: it would
-// count retransmissions as the stream's packets and take their older
-// timestamps and unrelated sequence numbers for the stream's latest
-// (the RTP time of its reports would go wrong).
-type mediaOnlyFactory struct{ interceptor.Factory }
-
-// NewInterceptor implements interceptor.Factory.
-func (f mediaOnlyFactory) NewInterceptor(id string) (interceptor.Interceptor, error) {
-	i, err := f.Factory.NewInterceptor(id)
-	if err != nil {
-		return nil, err
-	}
-	return mediaOnly{i}, nil
-}
-
-type mediaOnly struct{ interceptor.Interceptor }
-
-// BindLocalStream implements interceptor.Interceptor.
-func (m mediaOnly) BindLocalStream(info *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
-	inner := m.Interceptor.BindLocalStream(info, w)
-	ssrc := info.SSRC
-	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
-		if h.SSRC != ssrc {
-			return w.Write(h, payload, a)
-		}
-		return inner.Write(h, payload, a)
-	})
 }
 
 // origin says where a packet being forwarded came from: the cache that
@@ -289,6 +257,9 @@ func (d *downTrack) resend(r *resender, b *binding, seq uint16, now int64) resen
 	}
 	if _, err := b.writer.WriteRTP(&h, payload); err != nil {
 		return resentFailed
+	}
+	if b.rtxSSRC == 0 {
+		b.stats.resent(len(payload))
 	}
 	return resentOK
 }

@@ -60,6 +60,9 @@ type Stats struct {
 	// cache no longer (or never) held.
 	NACKMissed    atomic.Uint64
 	SenderReports atomic.Uint64 // RTCP sender reports read from publishers
+	// SenderReportsSent counts the sender reports sent to subscribers
+	// (one per stream a second; report.go).
+	SenderReportsSent atomic.Uint64
 	Tracks        atomic.Int64  // published tracks now
 	// ICE counts participants' connections by how they connected.
 	ICE ICEStats

@@ -248,7 +248,7 @@ func (f *forwarder) forward(b []byte) {
 		f.dropping = f.started
 		return
 	}
-	var now int64
+	now := time.Now().UnixNano()
 	key := false
 	if t.kind == webrtc.RTPCodecTypeVideo {
 		if len(f.pkt.Payload) == 0 {
@@ -257,7 +257,6 @@ func (f *forwarder) forward(b []byte) {
 			f.dropping = f.started
 			return
 		}
-		now = time.Now().UnixNano()
 		key = f.l.received(&f.pkt, t.codecKind, len(b), now)
 		f.l.cache.put(&f.pkt.Header, f.pkt.Payload)
 	}
@@ -288,7 +287,7 @@ func (f *forwarder) forward(b []byte) {
 		if t.kind == webrtc.RTPCodecTypeVideo {
 			r = d.writeVideo(f.l.index, &f.pkt, key, now, &f.from)
 		} else {
-			r = d.write(&f.pkt, level, &f.from)
+			r = d.write(&f.pkt, level, &f.from, now)
 		}
 		switch r {
 		case written:
