@@ -63,7 +63,7 @@ type Stats struct {
 	// SenderReportsSent counts the sender reports sent to subscribers
 	// (one per stream a second; report.go).
 	SenderReportsSent atomic.Uint64
-	Tracks        atomic.Int64  // published tracks now
+	Tracks            atomic.Int64 // published tracks now
 	// ICE counts participants' connections by how they connected.
 	ICE ICEStats
 	// WarningsSuppressed counts pion's warnings not logged because one of
