@@ -158,6 +158,10 @@ func TestSubscribersGetSenderReports(t *testing.T) {
 			t.Errorf("packet count went from %d to %d", first.PacketCount, sr.PacketCount)
 		}
 	}
+	// The count is added once the write returns, maybe after the read.
+	for i := 0; i < 100 && sfu.Stats().SenderReportsSent.Load() < 3; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if sfu.Stats().SenderReportsSent.Load() < 3 {
 		t.Errorf("Stats.SenderReportsSent = %d, want >= 3", sfu.Stats().SenderReportsSent.Load())
 	}

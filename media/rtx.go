@@ -185,6 +185,9 @@ type resender struct {
 	buf [2 + cacheSlotSize]byte
 	// seq is the RTX stream's next sequence number.
 	seq uint16
+	// hdr is the header of the packet being sent (here, not on the
+	// stack: the writer is an interface, and it would escape).
+	hdr rtp.Header
 	// recent are the outgoing sequence numbers resent lately, and when
 	// (unix nanoseconds).
 	recent [resendWindow]struct {
@@ -194,7 +197,7 @@ type resender struct {
 }
 
 // handleNACK sends again each packet a NACK names that the cache still
-// holds.
+// holds. It allocates nothing.
 func (d *downTrack) handleNACK(r *resender, n *rtcp.TransportLayerNack) {
 	b := d.bound.Load()
 	if b == nil {
@@ -203,8 +206,14 @@ func (d *downTrack) handleNACK(r *resender, n *rtcp.TransportLayerNack) {
 	stats := &d.track.sfu.stats
 	now := d.track.sfu.cfg.Now().UnixNano()
 	for _, pair := range n.Nacks {
-		for _, seq := range pair.PacketList() {
-			switch d.resend(r, b, seq, now) {
+		// The pair's first number, then one for each bit of its mask
+		// (RFC 4585 section 6.2.1); pion's PacketList allocates.
+		lost := uint32(pair.LostPackets)<<1 | 1
+		for i := uint16(0); lost != 0; i, lost = i+1, lost>>1 {
+			if lost&1 == 0 {
+				continue
+			}
+			switch d.resend(r, b, pair.PacketID+i, now) {
 			case resentOK:
 				stats.RTXSent.Add(1)
 			case resentMissing:
@@ -242,7 +251,8 @@ func (d *downTrack) resend(r *resender, b *binding, seq uint16, now int64) resen
 		return resentLately
 	}
 	slot.seq, slot.at = seq, now
-	h := rtp.Header{Version: 2, Marker: c.marker, Timestamp: c.ts + p.dts}
+	h := &r.hdr
+	*h = rtp.Header{Version: 2, Marker: c.marker, Timestamp: c.ts + p.dts, Extensions: h.Extensions[:0]}
 	if p.cache == nil {
 		h.Padding, h.PaddingSize = true, 4
 	}
@@ -255,7 +265,7 @@ func (d *downTrack) resend(r *resender, b *binding, seq uint16, now int64) resen
 	} else {
 		h.SSRC, h.PayloadType, h.SequenceNumber = b.ssrc, b.pt, seq
 	}
-	if _, err := b.writer.WriteRTP(&h, payload); err != nil {
+	if _, err := b.writer.WriteRTP(h, payload); err != nil {
 		return resentFailed
 	}
 	if b.rtxSSRC == 0 {

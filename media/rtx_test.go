@@ -486,3 +486,52 @@ func TestNACKForPaddingGetsPadding(t *testing.T) {
 		t.Errorf("lost padding answered with SSRC %d padding %v payload %v ts %d, want RTX padding for 4 at 3000", p.SSRC, p.Padding, p.Payload, p.Timestamp)
 	}
 }
+
+// BenchmarkNACKToRTX measures answering a subscriber's NACK for four
+// lost video packets: the mapping back to the publisher's numbers, the
+// read from the shared cache and the RTX packets written. It allocates
+// nothing.
+func BenchmarkNACKToRTX(b *testing.B) {
+	f, downs, _ := newVideoForwarder()
+	sk := &sink{}
+	downs[0].bound.Store(&binding{ssrc: 1001, pt: 96, writer: sk, rtxSSRC: 2001, rtxPT: 97})
+	for seq := uint16(1); seq <= 64; seq++ {
+		f.forward(videoPacket(b, seq))
+	}
+	var clock int64
+	f.t.sfu.cfg.Now = func() time.Time { clock += int64(20 * time.Millisecond); return time.Unix(0, clock) }
+	nack := &rtcp.TransportLayerNack{Nacks: []rtcp.NackPair{{PacketID: 40, LostPackets: 0b101}, {PacketID: 50}}}
+	var r resender
+	b.ReportAllocs()
+	for b.Loop() {
+		downs[0].handleNACK(&r, nack)
+	}
+	if sk.n == 0 {
+		b.Fatal("nothing sent again")
+	}
+}
+
+// Answering NACKs with RTX allocates nothing, whether the subscriber has
+// an RTX stream or gets the packets again as they were.
+func TestNACKToRTXAllocatesNothing(t *testing.T) {
+	f, downs, _ := newVideoForwarder()
+	for i := range downs {
+		b := downs[i].bound.Load()
+		downs[i].bound.Store(&binding{ssrc: b.ssrc, pt: b.pt, writer: &sink{}, rtxSSRC: b.rtxSSRC, rtxPT: b.rtxPT})
+	}
+	for seq := uint16(1); seq <= 64; seq++ {
+		f.forward(videoPacket(t, seq))
+	}
+	var clock int64
+	f.t.sfu.cfg.Now = func() time.Time { clock += int64(20 * time.Millisecond); return time.Unix(0, clock) }
+	nack := &rtcp.TransportLayerNack{Nacks: []rtcp.NackPair{{PacketID: 40, LostPackets: 0b101}, {PacketID: 50}}}
+	for i, d := range downs {
+		var r resender
+		if n := testing.AllocsPerRun(100, func() { d.handleNACK(&r, nack) }); n != 0 {
+			t.Errorf("subscriber %d: answering a NACK for 4 packets allocates %v times, want 0", i, n)
+		}
+	}
+	if n := f.t.sfu.stats.RTXSent.Load(); n < 2*4*100 {
+		t.Errorf("Stats.RTXSent = %d, want every NACK answered (>= 800)", n)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
-	"github.com/pion/transport/v5/udp"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
 )
@@ -22,6 +21,9 @@ type SFU struct {
 	cfg    Config
 	log    *zap.Logger
 	conns  []net.PacketConn // one per local address, all on cfg.UDPPort
+	// batches are the conns that batch their writes (all of them, unless
+	// batching is off).
+	batches []*batchConn
 	ips    []net.IP         // their addresses
 	mux    ice.UDPMux
 	tcpMux ice.TCPMux  // ICE over TCP on cfg.TCPPort; nil when off
@@ -117,7 +119,9 @@ func New(cfg Config, log *zap.Logger) (*SFU, error) {
 		}
 		var conn net.PacketConn = uc
 		if cfg.BatchWriteSize > 1 {
-			conn = udp.NewBatchConn(uc, cfg.BatchWriteSize, cfg.BatchWriteInterval)
+			b := newBatchConn(uc, cfg.BatchWriteSize, cfg.BatchWriteInterval)
+			s.batches = append(s.batches, b)
+			conn = b
 		}
 		s.conns = append(s.conns, conn)
 		muxes = append(muxes, ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, Logger: loggers.NewLogger("udpmux")}))
@@ -338,6 +342,21 @@ func registerCodecs(me *webrtc.MediaEngine) error {
 		}
 	}
 	return nil
+}
+
+// holdWrites starts a fan-out: the media sockets keep the copies of a
+// packet written from here on for one sendmmsg (see batchConn).
+func (s *SFU) holdWrites() {
+	for _, b := range s.batches {
+		b.hold()
+	}
+}
+
+// releaseWrites ends a fan-out: the last one to end sends the batch.
+func (s *SFU) releaseWrites() {
+	for _, b := range s.batches {
+		b.release()
+	}
 }
 
 // LocalAddr is the address of the (first) media socket.
