@@ -23,7 +23,9 @@ import (
 // interval, and handed every batch to it.
 type batchConn struct {
 	*net.UDPConn
-	writer   interface{ WriteBatch([]ipv4.Message, int) (int, error) }
+	writer interface {
+		WriteBatch([]ipv4.Message, int) (int, error)
+	}
 	interval time.Duration
 
 	// holds counts the forwarding loops between hold and release.

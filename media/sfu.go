@@ -18,17 +18,17 @@ import (
 // SFU owns the media socket and creates peers. It is safe for concurrent use.
 type SFU struct {
 	// static after construction
-	cfg    Config
-	log    *zap.Logger
-	conns  []net.PacketConn // one per local address, all on cfg.UDPPort
+	cfg   Config
+	log   *zap.Logger
+	conns []net.PacketConn // one per local address, all on cfg.UDPPort
 	// batches are the conns that batch their writes (all of them, unless
 	// batching is off).
 	batches []*batchConn
-	ips    []net.IP         // their addresses
-	mux    ice.UDPMux
-	tcpMux ice.TCPMux  // ICE over TCP on cfg.TCPPort; nil when off
-	pubAPI *webrtc.API // publish peer connections: receive, send feedback
-	subAPI *webrtc.API // subscribe peer connections: send, with RTX
+	ips     []net.IP // their addresses
+	mux     ice.UDPMux
+	tcpMux  ice.TCPMux  // ICE over TCP on cfg.TCPPort; nil when off
+	pubAPI  *webrtc.API // publish peer connections: receive, send feedback
+	subAPI  *webrtc.API // subscribe peer connections: send, with RTX
 	// relayAPI receives relays from other instances. It does not use the
 	// shared media port: a relay between two instances in each direction
 	// would otherwise have the same address pair on both sides, which the
