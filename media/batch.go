@@ -5,9 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 )
 
 // batchConn is the media socket as the ICE mux sees it: its writes are
@@ -23,10 +20,9 @@ import (
 // interval, and handed every batch to it.
 type batchConn struct {
 	*net.UDPConn
-	writer interface {
-		WriteBatch([]ipv4.Message, int) (int, error)
-	}
 	interval time.Duration
+	// out sends a batch (batch_linux.go: sendmmsg).
+	out sender
 
 	// holds counts the forwarding loops between hold and release.
 	holds atomic.Int32
@@ -35,9 +31,9 @@ type batchConn struct {
 	sendMu sync.Mutex
 
 	mu sync.Mutex // guards the fields below
-	// queued are the messages waiting (their buffers hold MTU bytes);
-	// spare is the other batch, being sent or empty.
-	queued, spare []ipv4.Message
+	// queued are the datagrams waiting; spare is the other batch, being
+	// sent or empty.
+	queued, spare []datagram
 	n             int
 	timer         *time.Timer
 	armed         bool
@@ -48,29 +44,25 @@ type batchConn struct {
 // sent at once.
 const batchMTU = 1500
 
+// datagram is one queued datagram.
+type datagram struct {
+	buf  [batchMTU]byte
+	n    int
+	addr *net.UDPAddr
+}
+
 func newBatchConn(c *net.UDPConn, size int, interval time.Duration) *batchConn {
-	b := &batchConn{UDPConn: c, interval: interval, queued: newMessages(size), spare: newMessages(size)}
-	if a, ok := c.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
-		b.writer = ipv6.NewPacketConn(c)
-	} else {
-		b.writer = ipv4.NewPacketConn(c)
-	}
+	b := &batchConn{UDPConn: c, interval: interval, out: newSender(c, size),
+		queued: make([]datagram, size), spare: make([]datagram, size)}
 	b.timer = time.AfterFunc(time.Hour, b.timeout)
 	b.timer.Stop()
 	return b
 }
 
-func newMessages(n int) []ipv4.Message {
-	ms := make([]ipv4.Message, n)
-	for i := range ms {
-		ms[i].Buffers = [][]byte{make([]byte, batchMTU)}
-	}
-	return ms
-}
-
 // WriteTo queues one datagram. It allocates nothing.
 func (b *batchConn) WriteTo(p []byte, addr net.Addr) (int, error) {
-	if len(p) > batchMTU {
+	ua, ok := addr.(*net.UDPAddr)
+	if len(p) > batchMTU || !ok {
 		return b.UDPConn.WriteTo(p, addr)
 	}
 	for {
@@ -86,9 +78,9 @@ func (b *batchConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 		b.mu.Unlock()
 		b.flush()
 	}
-	m := &b.queued[b.n]
-	m.Buffers[0] = m.Buffers[0][:copy(m.Buffers[0][:batchMTU], p)]
-	m.Addr = addr
+	d := &b.queued[b.n]
+	d.n = copy(d.buf[:], p)
+	d.addr = ua
 	b.n++
 	full := b.n == len(b.queued)
 	if !full && b.holds.Load() == 0 && !b.armed {
@@ -133,17 +125,9 @@ func (b *batchConn) flush() {
 	out := b.queued
 	b.queued, b.spare, b.n = b.spare, out, 0
 	b.mu.Unlock()
-	for sent := 0; sent < n; {
-		k, err := b.writer.WriteBatch(out[sent:n], 0)
-		if err != nil {
-			// Like a lost datagram: skip the one that failed (an
-			// unreachable address, say), keep the rest.
-			k = 1
-		}
-		sent += k
-	}
+	b.out.send(out[:n])
 	for i := range out[:n] {
-		out[i].Addr = nil
+		out[i].addr = nil
 	}
 }
 
@@ -151,8 +135,10 @@ func (b *batchConn) flush() {
 func (b *batchConn) Close() error {
 	b.timer.Stop()
 	b.flush()
+	b.sendMu.Lock() // no send in flight on the descriptor
 	b.mu.Lock()
 	b.closed = true
 	b.mu.Unlock()
+	b.sendMu.Unlock()
 	return b.UDPConn.Close()
 }
