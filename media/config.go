@@ -32,10 +32,7 @@ type Config struct {
 	// machine's own addresses (a server behind 1:1 NAT).
 	PublicIPs []string
 	// BatchWriteSize and BatchWriteInterval batch outgoing UDP packets into
-	// sendmmsg calls (batch.go): the copies of a forwarded packet leave
-	// together when its fan-out ends (or a batch of BatchWriteSize fills),
-	// other writes within BatchWriteInterval. BatchWriteSize <= 1 sends
-	// one packet per syscall.
+	// sendmmsg calls. BatchWriteSize <= 1 sends one packet per syscall.
 	BatchWriteSize     int
 	BatchWriteInterval time.Duration
 	// KeyframeInterval is the shortest time between two keyframe requests

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/transport/v5/udp"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
 )
@@ -19,17 +20,14 @@ import (
 // SFU owns the media socket and creates peers. It is safe for concurrent use.
 type SFU struct {
 	// static after construction
-	cfg   Config
-	log   *zap.Logger
-	conns []net.PacketConn // one per local address, all on cfg.UDPPort
-	// batches are the conns that batch their writes (all of them, unless
-	// batching is off).
-	batches []*batchConn
-	ips     []net.IP // their addresses
-	mux     ice.UDPMux
-	tcpMux  ice.TCPMux  // ICE over TCP on cfg.TCPPort; nil when off
-	pubAPI  *webrtc.API // publish peer connections: receive, send feedback
-	subAPI  *webrtc.API // subscribe peer connections: send, with RTX
+	cfg    Config
+	log    *zap.Logger
+	conns  []net.PacketConn // one per local address, all on cfg.UDPPort
+	ips    []net.IP         // their addresses
+	mux    ice.UDPMux
+	tcpMux ice.TCPMux  // ICE over TCP on cfg.TCPPort; nil when off
+	pubAPI *webrtc.API // publish peer connections: receive, send feedback
+	subAPI *webrtc.API // subscribe peer connections: send, with RTX
 	// relayAPI receives relays from other instances. It does not use the
 	// shared media port: a relay between two instances in each direction
 	// would otherwise have the same address pair on both sides, which the
@@ -120,9 +118,7 @@ func New(cfg Config, log *zap.Logger) (*SFU, error) {
 		}
 		var conn net.PacketConn = uc
 		if cfg.BatchWriteSize > 1 {
-			b := newBatchConn(uc, cfg.BatchWriteSize, cfg.BatchWriteInterval)
-			s.batches = append(s.batches, b)
-			conn = b
+			conn = udp.NewBatchConn(uc, cfg.BatchWriteSize, cfg.BatchWriteInterval)
 		}
 		s.conns = append(s.conns, conn)
 		muxes = append(muxes, ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, Logger: loggers.NewLogger("udpmux")}))
@@ -351,21 +347,6 @@ func registerCodecs(me *webrtc.MediaEngine) error {
 		}
 	}
 	return nil
-}
-
-// holdWrites starts a fan-out: the media sockets keep the copies of a
-// packet written from here on for one sendmmsg (see batchConn).
-func (s *SFU) holdWrites() {
-	for _, b := range s.batches {
-		b.hold()
-	}
-}
-
-// releaseWrites ends a fan-out: the last one to end sends the batch.
-func (s *SFU) releaseWrites() {
-	for _, b := range s.batches {
-		b.release()
-	}
 }
 
 // LocalAddr is the address of the (first) media socket.

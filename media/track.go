@@ -282,7 +282,6 @@ func (f *forwarder) forward(b []byte) {
 	f.pkt.Extensions = f.pkt.Extensions[:0]
 	var sent, lost uint64
 	downs := *t.downs.Load()
-	t.sfu.holdWrites()
 	for _, d := range downs {
 		var r writeResult
 		if t.kind == webrtc.RTPCodecTypeVideo {
@@ -297,7 +296,6 @@ func (f *forwarder) forward(b []byte) {
 			lost++
 		}
 	}
-	t.sfu.releaseWrites()
 	if sent > 0 {
 		t.sfu.stats.PacketsForwarded.Add(sent)
 		t.sfu.stats.BytesForwarded.Add(sent * uint64(len(f.pkt.Payload)))
