@@ -56,6 +56,27 @@ func TestSendStatsReport(t *testing.T) {
 	}
 }
 
+// newAudioSubscriber is an SFU on loopback where alice publishes audio
+// (a packet every 20 ms until the test ends) and bob, not yet
+// subscribed, may take it.
+func newAudioSubscriber(t *testing.T) (sfu *SFU, bob *Peer, mic *Track) {
+	t.Helper()
+	sfu, alice, published := newPublishingPeer(t)
+	bob, err := sfu.NewPeer(PeerParams{ID: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bob.Close)
+	pub := newLoopbackClient(t, nil, nil)
+	t.Cleanup(func() { _ = pub.Close() })
+	track, _ := addOpusTrack(t, pub, "mic")
+	negotiate(t, pub, alice)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go sendAudio(ctx, []*webrtc.TrackLocalStaticRTP{track})
+	return sfu, bob, awaitPublished(t, published)
+}
+
 func absDiff(a, b uint32) uint32 {
 	if d := int32(a - b); d < 0 {
 		return uint32(-d)
@@ -68,20 +89,7 @@ func absDiff(a, b uint32) uint32 {
 // and an RTP time that matches the wall clock of its packets, as a
 // browser needs to line audio up with video.
 func TestSubscribersGetSenderReports(t *testing.T) {
-	sfu, alice, published := newPublishingPeer(t)
-	bob, err := sfu.NewPeer(PeerParams{ID: "bob"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(bob.Close)
-	pub := newLoopbackClient(t, nil, nil)
-	t.Cleanup(func() { _ = pub.Close() })
-	track, _ := addOpusTrack(t, pub, "mic")
-	negotiate(t, pub, alice)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go sendAudio(ctx, []*webrtc.TrackLocalStaticRTP{track})
-	mic := awaitPublished(t, published)
+	sfu, bob, mic := newAudioSubscriber(t)
 
 	type arrival struct {
 		ts uint32

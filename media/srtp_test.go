@@ -1,7 +1,6 @@
 package media
 
 import (
-	"context"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,20 +18,7 @@ func TestSRTPProfilesAccepted(t *testing.T) {
 	}{{"AES-CM with HMAC-SHA1", dtls.SRTP_AES128_CM_HMAC_SHA1_80}, {"AES-256-GCM", dtls.SRTP_AEAD_AES_256_GCM},
 		{"AES-128-GCM", dtls.SRTP_AEAD_AES_128_GCM}} {
 		t.Run(c.name, func(t *testing.T) {
-			sfu, alice, published := newPublishingPeer(t)
-			bob, err := sfu.NewPeer(PeerParams{ID: "bob"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(bob.Close)
-			pub := newLoopbackClient(t, nil, nil)
-			t.Cleanup(func() { _ = pub.Close() })
-			track, _ := addOpusTrack(t, pub, "mic")
-			negotiate(t, pub, alice)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			go sendAudio(ctx, []*webrtc.TrackLocalStaticRTP{track})
-			mic := awaitPublished(t, published)
+			_, bob, mic := newAudioSubscriber(t)
 
 			me := &webrtc.MediaEngine{}
 			if err := registerCodecs(me); err != nil {
