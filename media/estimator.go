@@ -47,7 +47,8 @@ import (
 //     the arrivals not compressed (their span at least compressedSpan of
 //     the departures': not a burst after a stall), and the queue either
 //     growing (by congestionRise and by a tenth of the span) or losing
-//     packets (congestionQueueLoss): a queue that is full drops;
+//     packets (congestionQueueLoss) while not draining: a queue that is
+//     full drops;
 //   - or heavy loss: over congestionLoss of the packets of half a second
 //     lost, with or without a queue (10 % random loss on a wireless link
 //     is left to NACK and RTX).
@@ -382,7 +383,9 @@ func (e *estimator) queueVerdict() (queued bool, delivered int) {
 	bytes -= first.firstSize
 	rise := last.qMin - first.qMin
 	growing := rise >= int64(congestionRise) && rise*10 >= arrSpan
-	dropping := float64(lost) >= congestionQueueLoss*float64(recv+lost)
+	// A full queue drops; one draining (falling by a tenth of the span,
+	// after a cut) drops its last excess, and is not congestion anew.
+	dropping := float64(lost) >= congestionQueueLoss*float64(recv+lost) && rise*10 > -arrSpan
 	return growing || dropping, int(int64(bytes) * 8 * 1e9 / arrSpan)
 }
 
