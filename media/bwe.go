@@ -289,7 +289,11 @@ func (a *allocator) probe(now time.Time, budget, audio int, limited bool) {
 	if !limited || budget >= unlimited || now.Before(a.nextProbe) || now.Sub(a.lastCongested) < probeBackoffMin {
 		return
 	}
+	// After a failed probe the link is near: smaller steps find it.
 	a.probeTo = budget * 3 / 2
+	if a.backoff > 0 {
+		a.probeTo = budget * 115 / 100
+	}
 	a.probePad = a.probeTo - a.used
 	if a.probePad <= 0 {
 		return
