@@ -12,7 +12,7 @@ export const CAMERA_SIZE = { width: { ideal: 1280 }, height: { ideal: 720 } };
  */
 export function cameraEncodings() {
   return [
-    { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+    { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 100_000 },
     { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
     { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
   ];
