@@ -44,7 +44,7 @@ TIMED_TESTS = '^(TestChurnStaysFastAndSmall|TestBrowserWaitingRoomStorm|TestLabA
 test: deps vet fuzz vulncheck
 	HEARTH_REQUIRE_BROWSER=1 HEARTH_REQUIRE_REDIS=1 HEARTH_REQUIRE_NETNS=1 HEARTH_AXE=$(AXE_DIR)/node_modules/axe-core/axe.min.js \
 		$(GO) test -race -count=1 -timeout 20m ./...
-	HEARTH_REQUIRE_BROWSER=1 HEARTH_REQUIRE_REDIS=1 HEARTH_REQUIRE_NETNS=1 HEARTH_TIMED=1 $(GO) test -count=1 -p 1 -timeout 5m \
+	HEARTH_REQUIRE_BROWSER=1 HEARTH_REQUIRE_REDIS=1 HEARTH_REQUIRE_NETNS=1 HEARTH_TIMED=1 $(GO) test -count=1 -p 1 -timeout 8m \
 		-run $(TIMED_TESTS) ./room/redisstore/ ./cmd/hearth/ ./cmd/hearth/labtest/
 
 deps:
