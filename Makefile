@@ -37,14 +37,15 @@ FUZZ_TARGETS = FuzzSessionFrame:./signaling/ FuzzJoin:./room/ FuzzParseID:./room
 # and the layer back up within 10 s). They run in the race
 # suite too, where they check everything but their time bounds (or, for
 # the simulcast one, skip when the machine starves even the free page); the bounds
-# are checked afterwards in a quiet run of their own, one package at a
-# time and without the race detector, which slows Go code several times.
+# are checked afterwards in a quiet run of their own, one package and one
+# test at a time (-p 1 -parallel 1: the lab tests are parallel tests) and
+# without the race detector, which slows Go code several times.
 TIMED_TESTS = '^(TestChurnStaysFastAndSmall|TestBrowserWaitingRoomStorm|TestLabAddressChange|TestLabLossRecovery|TestLabSimulcastUnderLimit)$$'
 
 test: deps vet fuzz vulncheck
 	HEARTH_REQUIRE_BROWSER=1 HEARTH_REQUIRE_REDIS=1 HEARTH_REQUIRE_NETNS=1 HEARTH_AXE=$(AXE_DIR)/node_modules/axe-core/axe.min.js \
 		$(GO) test -race -count=1 -timeout 20m ./...
-	HEARTH_REQUIRE_BROWSER=1 HEARTH_REQUIRE_REDIS=1 HEARTH_REQUIRE_NETNS=1 HEARTH_TIMED=1 $(GO) test -count=1 -p 1 -timeout 8m \
+	HEARTH_REQUIRE_BROWSER=1 HEARTH_REQUIRE_REDIS=1 HEARTH_REQUIRE_NETNS=1 HEARTH_TIMED=1 $(GO) test -count=1 -p 1 -parallel 1 -timeout 8m \
 		-run $(TIMED_TESTS) ./room/redisstore/ ./cmd/hearth/ ./cmd/hearth/labtest/
 
 deps:
