@@ -297,6 +297,12 @@ func (e *estimator) feedback(fb *rtcp.TransportLayerCC) {
 			}
 		}
 	}
+	e.judge(now, smp)
+}
+
+// judge keeps one feedback's sample and cuts the estimate when the
+// queue or the loss says the link is congested. e.mu is held.
+func (e *estimator) judge(now int64, smp fbSample) {
 	if smp.recv+smp.lost > 0 {
 		e.hist[e.hn%fbHistory] = smp
 		e.hn++
