@@ -57,6 +57,7 @@ type config struct {
 	LogFormat   string
 	LogLevel    string
 	MetricsAddr string
+	DebugAddr   string // net/http/pprof on a loopback address (debug.go); empty: off
 
 	// Rooms, operators and other instances
 	DataDir        string
@@ -125,6 +126,7 @@ func keys() []key {
 		{"log-format", "json", "log format: json (production) or console (development)", func(c *config) any { return &c.LogFormat }},
 		{"log-level", "info", "log level: debug, info, warn, error", func(c *config) any { return &c.LogLevel }},
 		{"metrics-addr", "", "serve /metrics on this address only (e.g. 127.0.0.1:9090) instead of on --addr", func(c *config) any { return &c.MetricsAddr }},
+		{"debug-addr", "", "serve Go's runtime profiles (net/http/pprof, /debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060, for operators on the machine; empty: off", func(c *config) any { return &c.DebugAddr }},
 		{"data-dir", "./hearth-data", "directory of the rooms' store and the ACME certificate cache", func(c *config) any { return &c.DataDir }},
 		{"admin-token", "", "bearer token for the operators' API and /admin; empty (and no --admin-token-file) turns them off", func(c *config) any { return &c.AdminToken }},
 		{"admin-token-file", "", "file holding the admin token (instead of --admin-token)", func(c *config) any { return &c.AdminTokenFile }},
@@ -286,6 +288,9 @@ func (c config) check() error {
 		return err
 	}
 	if err := c.checkReach(); err != nil {
+		return err
+	}
+	if err := checkDebugAddr(c.DebugAddr); err != nil {
 		return err
 	}
 	for _, a := range []struct{ name, v string }{{"addr", c.Addr}, {"metrics-addr", c.MetricsAddr}, {"http-redirect-addr", c.HTTPRedirectAddr}} {

@@ -13,11 +13,12 @@ import (
 )
 
 // listeners are the sockets of one run: the main one (HTTPS with TLS),
-// the plain-HTTP one that redirects to it (with TLS only) and the metrics
-// one (with --metrics-addr only).
+// the plain-HTTP one that redirects to it (with TLS only), the metrics
+// one (with --metrics-addr only) and the profiling one (with --debug-addr
+// only).
 type listeners struct {
-	main, redirect, metrics net.Listener
-	tls                     *tlsSetup // nil without TLS
+	main, redirect, metrics, debug net.Listener
+	tls                            *tlsSetup // nil without TLS
 }
 
 // openListeners opens the configuration's listeners.
@@ -54,11 +55,16 @@ func openListeners(c config, log *zap.Logger) (*listeners, error) {
 			return nil, err
 		}
 	}
+	if c.DebugAddr != "" {
+		if l.debug, err = listen("debug-addr", c.DebugAddr); err != nil {
+			return nil, err
+		}
+	}
 	return l, nil
 }
 
 func (l *listeners) close() {
-	for _, ln := range []net.Listener{l.main, l.redirect, l.metrics} {
+	for _, ln := range []net.Listener{l.main, l.redirect, l.metrics, l.debug} {
 		if ln != nil {
 			_ = ln.Close()
 		}
@@ -75,6 +81,9 @@ func (l *listeners) logFields() []zap.Field {
 	if l.metrics != nil {
 		f = append(f, zap.Int("metrics_port", portOf(l.metrics.Addr())))
 	}
+	if l.debug != nil {
+		f = append(f, zap.Int("debug_port", portOf(l.debug.Addr())))
+	}
 	return f
 }
 
@@ -90,7 +99,7 @@ func (s *servers) serve(ln net.Listener, h http.Handler, log *zap.Logger) {
 		return
 	}
 	if s.errc == nil {
-		s.errc = make(chan error, 3)
+		s.errc = make(chan error, 4) // one per listener
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log)}
 	s.list = append(s.list, srv)

@@ -144,8 +144,9 @@ func newSFU(cfg config, log *zap.Logger) (*media.SFU, error) {
 
 // serveHTTP starts the HTTP servers on the open listeners: the meeting
 // page, the WebSocket, the operators' API and admin page, the health
-// endpoints, /metrics (on metrics-addr when set) and the redirect to
-// HTTPS; proofs serves /verify.
+// endpoints, /metrics (on metrics-addr when set), the redirect to HTTPS
+// and the runtime profiles (on debug-addr when set); proofs serves
+// /verify.
 func serveHTTP(cfg config, lns *listeners, sig *signaling.Server, proofs *verify.Service, st *state, rooms *room.Service, turns *turnSetup,
 	sfu *media.SFU, base string, log *zap.Logger) *servers {
 	ln := lns.main
@@ -184,6 +185,7 @@ func serveHTTP(cfg config, lns *listeners, sig *signaling.Server, proofs *verify
 		mux.Handle("GET /metrics", metrics)
 		srvs.serve(lns.metrics, mux, log.Named("http"))
 	}
+	srvs.serve(lns.debug, debugHandler(), log.Named("http"))
 	return srvs
 }
 
