@@ -65,7 +65,7 @@ func (s *session) identityInUse(roomID room.RoomID, req room.JoinRequest) bool {
 // participant p's connection comes (true), the connection is gone (it
 // left, was removed or replaced, or the meeting ended: false), or
 // deadline (false).
-func awaitAnswer(events <-chan delivery, p room.Participant, probe string, deadline <-chan time.Time) bool {
+func awaitAnswer(events <-chan *delivery, p room.Participant, probe string, deadline <-chan time.Time) bool {
 	for {
 		select {
 		case d := <-events:

@@ -33,10 +33,10 @@ func TestAwaitAnswer(t *testing.T) {
 		{"meeting ended", []room.Event{{Kind: room.EventEnded}}, false, false},
 	}
 	for _, c := range cases {
-		events := make(chan delivery, len(c.events)+1)
-		events <- delivery{talking: []room.ParticipantID{p.ID}, speakers: true} // read past
+		events := make(chan *delivery, len(c.events)+1)
+		events <- &delivery{talking: []room.ParticipantID{p.ID}, speakers: true} // read past
 		for _, ev := range c.events {
-			events <- delivery{ev: ev}
+			events <- &delivery{ev: ev}
 		}
 		deadline := make(chan time.Time)
 		done := make(chan bool)

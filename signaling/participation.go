@@ -122,7 +122,7 @@ func (s *session) deliver(ev room.Event) {
 		return
 	}
 	select {
-	case s.events <- delivery{ev: ev}:
+	case s.events <- &delivery{ev: ev}:
 	default:
 		// The run loop is stuck: it reads the room afresh once it moves on.
 		s.missed.Store(true)
@@ -144,7 +144,7 @@ type delivery struct {
 // later one replaces it) until the run loop moves on.
 func (s *session) deliverSpeakers(talking []room.ParticipantID) {
 	select {
-	case s.events <- delivery{talking: talking, speakers: true}:
+	case s.events <- &delivery{talking: talking, speakers: true}:
 		s.unsaid.Store(nil)
 	default:
 		s.unsaid.Store(&talking)

@@ -31,11 +31,11 @@ import (
 type session struct {
 	// static after construction
 	srv       *Server
-	events    chan delivery // room events and who is talking, queued by the room's meeting
-	negotiate chan struct{} // the subscribe connection needs an offer
-	resumes   chan handover // new connections taking this session back
-	done      chan struct{} // closed when the run loop has returned
-	limiter   *rate.Limiter // client message rate
+	events    chan *delivery // room events and who is talking, queued by the room's meeting
+	negotiate chan struct{}  // the subscribe connection needs an offer
+	resumes   chan handover  // new connections taking this session back
+	done      chan struct{}  // closed when the run loop has returned
+	limiter   *rate.Limiter  // client message rate
 
 	// viewer is a copy of self, stored by the run loop whenever self
 	// changes and read by deliver (see there); nil until the join.
@@ -83,9 +83,12 @@ type session struct {
 
 func newSession(srv *Server, conn *websocket.Conn) *session {
 	return &session{
-		srv:       srv,
-		link:      newLink(conn, srv.limits.SendQueue, srv.log),
-		events:    make(chan delivery, 4*srv.limits.SendQueue),
+		srv:  srv,
+		link: newLink(conn, srv.limits.SendQueue, srv.log),
+		// Pointers: a delivery is 336 bytes, and the queue's 1,024 slots
+		// of them were a third of a MiB per participant, allocated whole
+		// with the channel (docs/benchmarks.md, "Session 6: memory").
+		events:    make(chan *delivery, 4*srv.limits.SendQueue),
 		negotiate: make(chan struct{}, 1),
 		resumes:   make(chan handover),
 		done:      make(chan struct{}),
