@@ -51,8 +51,13 @@ type pionLoggers struct {
 	now        func() time.Time
 	suppressed *atomic.Uint64
 
-	mu    sync.Mutex // guards kinds
+	mu    sync.Mutex // guards kinds and loggers
 	kinds map[warnKey]*warnState
+	// loggers are the loggers made, by scope: pion asks for a dozen per
+	// peer connection, always of the same few scopes, and each zap
+	// logger with a field of its own holds an encoder and its buffer
+	// (~26 KiB a connection when made afresh each time).
+	loggers map[string]*pionLogger
 }
 
 // warnKey is one kind of warning: a name from packetWarnings, or the
@@ -68,12 +73,27 @@ type warnState struct {
 }
 
 func newPionLoggers(log *zap.Logger, now func() time.Time, suppressed *atomic.Uint64) *pionLoggers {
-	return &pionLoggers{log: log, now: now, suppressed: suppressed, kinds: map[warnKey]*warnState{}}
+	return &pionLoggers{log: log, now: now, suppressed: suppressed, kinds: map[warnKey]*warnState{},
+		loggers: map[string]*pionLogger{}}
 }
 
-// NewLogger implements logging.LoggerFactory.
+// maxLoggers bounds the loggers kept by scope; further scopes get a
+// logger of their own each time.
+const maxLoggers = 64
+
+// NewLogger implements logging.LoggerFactory. A pionLogger holds no
+// state of its own, so one per scope serves every connection.
 func (f *pionLoggers) NewLogger(scope string) logging.LeveledLogger {
-	return &pionLogger{f: f, scope: scope, log: f.log.With(zap.String("pion", scope))}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if l := f.loggers[scope]; l != nil {
+		return l
+	}
+	l := &pionLogger{f: f, scope: scope, log: f.log.With(zap.String("pion", scope))}
+	if len(f.loggers) < maxLoggers {
+		f.loggers[scope] = l
+	}
+	return l
 }
 
 // admit says whether a warning of kind k may be logged now, and how many

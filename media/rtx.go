@@ -131,8 +131,11 @@ type seqHistory struct {
 	cur     seqPoint
 	started bool
 
-	mu     sync.Mutex // guards points and next
-	points [historyPoints]seqPoint
+	mu sync.Mutex // guards points and next
+	// points is the ring, made at the first note: only video copies
+	// are noted (audio is never sent again), and 4 KiB for each of a
+	// meeting's many audio copies was a tenth of a MiB per participant.
+	points *[historyPoints]seqPoint
 	next   int // where the next point goes (the ring's oldest)
 	n      int // points recorded, at most historyPoints
 }
@@ -146,6 +149,9 @@ func (h *seqHistory) note(out uint16, ts uint32, o *origin) {
 	}
 	h.cur, h.started = p, true
 	h.mu.Lock()
+	if h.points == nil {
+		h.points = new([historyPoints]seqPoint) // once per copy, at its first packet
+	}
 	h.points[h.next] = p
 	h.next = (h.next + 1) % historyPoints
 	if h.n < historyPoints {
