@@ -60,9 +60,8 @@ func (s *session) handleAttendanceProof(data []byte, re json.RawMessage) {
 		return
 	}
 	shown := verify.Show(p.Statement)
-	s.send(protocol.AttendanceProof{Type: protocol.TypeAttendanceProof, Label: shown.Label, Date: shown.Date,
-		Joined: shown.Joined, Left: shown.Left, Zone: shown.Zone, Minutes: shown.Minutes, Name: shown.Name,
-		Confirmed: shown.Confirmed, Code: p.Code, Token: p.Token, QR: p.QR, VerifyURL: p.VerifyURL})
+	s.send(protocol.AttendanceProof{Type: protocol.TypeAttendanceProof, Attested: shown.Attested,
+		Code: p.Code, Token: p.Token, QR: p.QR, VerifyURL: p.VerifyURL})
 }
 
 // roomZone is the time zone of the room's schedule, UTC without one.

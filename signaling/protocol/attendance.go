@@ -21,10 +21,23 @@ type AttendanceRequest struct {
 // AttendanceProof is a signed proof of attendance, for its holder only.
 type AttendanceProof struct {
 	Type string `json:"type"`
-	// What the proof states: the meeting's public label, the date
-	// (YYYY-MM-DD), the times joined and left (HH:MM) in Zone ("UTC" or
-	// "UTC+01:00"), the whole minutes present, the name ("" for none)
-	// and whether a facilitator confirmed it.
+	Attested
+	// Code is the short code ("" for an attendance too long for one);
+	// Token the whole proof (the file's content); QR a PNG data: URL of
+	// the QR code of VerifyURL#Token; VerifyURL where to check it.
+	Code      string `json:"code"`
+	Token     string `json:"token"`
+	QR        string `json:"qr"`
+	VerifyURL string `json:"verifyUrl"`
+}
+
+// Attested is what a proof of attendance states, as people read it: the
+// meeting's public label, the date (YYYY-MM-DD), the times joined and
+// left (HH:MM) in Zone ("UTC" or "UTC+01:00"), the whole minutes
+// present, the name ("" for none) and whether a facilitator confirmed
+// it. The proof's holder gets it with the proof; /verify shows it for a
+// genuine proof.
+type Attested struct {
 	Label     string `json:"label"`
 	Date      string `json:"date"`
 	Joined    string `json:"joined"`
@@ -33,13 +46,6 @@ type AttendanceProof struct {
 	Minutes   int    `json:"minutes"`
 	Name      string `json:"name"`
 	Confirmed bool   `json:"confirmed"`
-	// Code is the short code ("" for an attendance too long for one);
-	// Token the whole proof (the file's content); QR a PNG data: URL of
-	// the QR code of VerifyURL#Token; VerifyURL where to check it.
-	Code      string `json:"code"`
-	Token     string `json:"token"`
-	QR        string `json:"qr"`
-	VerifyURL string `json:"verifyUrl"`
 }
 
 // ConfirmAttendance is a facilitator's confirmation of a participant's

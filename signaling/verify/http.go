@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hearth-meet/hearth/room/attest"
+	"github.com/hearth-meet/hearth/signaling/protocol"
 )
 
 // maxUpload bounds a proof file or form, in bytes (a proof is under 1 KiB).
@@ -30,23 +31,18 @@ type Result struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// Shown is a statement as the checker reads it.
+// Shown is a statement as the checker reads it: what it attests, and
+// the id of the key that signed it.
 type Shown struct {
-	Label     string `json:"label"`
-	Date      string `json:"date"`
-	Joined    string `json:"joined"`
-	Left      string `json:"left"`
-	Zone      string `json:"zone"`
-	Minutes   int    `json:"minutes"`
-	Name      string `json:"name"`
-	Confirmed bool   `json:"confirmed"`
-	Key       string `json:"key"`
+	protocol.Attested
+	Key string `json:"key"`
 }
 
 // Show returns what st attests, for a reader.
 func Show(st attest.Statement) Shown {
-	return Shown{Label: st.Label, Date: st.Date(), Joined: st.Joined.Format("15:04"), Left: st.Left.Format("15:04"),
-		Zone: st.Zone(), Minutes: st.Minutes, Name: st.Name, Confirmed: st.Confirmed, Key: st.Key}
+	return Shown{Attested: protocol.Attested{Label: st.Label, Date: st.Date(), Joined: st.Joined.Format("15:04"),
+		Left: st.Left.Format("15:04"), Zone: st.Zone(), Minutes: st.Minutes, Name: st.Name, Confirmed: st.Confirmed},
+		Key: st.Key}
 }
 
 // CodeShown is what a short code attests, for a reader (times in UTC).

@@ -16,6 +16,7 @@ import (
 	"github.com/hearth-meet/hearth/room/attest"
 	"github.com/hearth-meet/hearth/room/boltdir"
 	"github.com/hearth-meet/hearth/room/memory"
+	"github.com/hearth-meet/hearth/signaling/protocol"
 	"github.com/hearth-meet/hearth/signaling/verify"
 )
 
@@ -58,8 +59,8 @@ func TestVerifyOverHTTP(t *testing.T) {
 		t.Errorf("issued %q %.40q", p.VerifyURL, p.QR)
 	}
 	code, res := post(t, s, url.Values{"proof": {p.VerifyURL + "#" + p.Token}})
-	want := verify.Shown{Label: "Tuesday evening group", Date: "2026-12-01", Joined: "19:00", Left: "20:15", Zone: "UTC",
-		Minutes: 75, Name: "Alex", Confirmed: true, Key: p.Statement.Key}
+	want := verify.Shown{Attested: protocol.Attested{Label: "Tuesday evening group", Date: "2026-12-01", Joined: "19:00",
+		Left: "20:15", Zone: "UTC", Minutes: 75, Name: "Alex", Confirmed: true}, Key: p.Statement.Key}
 	if code != 200 || !res.Genuine || res.Statement == nil || *res.Statement != want {
 		t.Errorf("genuine proof: %d %+v", code, res)
 	}
