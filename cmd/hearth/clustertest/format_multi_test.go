@@ -9,7 +9,6 @@ import (
 
 	"github.com/hearth-meet/hearth/cmd/hearth/internal/proctest"
 
-	"github.com/hearth-meet/hearth/room/redisstore/redistest"
 	"github.com/hearth-meet/hearth/signaling/client"
 	"github.com/hearth-meet/hearth/signaling/protocol"
 	"github.com/hearth-meet/hearth/signaling/signalingtest"
@@ -67,9 +66,8 @@ func errorSaying(code, text string) func(client.Message) bool {
 // on instance 2, are called on from instance 1 with the segment's timer,
 // unmute and are heard on instance 1 through the relay.
 func TestMultiInstanceSegment(t *testing.T) {
-	rs := redistest.Start(t)
-	bin := proctest.Build(t)
-	in1, in2 := proctest.Start(t, bin, rs.Addr()), proctest.Start(t, bin, rs.Addr())
+	ins := proctest.Cluster(t, 2)
+	in1, in2 := ins[0], ins[1]
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	created, key := proctest.CreateRoom(t, in1, "Shared group")

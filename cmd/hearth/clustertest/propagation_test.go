@@ -8,7 +8,6 @@ import (
 
 	"github.com/hearth-meet/hearth/cmd/hearth/internal/proctest"
 
-	"github.com/hearth-meet/hearth/room/redisstore/redistest"
 	"github.com/hearth-meet/hearth/signaling/client"
 	"github.com/hearth-meet/hearth/signaling/protocol"
 )
@@ -19,11 +18,10 @@ import (
 // lowers, paced under the message rate limit; it reports p50 and p99 in
 // milliseconds. Run it with
 //
-//	go test -run '^$' -bench HandPropagation -benchtime 200x ./cmd/hearth/
+//	go test -run '^$' -bench HandPropagation -benchtime 200x ./cmd/hearth/clustertest/
 func BenchmarkHandPropagation(b *testing.B) {
-	rs := redistest.Start(b)
-	bin := proctest.Build(b)
-	in1, in2 := proctest.Start(b, bin, rs.Addr()), proctest.Start(b, bin, rs.Addr())
+	ins := proctest.Cluster(b, 2)
+	in1, in2 := ins[0], ins[1]
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	created, key := proctest.CreateRoom(b, in1, "Bench")

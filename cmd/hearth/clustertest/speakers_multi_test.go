@@ -9,7 +9,6 @@ import (
 	"github.com/hearth-meet/hearth/cmd/hearth/internal/proctest"
 
 	"github.com/hearth-meet/hearth/room"
-	"github.com/hearth-meet/hearth/room/redisstore/redistest"
 	"github.com/hearth-meet/hearth/signaling/protocol"
 	"github.com/hearth-meet/hearth/signaling/signalingtest"
 )
@@ -44,9 +43,8 @@ func speakerSets(t *testing.T, b *signalingtest.Bot, id string) (sets [][]string
 // on instance 1 (their client keeps sending loud audio), they leave the
 // set on both, and no speakers message after the mute names them.
 func TestMultiInstanceSpeakers(t *testing.T) {
-	rs := redistest.Start(t)
-	bin := proctest.Build(t)
-	in1, in2 := proctest.Start(t, bin, rs.Addr()), proctest.Start(t, bin, rs.Addr())
+	ins := proctest.Cluster(t, 2)
+	in1, in2 := ins[0], ins[1]
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	created, key := proctest.CreateRoom(t, in1, "Shared group")

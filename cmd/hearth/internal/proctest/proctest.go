@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/hearth-meet/hearth/internal/netlab"
+	"github.com/hearth-meet/hearth/room/redisstore/redistest"
 	"github.com/hearth-meet/hearth/signaling/protocol"
 	"github.com/hearth-meet/hearth/signaling/signalingtest"
 )
@@ -71,6 +72,19 @@ func (in *Instance) HTTP() string { return "http://" + in.Addr }
 func Start(t testing.TB, bin, redisAddr string) *Instance {
 	t.Helper()
 	return StartWith(t, bin, "--redis-url", "redis://"+redisAddr+"/0")
+}
+
+// Cluster builds hearth once and starts n instances of it sharing a
+// fresh redis-server, as an operator runs several behind a balancer.
+func Cluster(t testing.TB, n int) []*Instance {
+	t.Helper()
+	rs := redistest.Start(t)
+	bin := Build(t)
+	ins := make([]*Instance, n)
+	for i := range ins {
+		ins[i] = Start(t, bin, rs.Addr())
+	}
+	return ins
 }
 
 // StartWith starts a hearth process on loopback with the extra arguments
