@@ -62,30 +62,11 @@ type Options struct {
 	// or true), e.g. "unsafely-treat-insecure-origin-as-secure":
 	// "http://203.0.113.1:8080" or "ignore-certificate-errors": true.
 	Flags map[string]any
-	// CameraFPS is the frame rate of Chromium's fake camera; 0 means
-	// SuiteCameraFPS.
-	CameraFPS int
 	// RTCConfig, a JSON object, is merged into the configuration of every
 	// RTCPeerConnection the pages create, e.g. {"iceTransportPolicy":
 	// "relay"}.
 	RTCConfig string
 }
-
-// Frame rates of Chromium's fake camera. The suite's pages film at
-// SuiteCameraFPS: every page encodes its camera (three simulcast layers)
-// and decodes everyone else's in software, which is most of what the
-// browser tests cost the machine, and 10 frames a second cut the busy
-// CPU of a run of them by about a sixth against Chromium's own 20
-// (docs/testing.md). The network lab's pages, which judge video under
-// loss and limited links, film at ChromiumCameraFPS.
-const (
-	SuiteCameraFPS    = 10
-	ChromiumCameraFPS = 20
-)
-
-// fakeDeviceFlag is Chromium's switch for fake cameras and microphones;
-// its value is a comma-separated list such as "device-count=2,fps=10".
-const fakeDeviceFlag = "use-fake-device-for-media-stream"
 
 // NewBrowserWith starts Chromium as NewBrowser does, changed by o.
 func NewBrowserWith(t *testing.T, o Options) *Browser {
@@ -103,7 +84,7 @@ func NewBrowserWith(t *testing.T, o Options) *Browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag(fakeDeviceFlag, fakeDevices(o)),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("allow-loopback-in-peer-connection", true),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
@@ -113,9 +94,7 @@ func NewBrowserWith(t *testing.T, o Options) *Browser {
 		chromedp.WindowSize(800, 700),
 	)
 	for name, v := range o.Flags {
-		if name != fakeDeviceFlag {
-			opts = append(opts, chromedp.Flag(name, v))
-		}
+		opts = append(opts, chromedp.Flag(name, v))
 	}
 	if len(o.Prefix) > 0 {
 		prefix := o.Prefix
@@ -496,18 +475,4 @@ func (p *Page) Exceptions() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.thrown...)
-}
-
-// fakeDevices is the value of fakeDeviceFlag for o: the camera's frame
-// rate, after what o.Flags gives for the switch (e.g. "device-count=2").
-func fakeDevices(o Options) string {
-	fps := o.CameraFPS
-	if fps == 0 {
-		fps = SuiteCameraFPS
-	}
-	v := fmt.Sprintf("fps=%d", fps)
-	if more, ok := o.Flags[fakeDeviceFlag].(string); ok && more != "" {
-		v = more + "," + v
-	}
-	return v
 }

@@ -28,15 +28,10 @@ func startLabHearth(t *testing.T, s *netlab.Star, args ...string) *netlab.Hearth
 }
 
 // labChromium starts Chromium inside the host's namespace, treating the
-// lab server's plain-HTTP origin as secure (camera and microphone). Its
-// camera films at Chromium's own frame rate: these tests judge video
-// under loss and limited links.
+// lab server's plain-HTTP origin as secure (camera and microphone).
 func labChromium(t *testing.T, h *netlab.Host, o webtest.Options) *webtest.Browser {
 	t.Helper()
 	o.Prefix = h.Exec()
-	if o.CameraFPS == 0 {
-		o.CameraFPS = webtest.ChromiumCameraFPS
-	}
 	if o.Flags == nil {
 		o.Flags = map[string]any{}
 	}
