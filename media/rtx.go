@@ -224,6 +224,8 @@ func (d *downTrack) handleNACK(r *resender, n *rtcp.TransportLayerNack) {
 				stats.RTXSent.Add(1)
 			case resentMissing:
 				stats.NACKMissed.Add(1)
+			case resentNotReceived:
+				stats.NACKNotReceived.Add(1)
 			}
 		}
 	}
@@ -234,6 +236,9 @@ type resendResult int
 const (
 	resentOK resendResult = iota
 	resentMissing
+	// resentNotReceived: the SFU never got the packet from the
+	// publisher (it forwards it when the publisher sends it again).
+	resentNotReceived
 	resentLately
 	resentFailed
 )
@@ -249,8 +254,14 @@ func (d *downTrack) resend(r *resender, b *binding, seq uint16, now int64) resen
 		// Padding the subscriber lost: padding again, so that it stops
 		// waiting for the number (its payload is empty either way).
 		c = cached{seq: seq, payload: r.buf[2:2]}
-	} else if c, ok = p.cache.get(seq-p.dseq, r.buf[2:]); !ok {
-		return resentMissing
+	} else {
+		var st cacheStatus
+		switch c, st = p.cache.get(seq-p.dseq, r.buf[2:]); st {
+		case cacheNotReceived:
+			return resentNotReceived
+		case cacheGone:
+			return resentMissing
+		}
 	}
 	slot := &r.recent[int(seq)%resendWindow]
 	if slot.seq == seq && slot.at != 0 && now-slot.at < resendPause {

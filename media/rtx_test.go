@@ -31,30 +31,49 @@ func TestPacketCache(t *testing.T) {
 	}
 	tests := []struct {
 		seq  uint16
-		want bool
+		want cacheStatus
 	}{
-		{99, true}, {65535, true}, {0, true}, {65536 + 100 - cacheSlots, true},
-		{65536 + 100 - cacheSlots - 1, false}, // pushed out by 99
-		{100, false},                          // not sent yet
-		{64999, false},                        // before the first
+		{99, cacheHeld}, {65535, cacheHeld}, {0, cacheHeld}, {65536 + 100 - cacheSlots, cacheHeld},
+		{65536 + 100 - cacheSlots - 1, cacheGone}, // pushed out by 99
+		{100, cacheGone},                          // not sent yet
+		{64999, cacheGone},                        // before the first
+	}
+	check := func(seq uint16, want cacheStatus) {
+		t.Helper()
+		got, st := c.get(seq, buf)
+		if st != want {
+			t.Errorf("get(%d) = status %d, want %d", seq, st, want)
+			return
+		}
+		if st == cacheHeld && (got.seq != seq || got.ts != uint32(seq)*3000 || got.marker != (seq%2 == 0) ||
+			len(got.payload) != 100 || got.payload[99] != byte(seq)) {
+			t.Errorf("get(%d) = seq %d ts %d marker %v %d bytes, not the packet put", seq, got.seq, got.ts, got.marker, len(got.payload))
+		}
 	}
 	for _, tt := range tests {
-		got, ok := c.get(tt.seq, buf)
-		if ok != tt.want {
-			t.Errorf("get(%d) found %v, want %v", tt.seq, ok, tt.want)
-			continue
-		}
-		if ok && (got.seq != tt.seq || got.ts != uint32(tt.seq)*3000 || got.marker != (tt.seq%2 == 0) ||
-			len(got.payload) != 100 || got.payload[99] != byte(tt.seq)) {
-			t.Errorf("get(%d) = seq %d ts %d marker %v %d bytes, not the packet put", tt.seq, got.seq, got.ts, got.marker, len(got.payload))
-		}
+		check(tt.seq, tt.want)
 	}
 	put(101, cacheSlotSize+1)
-	if _, ok := c.get(101, buf); ok {
-		t.Error("a packet larger than a slot was cached")
+	if _, st := c.get(101, buf); st != cacheGone {
+		t.Errorf("a packet larger than a slot: status %d, want gone (%d)", st, cacheGone)
 	}
-	if _, ok := c.get(65536+101-cacheSlots, buf); ok {
+	if _, st := c.get(65536+101-cacheSlots, buf); st != cacheGone {
 		t.Error("the slot of a packet too large to cache still returns the older packet")
+	}
+	// 102 lost on the publisher's way in: never received, not gone;
+	// until it comes late.
+	put(103, 100)
+	check(102, cacheNotReceived)
+	put(102, 100)
+	check(102, cacheHeld)
+	// The same in slots never used.
+	fresh := newPacketCache()
+	fresh.put(&rtp.Header{SequenceNumber: 1}, []byte{1})
+	fresh.put(&rtp.Header{SequenceNumber: 3}, []byte{3})
+	for seq, want := range map[uint16]cacheStatus{1: cacheHeld, 2: cacheNotReceived, 3: cacheHeld, 4: cacheGone} {
+		if _, st := fresh.get(seq, buf); st != want {
+			t.Errorf("a cache that got 1 and 3: get(%d) = status %d, want %d", seq, st, want)
+		}
 	}
 	if n := testing.AllocsPerRun(100, func() { put(7, 1000) }); n > 1 { // the payload made by put
 		t.Errorf("put allocates %v times", n-1)
@@ -533,5 +552,126 @@ func TestNACKToRTXAllocatesNothing(t *testing.T) {
 	}
 	if n := f.t.sfu.stats.RTXSent.Load(); n < 2*4*100 {
 		t.Errorf("Stats.RTXSent = %d, want every NACK answered (>= 800)", n)
+	}
+}
+
+// Over real peer connections: a publisher whose link loses packets on
+// the way in (here: every tenth comes 100 ms late, as a retransmission
+// would) leaves gaps the subscriber asks for at once. The server has not
+// got those packets: it counts them as not received, not as missed from
+// its cache, and the subscriber gets each when it comes.
+func TestNACKForPacketLostUpstream(t *testing.T) {
+	sfu, alice, published := newPublishingPeer(t)
+	bob, err := sfu.NewPeer(PeerParams{ID: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bob.Close)
+
+	pub := newLoopbackClient(t, nil, nil) // no NACK responder: the server's NACKs go unanswered
+	t.Cleanup(func() { _ = pub.Close() })
+	track, err := webrtc.NewTrackLocalStaticRTP(videoCodecs()[0].RTPCodecCapability, "cam", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+		t.Fatal(err)
+	}
+	negotiate(t, pub, alice)
+	stop := make(chan struct{})
+	defer close(stop)
+	var late atomic.Int64
+	go func() {
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		held := map[uint16][]byte{}
+		for seq := uint16(1); ; seq++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Timestamp: uint32(seq) * 3000},
+				Payload: make([]byte, 900)}
+			b, _ := p.Marshal()
+			if seq%10 == 3 && seq > 200 {
+				held[seq+20] = b // comes 20 packets (100 ms) late
+			} else {
+				_, _ = track.Write(b)
+			}
+			if b, ok := held[seq]; ok {
+				delete(held, seq)
+				_, _ = track.Write(b)
+				late.Add(1)
+			}
+		}
+	}()
+	cam := awaitPublished(t, published)
+
+	me := &webrtc.MediaEngine{}
+	if err := registerCodecs(me); err != nil {
+		t.Fatal(err)
+	}
+	if err := registerRTX(me); err != nil {
+		t.Fatal(err)
+	}
+	reg := &interceptor.Registry{}
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(20 * time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.Add(gen)
+	sub, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(loopbackSettings()),
+		webrtc.WithInterceptorRegistry(reg)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Close() })
+	var mu sync.Mutex
+	seen := map[uint16]bool{}
+	var newest uint16
+	sub.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		for {
+			p, _, err := tr.ReadRTP()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			seen[p.SequenceNumber] = true
+			if int16(p.SequenceNumber-newest) > 0 || newest == 0 {
+				newest = p.SequenceNumber
+			}
+			mu.Unlock()
+		}
+	})
+	subscribeClient(t, bob, cam, sub)
+
+	stats := sfu.Stats()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for ctx.Err() == nil && (late.Load() < 30 || stats.NACKNotReceived.Load() < 20) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if late.Load() < 30 || stats.NACKNotReceived.Load() < 20 {
+		t.Fatalf("%d packets came late, %d NACKed packets counted as not received; want >= 30 and >= 20",
+			late.Load(), stats.NACKNotReceived.Load())
+	}
+	if n := stats.NACKMissed.Load(); n != 0 {
+		t.Errorf("Stats.NACKMissed = %d for packets the server never had, want 0", n)
+	}
+	// Every late packet of a stretch well behind the newest reached the
+	// subscriber (the numbers it sees are the publisher's: no switch, no
+	// gap closed).
+	time.Sleep(200 * time.Millisecond)
+	mu.Lock()
+	var missing []string
+	for s := newest - 200; s != newest-50; s++ {
+		if !seen[s] {
+			missing = append(missing, fmt.Sprint(s))
+		}
+	}
+	mu.Unlock()
+	if len(missing) > 0 {
+		t.Errorf("the subscriber never got %d of 150 packets: %v", len(missing), missing)
 	}
 }

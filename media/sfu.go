@@ -58,9 +58,14 @@ type Stats struct {
 	// (on their RTX stream, or as they were when they have none).
 	RTXSent atomic.Uint64
 	// NACKMissed counts packets subscribers asked for again that the
-	// cache no longer (or never) held.
-	NACKMissed    atomic.Uint64
-	SenderReports atomic.Uint64 // RTCP sender reports read from publishers
+	// cache no longer held (or never could: too large, or not sent).
+	NACKMissed atomic.Uint64
+	// NACKNotReceived counts packets subscribers asked for again that
+	// the SFU had not received: lost on the publisher's link, they are
+	// forwarded when the publisher sends them again (the publish
+	// connection asks for them too).
+	NACKNotReceived atomic.Uint64
+	SenderReports   atomic.Uint64 // RTCP sender reports read from publishers
 	// SenderReportsSent counts the sender reports sent to subscribers
 	// (one per stream a second; report.go).
 	SenderReportsSent atomic.Uint64
