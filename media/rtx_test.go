@@ -35,8 +35,8 @@ func TestPacketCache(t *testing.T) {
 	}{
 		{99, cacheHeld}, {65535, cacheHeld}, {0, cacheHeld}, {65536 + 100 - cacheSlots, cacheHeld},
 		{65536 + 100 - cacheSlots - 1, cacheGone}, // pushed out by 99
-		{100, cacheGone},                          // not sent yet
-		{64999, cacheGone},                        // before the first
+		{100, cacheGone},   // not sent yet
+		{64999, cacheGone}, // before the first
 	}
 	check := func(seq uint16, want cacheStatus) {
 		t.Helper()
