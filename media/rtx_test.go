@@ -332,6 +332,95 @@ func (f lossyFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
 	return &lossyInterceptor{dropped: f.dropped, repaired: f.repaired}, nil
 }
 
+// publishVP8 publishes a VP8 track to peer from a client connection
+// without interceptors (it answers no NACK), and returns the track to
+// write its packets to.
+func publishVP8(t *testing.T, peer *Peer) *webrtc.TrackLocalStaticRTP {
+	t.Helper()
+	pub := newLoopbackClient(t, nil, nil)
+	t.Cleanup(func() { _ = pub.Close() })
+	track, err := webrtc.NewTrackLocalStaticRTP(videoCodecs()[0].RTPCodecCapability, "cam", peer.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+		t.Fatal(err)
+	}
+	negotiate(t, pub, peer)
+	return track
+}
+
+// seqRecorder keeps the sequence numbers a subscriber received.
+type seqRecorder struct {
+	mu     sync.Mutex
+	seen   map[uint16]bool
+	newest uint16
+}
+
+func (r *seqRecorder) add(seq uint16) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen[seq] = true
+	if int16(seq-r.newest) > 0 || r.newest == 0 {
+		r.newest = seq
+	}
+}
+
+// missing lists the numbers from from to to before the newest (to
+// excluded) that never came.
+func (r *seqRecorder) missing(from, to uint16) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for s := r.newest - from; s != r.newest-to; s++ {
+		if !r.seen[s] {
+			out = append(out, fmt.Sprint(s))
+		}
+	}
+	return out
+}
+
+// newNACKingSubscriber makes a client connection that receives video
+// with RTX and asks for lost packets as browsers do (pion's NACK
+// generator, every 20 ms), with the interceptors first nearest the
+// network, and records the numbers of the packets its tracks receive.
+func newNACKingSubscriber(t *testing.T, first ...interceptor.Factory) (*webrtc.PeerConnection, *seqRecorder) {
+	t.Helper()
+	me := &webrtc.MediaEngine{}
+	if err := registerCodecs(me); err != nil {
+		t.Fatal(err)
+	}
+	if err := registerRTX(me); err != nil {
+		t.Fatal(err)
+	}
+	reg := &interceptor.Registry{}
+	for _, f := range first {
+		reg.Add(f)
+	}
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(20 * time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.Add(gen)
+	sub, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(loopbackSettings()),
+		webrtc.WithInterceptorRegistry(reg)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Close() })
+	rec := &seqRecorder{seen: map[uint16]bool{}}
+	sub.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		for {
+			p, _, err := tr.ReadRTP()
+			if err != nil {
+				return
+			}
+			rec.add(p.SequenceNumber)
+		}
+	})
+	return sub, rec
+}
+
 // Over real peer connections: a subscriber that loses a tenth of a
 // video track's packets gets each of them again on its RTX stream,
 // answered by the server from the track's cache (pion's NACK generator
@@ -344,56 +433,14 @@ func TestLossRecoveredWithRTX(t *testing.T) {
 	}
 	t.Cleanup(bob.Close)
 
-	pub := newLoopbackClient(t, nil, nil)
-	t.Cleanup(func() { _ = pub.Close() })
-	vp8 := videoCodecs()[0]
-	track, err := webrtc.NewTrackLocalStaticRTP(vp8.RTPCodecCapability, "cam", "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
-		t.Fatal(err)
-	}
-	negotiate(t, pub, alice)
+	track := publishVP8(t, alice)
 	stop := make(chan struct{})
 	defer close(stop)
 	go sendRTPUntil(stop, track, 96, 5*time.Millisecond, 3000, 900)
 	cam := awaitPublished(t, published)
 
 	var dropped, repaired atomic.Int64
-	me := &webrtc.MediaEngine{}
-	if err := registerCodecs(me); err != nil {
-		t.Fatal(err)
-	}
-	if err := registerRTX(me); err != nil {
-		t.Fatal(err)
-	}
-	reg := &interceptor.Registry{}
-	reg.Add(lossyFactory{&dropped, &repaired}) // first: nearest the network
-	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(20 * time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg.Add(gen)
-	sub, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(loopbackSettings()),
-		webrtc.WithInterceptorRegistry(reg)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sub.Close() })
-	var mu sync.Mutex
-	seen := map[uint16]bool{}
-	sub.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		for {
-			p, _, err := tr.ReadRTP()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			seen[p.SequenceNumber] = true
-			mu.Unlock()
-		}
-	})
+	sub, rec := newNACKingSubscriber(t, lossyFactory{&dropped, &repaired})
 	subscribeClient(t, bob, cam, sub)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -406,21 +453,7 @@ func TestLossRecoveredWithRTX(t *testing.T) {
 	}
 	// Every lost packet of a stretch well behind the newest arrived again.
 	time.Sleep(200 * time.Millisecond)
-	mu.Lock()
-	var newest uint16
-	for s := range seen {
-		if int16(s-newest) > 0 || newest == 0 {
-			newest = s
-		}
-	}
-	var missing []string
-	for s := newest - 300; s != newest-100; s++ {
-		if !seen[s] {
-			missing = append(missing, fmt.Sprint(s))
-		}
-	}
-	mu.Unlock()
-	if len(missing) > 0 {
+	if missing := rec.missing(300, 100); len(missing) > 0 {
 		t.Errorf("the subscriber never got %d of 200 packets: %v", len(missing), missing)
 	}
 	if n := sfu.Stats().RTXSent.Load(); n < 50 {
@@ -568,16 +601,7 @@ func TestNACKForPacketLostUpstream(t *testing.T) {
 	}
 	t.Cleanup(bob.Close)
 
-	pub := newLoopbackClient(t, nil, nil) // no NACK responder: the server's NACKs go unanswered
-	t.Cleanup(func() { _ = pub.Close() })
-	track, err := webrtc.NewTrackLocalStaticRTP(videoCodecs()[0].RTPCodecCapability, "cam", "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
-		t.Fatal(err)
-	}
-	negotiate(t, pub, alice)
+	track := publishVP8(t, alice) // no NACK responder: the server's NACKs go unanswered
 	stop := make(chan struct{})
 	defer close(stop)
 	var late atomic.Int64
@@ -608,42 +632,7 @@ func TestNACKForPacketLostUpstream(t *testing.T) {
 	}()
 	cam := awaitPublished(t, published)
 
-	me := &webrtc.MediaEngine{}
-	if err := registerCodecs(me); err != nil {
-		t.Fatal(err)
-	}
-	if err := registerRTX(me); err != nil {
-		t.Fatal(err)
-	}
-	reg := &interceptor.Registry{}
-	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(20 * time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg.Add(gen)
-	sub, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(loopbackSettings()),
-		webrtc.WithInterceptorRegistry(reg)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sub.Close() })
-	var mu sync.Mutex
-	seen := map[uint16]bool{}
-	var newest uint16
-	sub.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		for {
-			p, _, err := tr.ReadRTP()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			seen[p.SequenceNumber] = true
-			if int16(p.SequenceNumber-newest) > 0 || newest == 0 {
-				newest = p.SequenceNumber
-			}
-			mu.Unlock()
-		}
-	})
+	sub, rec := newNACKingSubscriber(t)
 	subscribeClient(t, bob, cam, sub)
 
 	stats := sfu.Stats()
@@ -663,15 +652,7 @@ func TestNACKForPacketLostUpstream(t *testing.T) {
 	// subscriber (the numbers it sees are the publisher's: no switch, no
 	// gap closed).
 	time.Sleep(200 * time.Millisecond)
-	mu.Lock()
-	var missing []string
-	for s := newest - 200; s != newest-50; s++ {
-		if !seen[s] {
-			missing = append(missing, fmt.Sprint(s))
-		}
-	}
-	mu.Unlock()
-	if len(missing) > 0 {
+	if missing := rec.missing(200, 50); len(missing) > 0 {
 		t.Errorf("the subscriber never got %d of 150 packets: %v", len(missing), missing)
 	}
 }
