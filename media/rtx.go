@@ -71,6 +71,15 @@ func rtxPayloadType(codecs []webrtc.RTPCodecParameters, pt webrtc.PayloadType) u
 	return 0
 }
 
+// maxNACKsPerPacket bounds how many times a receiving connection asks
+// for one lost packet (every 100 ms, pion's interval): half a second.
+// pion's NACK generator reads the media stream only and never sees the
+// packets repaired over RTX, so without a bound it asks again for a
+// packet that came back until the packet leaves its 512-number log, and
+// a sender that answers every NACK (another instance relaying to this
+// one) sends it again some 25 times.
+const maxNACKsPerPacket = 5
+
 // registerInterceptors adds the RTCP interceptors of a connection. One
 // that receives media (a publish connection, or a relay from another
 // instance) has the NACK generator, which asks publishers (and other
@@ -83,7 +92,7 @@ func registerInterceptors(reg *interceptor.Registry, receives bool) error {
 	if !receives {
 		return nil
 	}
-	gen, err := nack.NewGeneratorInterceptor()
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorMaxNacksPerPacket(maxNACKsPerPacket))
 	if err != nil {
 		return fmt.Errorf("media: nack generator: %w", err)
 	}

@@ -380,19 +380,11 @@ func (r *seqRecorder) missing(from, to uint16) []string {
 	return out
 }
 
-// newNACKingSubscriber makes a client connection that receives video
-// with RTX and asks for lost packets as browsers do (pion's NACK
-// generator, every 20 ms), with the interceptors first nearest the
-// network, and records the numbers of the packets its tracks receive.
-func newNACKingSubscriber(t *testing.T, first ...interceptor.Factory) (*webrtc.PeerConnection, *seqRecorder) {
+// nackEvery20ms returns a registry with the interceptors first (nearest
+// the network), then pion's NACK generator asking every 20 ms, as
+// browsers ask soon after a loss.
+func nackEvery20ms(t *testing.T, first ...interceptor.Factory) *interceptor.Registry {
 	t.Helper()
-	me := &webrtc.MediaEngine{}
-	if err := registerCodecs(me); err != nil {
-		t.Fatal(err)
-	}
-	if err := registerRTX(me); err != nil {
-		t.Fatal(err)
-	}
 	reg := &interceptor.Registry{}
 	for _, f := range first {
 		reg.Add(f)
@@ -402,6 +394,21 @@ func newNACKingSubscriber(t *testing.T, first ...interceptor.Factory) (*webrtc.P
 		t.Fatal(err)
 	}
 	reg.Add(gen)
+	return reg
+}
+
+// newNACKingSubscriber makes a client connection that receives video
+// with RTX, with the interceptors of reg, and records the numbers of the
+// packets its tracks receive.
+func newNACKingSubscriber(t *testing.T, reg *interceptor.Registry) (*webrtc.PeerConnection, *seqRecorder) {
+	t.Helper()
+	me := &webrtc.MediaEngine{}
+	if err := registerCodecs(me); err != nil {
+		t.Fatal(err)
+	}
+	if err := registerRTX(me); err != nil {
+		t.Fatal(err)
+	}
 	sub, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(loopbackSettings()),
 		webrtc.WithInterceptorRegistry(reg)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -440,7 +447,7 @@ func TestLossRecoveredWithRTX(t *testing.T) {
 	cam := awaitPublished(t, published)
 
 	var dropped, repaired atomic.Int64
-	sub, rec := newNACKingSubscriber(t, lossyFactory{&dropped, &repaired})
+	sub, rec := newNACKingSubscriber(t, nackEvery20ms(t, lossyFactory{&dropped, &repaired}))
 	subscribeClient(t, bob, cam, sub)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -632,7 +639,7 @@ func TestNACKForPacketLostUpstream(t *testing.T) {
 	}()
 	cam := awaitPublished(t, published)
 
-	sub, rec := newNACKingSubscriber(t)
+	sub, rec := newNACKingSubscriber(t, nackEvery20ms(t))
 	subscribeClient(t, bob, cam, sub)
 
 	stats := sfu.Stats()
@@ -655,4 +662,55 @@ func TestNACKForPacketLostUpstream(t *testing.T) {
 	if missing := rec.missing(200, 50); len(missing) > 0 {
 		t.Errorf("the subscriber never got %d of 150 packets: %v", len(missing), missing)
 	}
+}
+
+// A connection that receives with the server's own interceptors (as one
+// instance receives a relay from another, which answers every NACK from
+// its cache) asks for a lost packet a bounded number of times: pion's
+// NACK generator never sees the packets repaired over RTX, and without
+// the bound asked for each about 25 times.
+func TestRepairedPacketsAskedForBoundedTimes(t *testing.T) {
+	sfu, alice, published := newPublishingPeer(t)
+	bob, err := sfu.NewPeer(PeerParams{ID: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bob.Close)
+	track := publishVP8(t, alice)
+	stop := make(chan struct{})
+	var once sync.Once
+	defer once.Do(func() { close(stop) })
+	go sendRTPUntil(stop, track, 96, 5*time.Millisecond, 3000, 900)
+	cam := awaitPublished(t, published)
+
+	var dropped, repaired atomic.Int64
+	reg := &interceptor.Registry{}
+	reg.Add(lossyFactory{&dropped, &repaired})
+	if err := registerInterceptors(reg, true); err != nil {
+		t.Fatal(err)
+	}
+	sub, rec := newNACKingSubscriber(t, reg)
+	subscribeClient(t, bob, cam, sub)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for ctx.Err() == nil && dropped.Load() < 30 {
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Past the bound's half second and the log's 512 numbers (2.6 s).
+	time.Sleep(3 * time.Second)
+	once.Do(func() { close(stop) })
+	time.Sleep(time.Second)
+	lost, resent := dropped.Load(), sfu.Stats().RTXSent.Load()
+	if lost < 30 || repaired.Load() < 30 {
+		t.Fatalf("the subscriber lost %d packets and received %d on its RTX stream, want both >= 30", lost, repaired.Load())
+	}
+	if missing := rec.missing(400, 100); len(missing) > 0 {
+		t.Errorf("the subscriber never got %d of 300 packets: %v", len(missing), missing)
+	}
+	if resent > uint64(lost)*maxNACKsPerPacket {
+		t.Errorf("%d packets lost, %d sent again (%.1f each), want at most %d each",
+			lost, resent, float64(resent)/float64(lost), maxNACKsPerPacket)
+	}
+	t.Logf("%d packets lost, %d sent again", lost, resent)
 }
