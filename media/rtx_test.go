@@ -332,6 +332,19 @@ func (f lossyFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
 	return &lossyInterceptor{dropped: f.dropped, repaired: f.repaired}, nil
 }
 
+// newPublisherAndSubscriber starts a server with two peers: alice, who
+// publishes (her tracks come on published), and bob.
+func newPublisherAndSubscriber(t *testing.T) (sfu *SFU, alice, bob *Peer, published chan *Track) {
+	t.Helper()
+	sfu, alice, published = newPublishingPeer(t)
+	bob, err := sfu.NewPeer(PeerParams{ID: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bob.Close)
+	return sfu, alice, bob, published
+}
+
 // publishVP8 publishes a VP8 track to peer from a client connection
 // without interceptors (it answers no NACK), and returns the track to
 // write its packets to.
@@ -433,12 +446,7 @@ func newNACKingSubscriber(t *testing.T, reg *interceptor.Registry) (*webrtc.Peer
 // answered by the server from the track's cache (pion's NACK generator
 // on the subscriber asks for them, as a browser does).
 func TestLossRecoveredWithRTX(t *testing.T) {
-	sfu, alice, published := newPublishingPeer(t)
-	bob, err := sfu.NewPeer(PeerParams{ID: "bob"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(bob.Close)
+	sfu, alice, bob, published := newPublisherAndSubscriber(t)
 
 	track := publishVP8(t, alice)
 	stop := make(chan struct{})
@@ -601,12 +609,7 @@ func TestNACKToRTXAllocatesNothing(t *testing.T) {
 // got those packets: it counts them as not received, not as missed from
 // its cache, and the subscriber gets each when it comes.
 func TestNACKForPacketLostUpstream(t *testing.T) {
-	sfu, alice, published := newPublishingPeer(t)
-	bob, err := sfu.NewPeer(PeerParams{ID: "bob"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(bob.Close)
+	sfu, alice, bob, published := newPublisherAndSubscriber(t)
 
 	track := publishVP8(t, alice) // no NACK responder: the server's NACKs go unanswered
 	stop := make(chan struct{})
@@ -670,12 +673,7 @@ func TestNACKForPacketLostUpstream(t *testing.T) {
 // NACK generator never sees the packets repaired over RTX, and without
 // the bound asked for each about 25 times.
 func TestRepairedPacketsAskedForBoundedTimes(t *testing.T) {
-	sfu, alice, published := newPublishingPeer(t)
-	bob, err := sfu.NewPeer(PeerParams{ID: "bob"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(bob.Close)
+	sfu, alice, bob, published := newPublisherAndSubscriber(t)
 	track := publishVP8(t, alice)
 	stop := make(chan struct{})
 	var once sync.Once
