@@ -302,7 +302,8 @@ func (f *Firefox) Click(name string) {
 
 // Flowing samples the page's inbound statistics twice, interval apart,
 // and returns how many audio tracks received more bytes and how many video
-// tracks decoded more frames in between.
+// tracks decoded more frames in between, ending early once every track
+// did (as Page.Flowing).
 func (f *Firefox) Flowing(interval time.Duration) (audio, video int) {
 	f.t.Helper()
 	return flowing(f, interval)

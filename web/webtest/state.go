@@ -33,6 +33,8 @@ func (p *Page) AllowClipboard(origin string) {
 			Permission: &browser.PermissionDescriptor{Name: name},
 			Setting:    browser.PermissionSettingGranted,
 			Origin:     origin,
+			// The test's own browser context, in a shared Chromium.
+			BrowserContextID: chromedp.FromContext(p.ctx).BrowserContextID,
 		})
 		if err != nil {
 			p.t.Fatalf("browser: allow %s: %v", name, err)

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -19,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/remote"
 )
 
 // ChromiumPath is where Debian's chromium package puts the browser.
@@ -68,13 +71,39 @@ type Options struct {
 	RTCConfig string
 }
 
-// NewBrowserWith starts Chromium as NewBrowser does, changed by o.
+// NewBrowserWith starts Chromium as NewBrowser does, changed by o. When
+// the test runs under Main and o has no Prefix and no Flags, it opens a
+// browser context of the package's shared Chromium instead (a browser of
+// its own all the same: its own cookies, storage and cache, as a new
+// profile has); with a Prefix or Flags it starts a Chromium of its own.
 func NewBrowserWith(t *testing.T, o Options) *Browser {
 	t.Helper()
 	requireBrowser(t, ChromiumPath, "chromium")
+	var allocCtx context.Context
+	var cancelAlloc context.CancelFunc
+	var ctxOpts []chromedp.ContextOption
+	if url := os.Getenv(SharedEnv); url != "" && len(o.Prefix) == 0 && len(o.Flags) == 0 {
+		allocCtx, cancelAlloc = remote.NewAllocator(context.Background(), url, remote.NoModifyURL)
+		ctxOpts = append(ctxOpts, chromedp.WithNewBrowserContext())
+	} else {
+		allocCtx, cancelAlloc = chromedp.NewExecAllocator(context.Background(), chromiumOptions(t.TempDir(), o)...)
+	}
+	ctx, cancel := chromedp.NewContext(allocCtx, ctxOpts...)
+	if err := chromedp.Do(ctx); err != nil {
+		cancel()
+		cancelAlloc()
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	return &Browser{ctx: ctx, rtcConfig: o.RTCConfig}
+}
+
+// chromiumOptions are the allocator options that start Chromium with its
+// user data in dir, changed by o's Prefix and Flags.
+func chromiumOptions(dir string, o Options) []chromedp.ExecAllocatorOption {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(ChromiumPath),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
 		chromedp.Flag("disable-gpu", true),
@@ -108,15 +137,66 @@ func NewBrowserWith(t *testing.T, o Options) *Browser {
 			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		}))
 	}
+	return opts
+}
+
+// SharedEnv names the environment variable through which Main gives its
+// package's tests the DevTools address (ws://127.0.0.1:PORT/...) of the
+// shared Chromium.
+const SharedEnv = "WEBTEST_SHARED_CHROMIUM"
+
+// Main runs a test package's tests (m.Run) with one Chromium process that
+// every NewBrowser of the package shares, each through a browser context
+// of its own (DevTools' Target.createBrowserContext: its own cookies,
+// storage and cache, isolated as a new profile is), and returns the exit
+// code. A Chromium costs a second or more of CPU to start and stop, and
+// a package's browser tests start tens of them. Call it from the
+// package's TestMain: os.Exit(webtest.Main(m)). Without Chromium it just
+// runs the tests (NewBrowser then skips or fails them).
+func Main(m *testing.M) int {
+	if _, err := os.Stat(ChromiumPath); err != nil || os.Getenv(SharedEnv) != "" {
+		return m.Run()
+	}
+	url, stop, err := startShared()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "webtest: shared chromium: %v\n", err)
+		return 1
+	}
+	defer stop()
+	if err := os.Setenv(SharedEnv, url); err != nil {
+		fmt.Fprintf(os.Stderr, "webtest: %v\n", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// startShared starts the shared Chromium with a DevTools port (on
+// 127.0.0.1, Chromium's default) and returns its address and what stops it.
+func startShared() (url string, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "webtest-chromium")
+	if err != nil {
+		return "", nil, err
+	}
+	opts := append(chromiumOptions(dir, Options{}), remote.WebSocket,
+		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
+			// When the test process dies, the browser goes too.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		}))
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
+	stop = func() { cancel(); cancelAlloc(); _ = os.RemoveAll(dir) }
 	if err := chromedp.Do(ctx); err != nil {
-		cancel()
-		cancelAlloc()
-		t.Fatalf("start chromium: %v", err)
+		stop()
+		return "", nil, err
 	}
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	return &Browser{ctx: ctx, rtcConfig: o.RTCConfig}
+	// Chromium writes its port and the browser's path there.
+	b, err := os.ReadFile(filepath.Join(dir, "DevToolsActivePort"))
+	port, path, ok := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	if err != nil || !ok {
+		stop()
+		return "", nil, fmt.Errorf("no DevTools address in %s: %v %q", dir, err, b)
+	}
+	return "ws://127.0.0.1:" + port + path, stop, nil
 }
 
 // initScript is what every page runs before its own scripts.
@@ -333,7 +413,9 @@ func (p *Page) InboundStats() map[string]Inbound {
 
 // Flowing samples the page's inbound statistics twice, interval apart,
 // and returns how many audio tracks received more bytes and how many video
-// tracks decoded more frames in between.
+// tracks decoded more frames in between. It looks again every 200 ms and
+// ends early once every track did: the full interval could not count
+// more.
 func (p *Page) Flowing(interval time.Duration) (audio, video int) {
 	p.t.Helper()
 	return flowing(p, interval)
@@ -368,27 +450,59 @@ func inboundStats(e evaluator) map[string]Inbound {
 	return m
 }
 
-func flowing(e evaluator, interval time.Duration) (audio, video int) {
+// flowPoll is how often flowing and ReceivingBytes look again within
+// their interval.
+const flowPoll = 200 * time.Millisecond
+
+// sampleUntil takes the page's inbound statistics, then takes them again
+// every flowPoll until interval has passed or count (of the first and the
+// latest statistics) says every track of the first has moved: counts
+// only grow as the interval goes on (bytes and frames only go up, and a
+// track that moved stays counted), so the full interval could not give
+// more; it returns the last counts.
+func sampleUntil(e evaluator, interval time.Duration, count func(a, b map[string]Inbound) (audio, video int)) (audio, video int) {
 	a := inboundStats(e)
-	time.Sleep(interval)
-	b := inboundStats(e)
-	for k, s := range b {
-		before, ok := a[k]
-		if !ok {
-			continue
-		}
-		switch s.Kind {
-		case "audio":
-			if s.Bytes > before.Bytes {
-				audio++
-			}
-		case "video":
-			if s.FramesDecoded > before.FramesDecoded && s.Width > 0 {
-				video++
-			}
+	var total [2]int // audio, video tracks in a
+	for _, s := range a {
+		if s.Kind == "audio" {
+			total[0]++
+		} else {
+			total[1]++
 		}
 	}
-	return audio, video
+	end := time.Now().Add(interval)
+	for {
+		time.Sleep(min(flowPoll, time.Until(end)))
+		audio, video = count(a, inboundStats(e))
+		if !time.Now().Before(end) || (audio == total[0] && video == total[1]) {
+			return audio, video
+		}
+	}
+}
+
+// flowing counts the audio tracks that received more bytes and the video
+// tracks that decoded more frames (and have a size) within interval,
+// ending as soon as every track did.
+func flowing(e evaluator, interval time.Duration) (audio, video int) {
+	return sampleUntil(e, interval, func(a, b map[string]Inbound) (audio, video int) {
+		for k, s := range b {
+			before, ok := a[k]
+			if !ok {
+				continue
+			}
+			switch s.Kind {
+			case "audio":
+				if s.Bytes > before.Bytes {
+					audio++
+				}
+			case "video":
+				if s.FramesDecoded > before.FramesDecoded && s.Width > 0 {
+					video++
+				}
+			}
+		}
+		return audio, video
+	})
 }
 
 // Reload reloads the page (its sessionStorage stays, as in a browser).
@@ -399,21 +513,22 @@ func (p *Page) Reload() {
 
 // ReceivingBytes samples the page's inbound statistics twice, interval
 // apart, and returns how many audio and video tracks received more bytes
-// in between (whether or not the page can decode them).
+// in between (whether or not the page can decode them). Like Flowing, it
+// ends early once every track did.
 func (p *Page) ReceivingBytes(interval time.Duration) (audio, video int) {
 	p.t.Helper()
-	a := p.InboundStats()
-	time.Sleep(interval)
-	for k, s := range p.InboundStats() {
-		if before, ok := a[k]; ok && s.Bytes > before.Bytes {
-			if s.Kind == "audio" {
-				audio++
-			} else {
-				video++
+	return sampleUntil(p, interval, func(a, b map[string]Inbound) (audio, video int) {
+		for k, s := range b {
+			if before, ok := a[k]; ok && s.Bytes > before.Bytes {
+				if s.Kind == "audio" {
+					audio++
+				} else {
+					video++
+				}
 			}
 		}
-	}
-	return audio, video
+		return audio, video
+	})
 }
 
 // Path is how one of a page's peer connections reaches the server: its
