@@ -58,7 +58,10 @@ import (
 // of the target while nothing was delivered yet), never below minBitrate.
 // Packets sent before a cut are not judged again after it: the queue they
 // met is the one the cut is draining. The target rises only when the
-// allocator's probe shows the link carries more (raise).
+// allocator's probe shows the link carries more (raise). Nothing is
+// judged while the path is gone or being replaced (an ICE restart after
+// an address change): what it lost is no congestion (pathDown,
+// pathChanged).
 //
 // pion's GCC (interceptor/pkg/gcc) was tried first: its delay detector
 // took the jitter of a busy machine (a race-detecting test server beside
@@ -174,6 +177,9 @@ type estimator struct {
 	meter              fbSample
 	onChange           func(int)
 	closed             bool
+	// down is set while the path is gone or being replaced: feedback
+	// is not judged (pathDown, pathChanged).
+	down bool
 }
 
 var _ cc.BandwidthEstimator = (*estimator)(nil)
@@ -228,6 +234,9 @@ func (e *estimator) feedback(fb *rtcp.TransportLayerCC) {
 	now := e.now().UnixNano()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.down {
+		return
+	}
 	arrival := int64(fb.ReferenceTime) * 64e6
 	seq := fb.BaseSequenceNumber
 	left := int(fb.PacketStatusCount)
@@ -456,6 +465,36 @@ func (e *estimator) setTarget(t int) {
 	if e.onChange != nil {
 		go e.onChange(t)
 	}
+}
+
+// pathDown stops judging while the subscriber's network path is gone
+// or being replaced (ICE disconnected, failed, or restarting): what
+// the feedback reports lost meanwhile was lost to the network change,
+// not to congestion, and cutting for it would pause video that the new
+// path carries. pathChanged resumes judging.
+func (e *estimator) pathDown() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.down = true
+}
+
+// pathChanged starts afresh on a path that works again (ICE selected a
+// candidate pair, or connected again). The packets sent before it are
+// not judged (those sent while the old path was gone were lost to it),
+// the smallest one-way delay is measured anew (a new path's may be
+// longer, which is no queue), and a probe under way measures nothing.
+// The target stays: the new path shows congestion soon enough if it
+// carries less.
+func (e *estimator) pathChanged() {
+	now := e.now().UnixNano()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.down = false
+	e.cutSent = now
+	e.hn = 0
+	e.recv, e.lost, e.acked, e.ackFirst, e.ackLast, e.windowAt, e.loss = 0, 0, 0, 0, 0, 0, 0
+	e.base, e.baseAt = [2]int64{}, 0
+	e.meterFrom, e.meterTo, e.meter = 0, 0, fbSample{}
 }
 
 // measure starts measuring what the link carries of the packets sent

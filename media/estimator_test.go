@@ -332,3 +332,68 @@ func TestEstimatorMeasuresProbe(t *testing.T) {
 		}
 	}
 }
+
+// A subscriber whose address changed loses everything sent to the old
+// one; the feedback that comes back once ICE found the new path (or even
+// a little before pion says so) reports it lost. That is no congestion:
+// the estimate stays, so that video is not paused on the new path. Loss
+// on the new path is judged again, from the packets sent on it.
+func TestEstimatorForgetsALostPath(t *testing.T) {
+	clock := time.Unix(1000, 0)
+	e := newEstimator(func() time.Time { return clock })
+	seq := uint16(0)
+	// send sends n packets of 1000 bytes, 10 ms apart; lost(i) says
+	// which the receiver never gets. It returns what the receiver would
+	// report of them.
+	send := func(n int, lost func(i int) bool) *rtcp.TransportLayerCC {
+		first := seq
+		var arr []*time.Duration
+		for i := range n {
+			e.noteSent(seq, 1000)
+			at := time.Duration(clock.UnixNano()) + 20*time.Millisecond
+			if lost(i) {
+				arr = append(arr, nil)
+			} else {
+				arr = append(arr, &at)
+			}
+			seq++
+			clock = clock.Add(10 * time.Millisecond)
+		}
+		return feedbackFor(first, arr)
+	}
+	kept := func(int) bool { return false }
+	for range 20 {
+		e.feedback(send(10, kept))
+	}
+	// The address changes: 2.5 s of packets go nowhere; the server
+	// restarts ICE (pathDown); the receiver's first feedback on the new
+	// path reports them lost, then ICE says the new pair is selected.
+	outage := send(250, func(i int) bool { return i < 240 })
+	e.pathDown()
+	e.feedback(outage)
+	e.pathChanged()
+	for range 20 {
+		e.feedback(send(10, kept))
+	}
+	if got, congested, _ := e.state(time.Second); got != initialBitrate || congested {
+		t.Fatalf("after a network change: target %d congested %v, want %d and calm", got, congested, initialBitrate)
+	}
+	// Without the restart's pathDown, the same report is congestion.
+	outage = send(250, func(i int) bool { return i < 240 })
+	e.feedback(outage)
+	if got, congested, _ := e.state(time.Second); got >= initialBitrate || !congested {
+		t.Errorf("2.4 s lost without a path change: target %d congested %v, want a cut", got, congested)
+	}
+	// After pathChanged, loss on the new path counts again.
+	e.raise(2_000_000) // a probe said so
+	before := e.GetTargetBitrate()
+	clock = clock.Add(time.Second)
+	e.pathDown()
+	e.pathChanged()
+	for range 60 {
+		e.feedback(send(10, func(i int) bool { return i%2 == 0 }))
+	}
+	if got, congested, _ := e.state(time.Second); got >= before || !congested {
+		t.Errorf("half lost on the new path: target %d (before %d) congested %v, want a cut", got, before, congested)
+	}
+}

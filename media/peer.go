@@ -80,6 +80,9 @@ type Peer struct {
 	params PeerParams
 	pubAPI *webrtc.API
 	sub    *webrtc.PeerConnection
+	// est is the subscribe connection's bandwidth estimator (nil when
+	// pion made another kind).
+	est *estimator
 
 	// pub is the publish connection. It is replaced only while it has
 	// never been negotiated (see restorePublish), so never while it
@@ -142,6 +145,9 @@ func (s *SFU) NewPeer(params PeerParams) (*Peer, error) {
 	p.sub = sub
 	if params.Kind == Client {
 		s.watchICE(p.sub)
+	}
+	if p.est, _ = est.(*estimator); p.est != nil {
+		p.watchPath()
 	}
 	go p.allocate(est)
 	go p.reportLoop()
@@ -380,10 +386,31 @@ func (p *Peer) RestartOffer() (string, error) {
 	}
 	sdp, err := p.setLocal(p.sub, offer)
 	if err == nil {
+		if p.est != nil {
+			p.est.pathDown()
+		}
 		p.sfu.stats.ICERestarts.Add(1)
 		p.log.Debug("ICE restarted for the client", zap.String("pc", string(Subscribe)))
 	}
 	return sdp, err
+}
+
+// watchPath tells the estimator when the subscribe connection's network
+// path goes and comes back: an ICE restart (RestartOffer), ICE
+// disconnected or failed, and a candidate pair selected or ICE connected
+// again.
+func (p *Peer) watchPath() {
+	p.sub.OnICEConnectionStateChange(func(st webrtc.ICEConnectionState) {
+		switch st {
+		case webrtc.ICEConnectionStateDisconnected, webrtc.ICEConnectionStateFailed:
+			p.est.pathDown()
+		case webrtc.ICEConnectionStateConnected, webrtc.ICEConnectionStateCompleted:
+			p.est.pathChanged()
+		}
+	})
+	p.sub.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(*webrtc.ICECandidatePair) {
+		p.est.pathChanged()
+	})
 }
 
 // setLocal applies a local description and waits for ICE gathering, so
