@@ -34,6 +34,34 @@ func feedbackFor(first uint16, arrivals []*time.Duration) *rtcp.TransportLayerCC
 	return fb
 }
 
+// tccSender sends packets through an estimator and says what a receiver
+// would report of them.
+type tccSender struct {
+	e     *estimator
+	clock *time.Time
+	seq   uint16
+}
+
+// send sends n packets of 1000 bytes, 10 ms apart, and returns the
+// feedback that reports them arriving after delay(i) of one-way delay
+// beyond the first packet's, or lost when lost(i).
+func (s *tccSender) send(n int, delay func(i int) time.Duration, lost func(i int) bool) *rtcp.TransportLayerCC {
+	first := s.seq
+	var arr []*time.Duration
+	for i := range n {
+		s.e.noteSent(s.seq, 1000)
+		at := time.Duration(s.clock.UnixNano()) + delay(i)
+		if lost(i) {
+			arr = append(arr, nil)
+		} else {
+			arr = append(arr, &at)
+		}
+		s.seq++
+		*s.clock = s.clock.Add(10 * time.Millisecond)
+	}
+	return feedbackFor(first, arr)
+}
+
 // A link that delivers what it is sent keeps the estimate; a standing
 // queue (every packet later than the last) cuts it to what was
 // delivered; a probe's raise lifts it; loss cuts it too. Jitter of single
@@ -41,24 +69,9 @@ func feedbackFor(first uint16, arrivals []*time.Duration) *rtcp.TransportLayerCC
 func TestEstimator(t *testing.T) {
 	clock := time.Unix(1000, 0)
 	e := newEstimator(func() time.Time { return clock })
-	seq := uint16(0)
-	// send sends n packets of 1000 bytes, 10 ms apart, and reports them
-	// arriving after delay(i) of one-way delay beyond the first packet's.
+	snd := &tccSender{e: e, clock: &clock}
 	send := func(n int, delay func(i int) time.Duration, lost func(i int) bool) {
-		first := seq
-		var arr []*time.Duration
-		for i := range n {
-			e.noteSent(seq, 1000)
-			at := time.Duration(clock.UnixNano()) + delay(i)
-			if lost(i) {
-				arr = append(arr, nil)
-			} else {
-				arr = append(arr, &at)
-			}
-			seq++
-			clock = clock.Add(10 * time.Millisecond)
-		}
-		e.feedback(feedbackFor(first, arr))
+		e.feedback(snd.send(n, delay, lost))
 	}
 	none := func(int) time.Duration { return 0 }
 	kept := func(int) bool { return false }
@@ -341,25 +354,9 @@ func TestEstimatorMeasuresProbe(t *testing.T) {
 func TestEstimatorForgetsALostPath(t *testing.T) {
 	clock := time.Unix(1000, 0)
 	e := newEstimator(func() time.Time { return clock })
-	seq := uint16(0)
-	// send sends n packets of 1000 bytes, 10 ms apart; lost(i) says
-	// which the receiver never gets. It returns what the receiver would
-	// report of them.
+	snd := &tccSender{e: e, clock: &clock}
 	send := func(n int, lost func(i int) bool) *rtcp.TransportLayerCC {
-		first := seq
-		var arr []*time.Duration
-		for i := range n {
-			e.noteSent(seq, 1000)
-			at := time.Duration(clock.UnixNano()) + 20*time.Millisecond
-			if lost(i) {
-				arr = append(arr, nil)
-			} else {
-				arr = append(arr, &at)
-			}
-			seq++
-			clock = clock.Add(10 * time.Millisecond)
-		}
-		return feedbackFor(first, arr)
+		return snd.send(n, func(int) time.Duration { return 20 * time.Millisecond }, lost)
 	}
 	kept := func(int) bool { return false }
 	for range 20 {
