@@ -48,6 +48,9 @@ type binding struct {
 	// again as they were).
 	rtxSSRC uint32
 	rtxPT   uint8
+	// rtxTwice: each lost packet goes out twice on the RTX stream (a
+	// client's; see resendCopies).
+	rtxTwice bool
 	// stats count what was sent on ssrc, for the sender reports
 	// (report.go).
 	stats sendStats
@@ -62,6 +65,7 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			b := &binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), writer: ctx.WriteStream()}
 			if rtx := rtxPayloadType(ctx.CodecParameters(), c.PayloadType); rtx != 0 && ctx.SSRCRetransmission() != 0 {
 				b.rtxSSRC, b.rtxPT = uint32(ctx.SSRCRetransmission()), rtx
+				b.rtxTwice = d.subscriber != nil && d.subscriber.params.Kind == Client
 			}
 			for _, h := range ctx.HeaderExtensions() {
 				if h.URI == AudioLevelURI && d.track.kind == webrtc.RTPCodecTypeAudio && h.ID > 0 && h.ID < 15 {

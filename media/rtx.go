@@ -184,6 +184,18 @@ func (h *seqHistory) lookup(out uint16) (seqPoint, bool) {
 	return seqPoint{}, false
 }
 
+// resendCopies is how many times a client's RTX stream gets a lost
+// packet for one NACK, back to back, each under its own RTX sequence
+// number (the client keeps the first that arrives). A client whose link
+// lost the packet may lose the retransmission too, and browsers ask
+// again only a round-trip time later, which a receive-only connection
+// does not know (Chromium then waits 100 ms): with two copies a lost
+// retransmission is rare (at 10 % random loss, 1 % rather than 10 %),
+// for twice the retransmitted bytes, a small part of a stream's. Relays
+// to other instances get one: pion's receiver asks again for packets
+// repaired over RTX (see maxNACKsPerPacket).
+const resendCopies = 2
+
 // resendWindow is how many recent retransmissions a downTrack remembers,
 // and resendPause the time within which it does not send the same packet
 // again (a subscriber repeats its NACK until the packet arrives).
@@ -230,7 +242,9 @@ func (d *downTrack) handleNACK(r *resender, n *rtcp.TransportLayerNack) {
 			}
 			switch d.resend(r, b, pair.PacketID+i, now) {
 			case resentOK:
-				stats.RTXSent.Add(1)
+				if b.rtxSSRC == 0 {
+					stats.RTXSent.Add(1) // on the RTX stream: counted per copy
+				}
 			case resentMissing:
 				stats.NACKMissed.Add(1)
 			case resentNotReceived:
@@ -283,19 +297,28 @@ func (d *downTrack) resend(r *resender, b *binding, seq uint16, now int64) resen
 		h.Padding, h.PaddingSize = true, 4
 	}
 	payload := c.payload
-	if b.rtxSSRC != 0 {
-		h.SSRC, h.PayloadType, h.SequenceNumber = b.rtxSSRC, b.rtxPT, r.seq
-		r.seq++
-		binary.BigEndian.PutUint16(r.buf[:2], seq)
-		payload = r.buf[:2+len(c.payload)]
-	} else {
-		h.SSRC, h.PayloadType, h.SequenceNumber = b.ssrc, b.pt, seq
-	}
-	if _, err := b.writer.WriteRTP(h, payload); err != nil {
-		return resentFailed
-	}
 	if b.rtxSSRC == 0 {
+		h.SSRC, h.PayloadType, h.SequenceNumber = b.ssrc, b.pt, seq
+		if _, err := b.writer.WriteRTP(h, payload); err != nil {
+			return resentFailed
+		}
 		b.stats.resent(len(payload))
+		return resentOK
+	}
+	h.SSRC, h.PayloadType = b.rtxSSRC, b.rtxPT
+	binary.BigEndian.PutUint16(r.buf[:2], seq)
+	payload = r.buf[:2+len(c.payload)]
+	copies := 1
+	if b.rtxTwice {
+		copies = resendCopies
+	}
+	for range copies {
+		h.SequenceNumber = r.seq
+		r.seq++
+		if _, err := b.writer.WriteRTP(h, payload); err != nil {
+			return resentFailed
+		}
+		d.track.sfu.stats.RTXSent.Add(1)
 	}
 	return resentOK
 }

@@ -300,11 +300,13 @@ func TestSourceOf(t *testing.T) {
 }
 
 // lossyInterceptor drops every tenth packet of each incoming media
-// stream (not of RTX streams) before the NACK generator sees it, and
-// counts the packets of RTX streams.
+// stream before the NACK generator sees it, and counts the packets of
+// RTX streams; with halfRTX it drops the RTX packets of odd sequence
+// numbers too (uncounted).
 type lossyInterceptor struct {
 	interceptor.NoOp
 	dropped, repaired *atomic.Int64
+	halfRTX           bool
 }
 
 func (l *lossyInterceptor) BindRemoteStream(info *interceptor.StreamInfo, r interceptor.RTPReader) interceptor.RTPReader {
@@ -314,6 +316,9 @@ func (l *lossyInterceptor) BindRemoteStream(info *interceptor.StreamInfo, r inte
 			n, attr, err := r.Read(b, a)
 			if err != nil || n < 4 {
 				return n, attr, err
+			}
+			if rtx && l.halfRTX && binary.BigEndian.Uint16(b[2:4])%2 == 1 {
+				continue
 			}
 			if rtx {
 				l.repaired.Add(1)
@@ -326,10 +331,13 @@ func (l *lossyInterceptor) BindRemoteStream(info *interceptor.StreamInfo, r inte
 	})
 }
 
-type lossyFactory struct{ dropped, repaired *atomic.Int64 }
+type lossyFactory struct {
+	dropped, repaired *atomic.Int64
+	halfRTX           bool
+}
 
 func (f lossyFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
-	return &lossyInterceptor{dropped: f.dropped, repaired: f.repaired}, nil
+	return &lossyInterceptor{dropped: f.dropped, repaired: f.repaired, halfRTX: f.halfRTX}, nil
 }
 
 // newPublisherAndSubscriber starts a server with two peers: alice, who
@@ -395,14 +403,16 @@ func (r *seqRecorder) missing(from, to uint16) []string {
 
 // nackEvery20ms returns a registry with the interceptors first (nearest
 // the network), then pion's NACK generator asking every 20 ms, as
-// browsers ask soon after a loss.
+// browsers ask soon after a loss, at most maxNACKsPerPacket times a
+// packet (unbounded, it asks again for packets repaired over RTX, which
+// a browser does not, until pion's queue of repaired packets overflows).
 func nackEvery20ms(t *testing.T, first ...interceptor.Factory) *interceptor.Registry {
 	t.Helper()
 	reg := &interceptor.Registry{}
 	for _, f := range first {
 		reg.Add(f)
 	}
-	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(20 * time.Millisecond))
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(20*time.Millisecond), nack.GeneratorMaxNacksPerPacket(maxNACKsPerPacket))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,7 +465,7 @@ func TestLossRecoveredWithRTX(t *testing.T) {
 	cam := awaitPublished(t, published)
 
 	var dropped, repaired atomic.Int64
-	sub, rec := newNACKingSubscriber(t, nackEvery20ms(t, lossyFactory{&dropped, &repaired}))
+	sub, rec := newNACKingSubscriber(t, nackEvery20ms(t, lossyFactory{dropped: &dropped, repaired: &repaired}))
 	subscribeClient(t, bob, cam, sub)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -683,7 +693,7 @@ func TestRepairedPacketsAskedForBoundedTimes(t *testing.T) {
 
 	var dropped, repaired atomic.Int64
 	reg := &interceptor.Registry{}
-	reg.Add(lossyFactory{&dropped, &repaired})
+	reg.Add(lossyFactory{dropped: &dropped, repaired: &repaired})
 	if err := registerInterceptors(reg, true); err != nil {
 		t.Fatal(err)
 	}
@@ -706,9 +716,45 @@ func TestRepairedPacketsAskedForBoundedTimes(t *testing.T) {
 	if missing := rec.missing(400, 100); len(missing) > 0 {
 		t.Errorf("the subscriber never got %d of 300 packets: %v", len(missing), missing)
 	}
-	if resent > uint64(lost)*maxNACKsPerPacket {
-		t.Errorf("%d packets lost, %d sent again (%.1f each), want at most %d each",
-			lost, resent, float64(resent)/float64(lost), maxNACKsPerPacket)
+	if resent > uint64(lost)*maxNACKsPerPacket*resendCopies {
+		t.Errorf("%d packets lost, %d sent again (%.1f each), want at most %d each (%d NACKs, %d copies each)",
+			lost, resent, float64(resent)/float64(lost), maxNACKsPerPacket*resendCopies, maxNACKsPerPacket, resendCopies)
 	}
 	t.Logf("%d packets lost, %d sent again", lost, resent)
+}
+
+// A client that loses a retransmission still gets the packet at its
+// first NACK: each goes out twice on its RTX stream. Here the subscriber
+// asks once a packet and loses every other RTX packet.
+func TestRetransmissionSentTwiceToClients(t *testing.T) {
+	_, alice, bob, published := newPublisherAndSubscriber(t)
+	track := publishVP8(t, alice)
+	stop := make(chan struct{})
+	defer close(stop)
+	go sendRTPUntil(stop, track, 96, 5*time.Millisecond, 3000, 900)
+	cam := awaitPublished(t, published)
+
+	var dropped, repaired atomic.Int64
+	reg := &interceptor.Registry{}
+	reg.Add(lossyFactory{dropped: &dropped, repaired: &repaired, halfRTX: true})
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(20*time.Millisecond), nack.GeneratorMaxNacksPerPacket(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.Add(gen)
+	sub, rec := newNACKingSubscriber(t, reg)
+	subscribeClient(t, bob, cam, sub)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for ctx.Err() == nil && (dropped.Load() < 50 || repaired.Load() < 50) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if dropped.Load() < 50 || repaired.Load() < 50 {
+		t.Fatalf("the subscriber lost %d packets and kept %d RTX packets, want both >= 50", dropped.Load(), repaired.Load())
+	}
+	time.Sleep(200 * time.Millisecond)
+	if missing := rec.missing(300, 100); len(missing) > 0 {
+		t.Errorf("the subscriber never got %d of 200 packets: %v", len(missing), missing)
+	}
 }
