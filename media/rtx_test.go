@@ -589,12 +589,13 @@ func BenchmarkNACKToRTX(b *testing.B) {
 }
 
 // Answering NACKs with RTX allocates nothing, whether the subscriber has
-// an RTX stream or gets the packets again as they were.
+// an RTX stream (and gets two copies) or gets the packets again as they
+// were.
 func TestNACKToRTXAllocatesNothing(t *testing.T) {
 	f, downs, _ := newVideoForwarder()
 	for i := range downs {
 		b := downs[i].bound.Load()
-		downs[i].bound.Store(&binding{ssrc: b.ssrc, pt: b.pt, writer: &sink{}, rtxSSRC: b.rtxSSRC, rtxPT: b.rtxPT})
+		downs[i].bound.Store(&binding{ssrc: b.ssrc, pt: b.pt, writer: &sink{}, rtxSSRC: b.rtxSSRC, rtxPT: b.rtxPT, rtxTwice: b.rtxSSRC != 0})
 	}
 	for seq := uint16(1); seq <= 64; seq++ {
 		f.forward(videoPacket(t, seq))
