@@ -371,6 +371,20 @@ func publishVP8(t *testing.T, peer *Peer) *webrtc.TrackLocalStaticRTP {
 	return track
 }
 
+// sendingVP8 publishes a VP8 track of peer's and sends 900-byte packets
+// on it every 5 ms until the test ends or stop is called; it returns the
+// server's track.
+func sendingVP8(t *testing.T, peer *Peer, published chan *Track) (cam *Track, stop func()) {
+	t.Helper()
+	track := publishVP8(t, peer)
+	done := make(chan struct{})
+	var once sync.Once
+	stop = func() { once.Do(func() { close(done) }) }
+	t.Cleanup(stop)
+	go sendRTPUntil(done, track, 96, 5*time.Millisecond, 3000, 900)
+	return awaitPublished(t, published), stop
+}
+
 // seqRecorder keeps the sequence numbers a subscriber received.
 type seqRecorder struct {
 	mu     sync.Mutex
@@ -451,6 +465,25 @@ func newNACKingSubscriber(t *testing.T, reg *interceptor.Registry) (*webrtc.Peer
 	return sub, rec
 }
 
+// awaitAllRecovered waits (up to 20 s) until the subscriber lost 50
+// packets and kept 50 RTX packets, then checks that every lost packet of
+// a stretch well behind the newest came again.
+func awaitAllRecovered(t *testing.T, dropped, repaired *atomic.Int64, rec *seqRecorder) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for ctx.Err() == nil && (dropped.Load() < 50 || repaired.Load() < 50) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if dropped.Load() < 50 || repaired.Load() < 50 {
+		t.Fatalf("the subscriber lost %d packets and kept %d RTX packets, want both >= 50", dropped.Load(), repaired.Load())
+	}
+	time.Sleep(200 * time.Millisecond)
+	if missing := rec.missing(300, 100); len(missing) > 0 {
+		t.Errorf("the subscriber never got %d of 200 packets: %v", len(missing), missing)
+	}
+}
+
 // Over real peer connections: a subscriber that loses a tenth of a
 // video track's packets gets each of them again on its RTX stream,
 // answered by the server from the track's cache (pion's NACK generator
@@ -458,29 +491,13 @@ func newNACKingSubscriber(t *testing.T, reg *interceptor.Registry) (*webrtc.Peer
 func TestLossRecoveredWithRTX(t *testing.T) {
 	sfu, alice, bob, published := newPublisherAndSubscriber(t)
 
-	track := publishVP8(t, alice)
-	stop := make(chan struct{})
-	defer close(stop)
-	go sendRTPUntil(stop, track, 96, 5*time.Millisecond, 3000, 900)
-	cam := awaitPublished(t, published)
+	cam, _ := sendingVP8(t, alice, published)
 
 	var dropped, repaired atomic.Int64
 	sub, rec := newNACKingSubscriber(t, nackEvery20ms(t, lossyFactory{dropped: &dropped, repaired: &repaired}))
 	subscribeClient(t, bob, cam, sub)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	for ctx.Err() == nil && (dropped.Load() < 50 || repaired.Load() < 50) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if dropped.Load() < 50 || repaired.Load() < 50 {
-		t.Fatalf("the subscriber lost %d packets and received %d on its RTX stream, want both >= 50", dropped.Load(), repaired.Load())
-	}
-	// Every lost packet of a stretch well behind the newest arrived again.
-	time.Sleep(200 * time.Millisecond)
-	if missing := rec.missing(300, 100); len(missing) > 0 {
-		t.Errorf("the subscriber never got %d of 200 packets: %v", len(missing), missing)
-	}
+	awaitAllRecovered(t, &dropped, &repaired, rec)
 	if n := sfu.Stats().RTXSent.Load(); n < 50 {
 		t.Errorf("Stats.RTXSent = %d, want >= 50", n)
 	}
@@ -685,12 +702,7 @@ func TestNACKForPacketLostUpstream(t *testing.T) {
 // the bound asked for each about 25 times.
 func TestRepairedPacketsAskedForBoundedTimes(t *testing.T) {
 	sfu, alice, bob, published := newPublisherAndSubscriber(t)
-	track := publishVP8(t, alice)
-	stop := make(chan struct{})
-	var once sync.Once
-	defer once.Do(func() { close(stop) })
-	go sendRTPUntil(stop, track, 96, 5*time.Millisecond, 3000, 900)
-	cam := awaitPublished(t, published)
+	cam, stop := sendingVP8(t, alice, published)
 
 	var dropped, repaired atomic.Int64
 	reg := &interceptor.Registry{}
@@ -708,7 +720,7 @@ func TestRepairedPacketsAskedForBoundedTimes(t *testing.T) {
 	}
 	// Past the bound's half second and the log's 512 numbers (2.6 s).
 	time.Sleep(3 * time.Second)
-	once.Do(func() { close(stop) })
+	stop()
 	time.Sleep(time.Second)
 	lost, resent := dropped.Load(), sfu.Stats().RTXSent.Load()
 	if lost < 30 || repaired.Load() < 30 {
@@ -729,11 +741,7 @@ func TestRepairedPacketsAskedForBoundedTimes(t *testing.T) {
 // asks once a packet and loses every other RTX packet.
 func TestRetransmissionSentTwiceToClients(t *testing.T) {
 	_, alice, bob, published := newPublisherAndSubscriber(t)
-	track := publishVP8(t, alice)
-	stop := make(chan struct{})
-	defer close(stop)
-	go sendRTPUntil(stop, track, 96, 5*time.Millisecond, 3000, 900)
-	cam := awaitPublished(t, published)
+	cam, _ := sendingVP8(t, alice, published)
 
 	var dropped, repaired atomic.Int64
 	reg := &interceptor.Registry{}
@@ -746,16 +754,5 @@ func TestRetransmissionSentTwiceToClients(t *testing.T) {
 	sub, rec := newNACKingSubscriber(t, reg)
 	subscribeClient(t, bob, cam, sub)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	for ctx.Err() == nil && (dropped.Load() < 50 || repaired.Load() < 50) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if dropped.Load() < 50 || repaired.Load() < 50 {
-		t.Fatalf("the subscriber lost %d packets and kept %d RTX packets, want both >= 50", dropped.Load(), repaired.Load())
-	}
-	time.Sleep(200 * time.Millisecond)
-	if missing := rec.missing(300, 100); len(missing) > 0 {
-		t.Errorf("the subscriber never got %d of 200 packets: %v", len(missing), missing)
-	}
+	awaitAllRecovered(t, &dropped, &repaired, rec)
 }
