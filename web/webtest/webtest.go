@@ -184,7 +184,15 @@ func startShared() (url string, stop func(), err error) {
 		}))
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
-	stop = func() { cancel(); cancelAlloc(); _ = os.RemoveAll(dir) }
+	stop = func() {
+		cancel()
+		cancelAlloc()
+		_ = os.RemoveAll(dir)
+		// Chromium's network service, which outlives the browser process
+		// by a moment, can write its state there once more.
+		time.Sleep(500 * time.Millisecond)
+		_ = os.RemoveAll(dir)
+	}
 	if err := chromedp.Do(ctx); err != nil {
 		stop()
 		return "", nil, err
