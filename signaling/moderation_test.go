@@ -45,9 +45,19 @@ func TestMemberCannotModerate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The hand and the message come over two connections: wait until
+	// the room holds both, or a hand applied late would look like a
+	// change made by a refused command.
 	before, err := srv.Rooms.Snapshot(ctx, srv.Room.ID)
+	for err == nil && len(before.Hands) == 0 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+		before, err = srv.Rooms.Snapshot(ctx, srv.Room.ID)
+	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(before.Hands) == 0 {
+		t.Fatal("the raised hand never reached the room")
 	}
 	mode := "moderated"
 	for _, action := range room.Actions() {
