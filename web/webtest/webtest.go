@@ -423,25 +423,31 @@ func sampleUntil(e evaluator, interval time.Duration, count func(a, b map[string
 // tracks that decoded more frames (and have a size) within interval,
 // ending as soon as every track did.
 func flowing(e evaluator, interval time.Duration) (audio, video int) {
-	return sampleUntil(e, interval, func(a, b map[string]Inbound) (audio, video int) {
-		for k, s := range b {
-			before, ok := a[k]
-			if !ok {
-				continue
+	return sampleUntil(e, interval, Moved)
+}
+
+// Moved counts, between two readings of a page's inbound statistics
+// (InboundStats), the audio tracks that received more bytes and the
+// video tracks that decoded more frames and have a size: media a person
+// hears and sees (a video's bytes alone may be the server's padding).
+func Moved(before, after map[string]Inbound) (audio, video int) {
+	for k, s := range after {
+		b, ok := before[k]
+		if !ok {
+			continue
+		}
+		switch s.Kind {
+		case "audio":
+			if s.Bytes > b.Bytes {
+				audio++
 			}
-			switch s.Kind {
-			case "audio":
-				if s.Bytes > before.Bytes {
-					audio++
-				}
-			case "video":
-				if s.FramesDecoded > before.FramesDecoded && s.Width > 0 {
-					video++
-				}
+		case "video":
+			if s.FramesDecoded > b.FramesDecoded && s.Width > 0 {
+				video++
 			}
 		}
-		return audio, video
-	})
+	}
+	return audio, video
 }
 
 // Reload reloads the page (its sessionStorage stays, as in a browser).
