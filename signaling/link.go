@@ -25,6 +25,8 @@ type link struct {
 	life       context.Context
 	kill       context.CancelFunc
 	writerDone chan struct{} // closed when the writer has returned
+	readerDone chan struct{} // closed when the reader has returned; readErr is set then
+	readErr    error         // the error that ended the reader
 	log        *zap.Logger
 
 	// closing: the server asked to close the connection (owned by the
@@ -55,7 +57,8 @@ func newLink(conn *websocket.Conn, queue int, log *zap.Logger) *link {
 	life, kill := context.WithCancel(context.Background())
 	return &link{
 		conn: conn, out: make(chan outgoing, queue), inbound: make(chan frame),
-		overflow: make(chan struct{}), life: life, kill: kill, writerDone: make(chan struct{}), log: log,
+		overflow: make(chan struct{}), life: life, kill: kill,
+		writerDone: make(chan struct{}), readerDone: make(chan struct{}), log: log,
 	}
 }
 
@@ -114,8 +117,12 @@ func (l *link) keepAlive() {
 }
 
 func (l *link) read() {
+	defer close(l.readerDone)
 	for {
 		typ, data, err := l.conn.Read(l.life)
+		if err != nil {
+			l.readErr = err
+		}
 		f := frame{data: data, binary: typ == websocket.MessageBinary, err: err}
 		select {
 		case l.inbound <- f:
@@ -125,6 +132,20 @@ func (l *link) read() {
 		if err != nil {
 			return
 		}
+	}
+}
+
+// endedBy returns the error that ended the reader, once the link's life
+// is over: the client's close frame when one came, even if the writer
+// failed on the closed connection first and ended the link. Reading stops
+// promptly once the life ends (the connection is closed then), so this
+// waits at most writeTimeout, a bound never reached in practice.
+func (l *link) endedBy() error {
+	select {
+	case <-l.readerDone:
+		return l.readErr
+	case <-time.After(writeTimeout):
+		return context.DeadlineExceeded
 	}
 }
 

@@ -161,7 +161,10 @@ func (s *session) loop(serverCtx context.Context) (flush bool) {
 				return true
 			}
 		case <-lost:
-			if s.linkLost(-1) {
+			// The writer may fail on a connection the client closed
+			// before the reader passes on the close frame: ask the
+			// reader what ended it.
+			if s.linkEnded(s.link.endedBy()) {
 				return false
 			}
 		case <-serverCtx.Done():
