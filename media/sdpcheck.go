@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/pion/ice/v4"
-	"github.com/pion/webrtc/v4"
 )
 
 // ErrBadSDP is returned for a session description (RFC 8866) that cannot
@@ -25,56 +24,10 @@ var ErrBadSDP = errors.New("media: unusable session description")
 // codecsFromMediaDescription; the mid rule of SetRemoteDescription) and
 // JSEP's rules for answers (RFC 8829, section 5.3.1).
 
-// description is what the checks read of a session description.
-type description struct {
-	attrs    []attribute // session level
-	sections []section
-}
-
-type attribute struct{ key, value string }
-
-// section is one media section ("m=").
-type section struct {
-	media   string // audio, video, application
-	port    int    // 0: rejected
-	formats []string
-	attrs   []attribute
-}
-
-func parseDescription(typ webrtc.SDPType, sdp string) (*description, error) {
-	parsed, err := (&webrtc.SessionDescription{Type: typ, SDP: sdp}).Unmarshal()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadSDP, err)
-	}
-	d := &description{}
-	for _, a := range parsed.Attributes {
-		d.attrs = append(d.attrs, attribute{a.Key, a.Value})
-	}
-	for _, m := range parsed.MediaDescriptions {
-		s := section{media: m.MediaName.Media, port: m.MediaName.Port.Value, formats: m.MediaName.Formats}
-		for _, a := range m.Attributes {
-			s.attrs = append(s.attrs, attribute{a.Key, a.Value})
-		}
-		d.sections = append(d.sections, s)
-	}
-	return d, nil
-}
-
-func attr(attrs []attribute, key string) string {
-	for _, a := range attrs {
-		if a.key == key {
-			return a.value
-		}
-	}
-	return ""
-}
-
-func (s *section) attr(key string) string { return attr(s.attrs, key) }
-
 // checkOffer checks a client's offer. initial is true while the
 // connection has never been negotiated.
 func checkOffer(sdp string, initial bool) error {
-	d, err := parseDescription(webrtc.SDPTypeOffer, sdp)
+	d, err := parseDescription(sdp)
 	if err != nil {
 		return err
 	}
@@ -88,11 +41,11 @@ func checkOffer(sdp string, initial bool) error {
 
 // checkAnswer checks a client's answer to offer, the server's own.
 func checkAnswer(sdp, offer string, initial bool) error {
-	d, err := parseDescription(webrtc.SDPTypeAnswer, sdp)
+	d, err := parseDescription(sdp)
 	if err != nil {
 		return err
 	}
-	o, err := parseDescription(webrtc.SDPTypeOffer, offer)
+	o, err := parseDescription(offer)
 	if err != nil {
 		return err
 	}
@@ -135,7 +88,7 @@ func (s *section) checkCodecs() error {
 	if s.media != "audio" && s.media != "video" {
 		return nil
 	}
-	for _, f := range s.formats {
+	for f := range fields(s.formats) {
 		pt, err := strconv.ParseUint(f, 10, 8)
 		if err != nil {
 			return fmt.Errorf("payload type %q", f)
@@ -144,9 +97,9 @@ func (s *section) checkCodecs() error {
 			return fmt.Errorf("payload type %d has no rtpmap", pt)
 		}
 	}
-	for _, a := range s.attrs {
-		if a.key == "extmap" && !validExtmap(a.value) {
-			return fmt.Errorf("extmap %q", a.value)
+	for key, value := range attributes(s.lines) {
+		if key == "extmap" && !validExtmap(value) {
+			return fmt.Errorf("extmap %q", value)
 		}
 	}
 	return nil
@@ -154,11 +107,9 @@ func (s *section) checkCodecs() error {
 
 // rtpmap is the encoding named for payload type pt ("opus/48000/2").
 func (s *section) rtpmap(pt string) string {
-	for _, a := range s.attrs {
-		if a.key == "rtpmap" {
-			if enc, ok := strings.CutPrefix(a.value, pt+" "); ok {
-				return enc
-			}
+	for key, value := range attributes(s.lines) {
+		if key == "rtpmap" && len(value) > len(pt) && value[len(pt)] == ' ' && strings.HasPrefix(value, pt) {
+			return value[len(pt)+1:]
 		}
 	}
 	return ""
@@ -185,7 +136,7 @@ func validExtmap(v string) bool {
 // sharesCodec says whether the answer a takes at least one codec offered
 // in off, with its offered payload type.
 func sharesCodec(a, off *section) bool {
-	for _, f := range a.formats {
+	for f := range fields(a.formats) {
 		enc := off.rtpmap(f)
 		if enc != "" && strings.EqualFold(a.rtpmap(f), enc) {
 			return true
@@ -197,11 +148,13 @@ func sharesCodec(a, off *section) bool {
 // bundleID is the mid of the first section of the BUNDLE group (RFC
 // 9143), as pion finds it.
 func (d *description) bundleID() string {
-	g := attr(d.attrs, "group")
-	if ids := strings.Split(g, " "); strings.Contains(g, "BUNDLE") && len(ids) > 1 {
-		return ids[1]
+	g := attr(d.session, "group")
+	_, ids, ok := strings.Cut(g, " ")
+	if !ok || !strings.Contains(g, "BUNDLE") {
+		return ""
 	}
-	return ""
+	first, _, _ := strings.Cut(ids, " ")
+	return first
 }
 
 // candidateSection is the section whose ICE attributes count: the first
@@ -219,18 +172,18 @@ func (d *description) candidateSection() *section {
 // checkICE: ICE credentials at session level or in the candidate section,
 // and, if that section lists candidates, at least one that parses.
 func (d *description) checkICE() error {
-	ufrag, pwd := attr(d.attrs, "ice-ufrag"), attr(d.attrs, "ice-pwd")
+	ufrag, pwd := attr(d.session, "ice-ufrag"), attr(d.session, "ice-pwd")
 	if s := d.candidateSection(); s != nil {
 		if ufrag == "" {
 			ufrag, pwd = s.attr("ice-ufrag"), s.attr("ice-pwd")
 		}
 		var bad error
 		good := 0
-		for _, a := range s.attrs {
-			if a.key != "candidate" {
+		for key, value := range attributes(s.lines) {
+			if key != "candidate" {
 				continue
 			}
-			_, err := ice.UnmarshalCandidate(a.value)
+			_, err := ice.UnmarshalCandidate(value)
 			switch {
 			case err == nil:
 				good++
@@ -252,7 +205,7 @@ func (d *description) checkICE() error {
 // value", at session level, or in the first section of the BUNDLE group,
 // or (without BUNDLE) in any section.
 func (d *description) checkFingerprint() error {
-	fp := attr(d.attrs, "fingerprint")
+	fp := attr(d.session, "fingerprint")
 	bundle := d.bundleID()
 	for i := range d.sections {
 		s := &d.sections[i]
@@ -263,7 +216,7 @@ func (d *description) checkFingerprint() error {
 	if fp == "" {
 		return fmt.Errorf("%w: no DTLS fingerprint", ErrBadSDP)
 	}
-	if len(strings.Split(fp, " ")) != 2 {
+	if strings.Count(fp, " ") != 1 {
 		return fmt.Errorf("%w: malformed DTLS fingerprint", ErrBadSDP)
 	}
 	return nil
