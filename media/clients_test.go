@@ -13,7 +13,7 @@ import (
 // browser) with Hearth's codecs, gathering loopback candidates only. mux,
 // when not nil, carries its ICE; reg, when not nil, holds its
 // interceptors.
-func newLoopbackClient(t *testing.T, mux ice.UDPMux, reg *interceptor.Registry) *webrtc.PeerConnection {
+func newLoopbackClient(t testing.TB, mux ice.UDPMux, reg *interceptor.Registry) *webrtc.PeerConnection {
 	t.Helper()
 	me := &webrtc.MediaEngine{}
 	if err := registerCodecs(me); err != nil {

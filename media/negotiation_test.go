@@ -206,7 +206,7 @@ func TestPublishConnectionRestoredAfterPionRefusal(t *testing.T) {
 
 // clientAnswerTo applies offer on a client's pc and returns its answer
 // with its candidates, without sending it anywhere.
-func clientAnswerTo(t *testing.T, pc *webrtc.PeerConnection, offer string) string {
+func clientAnswerTo(t testing.TB, pc *webrtc.PeerConnection, offer string) string {
 	t.Helper()
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		t.Fatal(err)

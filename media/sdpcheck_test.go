@@ -53,32 +53,13 @@ func newRenegotiation(tb testing.TB) *renegotiation {
 			}
 		}
 	}
-	me := &webrtc.MediaEngine{}
-	if err := registerCodecs(me); err != nil {
-		tb.Fatal(err)
-	}
-	client, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(loopbackSettings())).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	client := newLoopbackClient(tb, nil, nil)
 	tb.Cleanup(func() { _ = client.Close() })
 	offer, err := peer.CreateOffer()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		tb.Fatal(err)
-	}
-	answer, err := client.CreateAnswer(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(client)
-	if err := client.SetLocalDescription(answer); err != nil {
-		tb.Fatal(err)
-	}
-	<-gathered
-	r := &renegotiation{peer: peer, offer: offer, answer: client.LocalDescription().SDP}
+	r := &renegotiation{peer: peer, offer: offer, answer: clientAnswerTo(tb, client, offer)}
 	if err := peer.HandleAnswer(r.answer); err != nil {
 		tb.Fatal(err)
 	}
