@@ -2,8 +2,8 @@ package media
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/pion/rtcp"
@@ -34,6 +34,12 @@ type downTrack struct {
 	// numbers and timestamps that keeps the stream continuous across
 	// switches; see layers.go.
 	sel selector
+
+	resMu sync.Mutex // guards res
+	// res sends lost packets again (rtx.go), for the subscriber's NACKs
+	// and for the losses its transport-wide feedback reports; made at
+	// the first (most audio copies never need one).
+	res *resender
 }
 
 type binding struct {
@@ -158,7 +164,6 @@ func (d *downTrack) write(p *rtp.Packet, level []byte, o *origin, now int64) wri
 // to the publisher.
 func (d *downTrack) rtcpLoop() {
 	buf := make([]byte, 1500)
-	var r *resender // made at the first NACK: most audio tracks never get one
 	for {
 		n, _, err := d.sender.Read(buf)
 		if err != nil {
@@ -174,10 +179,9 @@ func (d *downTrack) rtcpLoop() {
 				d.requestKeyframe()
 			case *rtcp.TransportLayerNack:
 				d.track.sfu.stats.NACKs.Add(1)
-				if r == nil {
-					r = &resender{seq: uint16(rand.Uint32())}
-				}
-				d.handleNACK(r, pkt)
+				d.resMu.Lock()
+				d.handleNACK(d.resender(), pkt)
+				d.resMu.Unlock()
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package media
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -117,9 +118,24 @@ const (
 const transportCCURI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
 type sentPacket struct {
+	seq uint16 // transport-wide
+	// rtpSeq and ssrc: the media packet it was, when it can be sent
+	// again (video with a payload, on its own SSRC); ssrc is 0 otherwise
+	// (audio, padding, a retransmission).
+	rtpSeq uint16
+	size   int32
+	ssrc   uint32
+	at     int64 // unix nanoseconds
+}
+
+// maxUnasked bounds the packets one feedback can have sent again
+// (feedback reports some tens of packets).
+const maxUnasked = 64
+
+// lostPacket is a media packet a feedback reported lost.
+type lostPacket struct {
+	ssrc uint32
 	seq  uint16
-	at   int64 // unix nanoseconds
-	size int
 }
 
 // fbSample is what one feedback said about the packets it reports that
@@ -180,6 +196,11 @@ type estimator struct {
 	// down is set while the path is gone or being replaced: feedback
 	// is not judged (pathDown, pathChanged).
 	down bool
+	// onLost is given each resendable packet a feedback reports lost
+	// (see Peer.resendLost); lostPkts holds them until e.mu is let go.
+	onLost   func(ssrc uint32, seq uint16)
+	lostPkts [maxUnasked]lostPacket
+	nLost    int
 }
 
 var _ cc.BandwidthEstimator = (*estimator)(nil)
@@ -203,18 +224,38 @@ func (e *estimator) AddStream(info *interceptor.StreamInfo, w interceptor.RTPWri
 	if id == 0 {
 		return w
 	}
+	// A video stream's packets can be sent again (rtx.go); media is its
+	// own SSRC (its retransmissions go out through this writer too).
+	media := uint32(0)
+	if strings.HasPrefix(strings.ToLower(info.MimeType), "video/") {
+		media = info.SSRC
+	}
 	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
 		if ext := h.GetExtension(id); len(ext) >= 2 {
-			e.noteSent(binary.BigEndian.Uint16(ext), h.MarshalSize()+len(payload)+int(h.PaddingSize)+packetOverhead)
+			var ssrc uint32
+			if media != 0 && h.SSRC == media && len(payload) > 0 {
+				ssrc = h.SSRC
+			}
+			e.noteSent(binary.BigEndian.Uint16(ext), h.MarshalSize()+len(payload)+int(h.PaddingSize)+packetOverhead,
+				ssrc, h.SequenceNumber)
 		}
 		return w.Write(h, payload, a)
 	})
 }
 
-func (e *estimator) noteSent(seq uint16, size int) {
+// noteSent records a packet sent with transport-wide number seq; ssrc
+// and rtpSeq name it when it can be sent again (ssrc 0: it cannot).
+func (e *estimator) noteSent(seq uint16, size int, ssrc uint32, rtpSeq uint16) {
 	at := e.now().UnixNano()
 	e.mu.Lock()
-	e.sent[int(seq)%sentRing] = sentPacket{seq: seq, at: at, size: size}
+	e.sent[int(seq)%sentRing] = sentPacket{seq: seq, at: at, size: int32(size), ssrc: ssrc, rtpSeq: rtpSeq}
+	e.mu.Unlock()
+}
+
+// setOnLost sets what is given the media packets feedback reports lost.
+func (e *estimator) setOnLost(f func(ssrc uint32, seq uint16)) {
+	e.mu.Lock()
+	e.onLost = f
 	e.mu.Unlock()
 }
 
@@ -229,11 +270,27 @@ func (e *estimator) WriteRTCP(pkts []rtcp.Packet, _ interceptor.Attributes) erro
 	return nil
 }
 
-// feedback takes one transport-wide feedback packet.
+// feedback takes one transport-wide feedback packet, then gives onLost
+// the resendable packets it reports lost.
 func (e *estimator) feedback(fb *rtcp.TransportLayerCC) {
-	now := e.now().UnixNano()
+	var lost [maxUnasked]lostPacket
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.judgeFeedback(fb)
+	onLost, n := e.onLost, copy(lost[:], e.lostPkts[:e.nLost])
+	e.nLost = 0
+	e.mu.Unlock()
+	if onLost == nil {
+		return
+	}
+	for _, l := range lost[:n] {
+		onLost(l.ssrc, l.seq)
+	}
+}
+
+// judgeFeedback reads one feedback packet: its samples, and the packets
+// it reports lost (e.lostPkts). e.mu is held.
+func (e *estimator) judgeFeedback(fb *rtcp.TransportLayerCC) {
+	now := e.now().UnixNano()
 	if e.down {
 		return
 	}
@@ -254,9 +311,13 @@ func (e *estimator) feedback(fb *rtcp.TransportLayerCC) {
 		metered := known && e.meterFrom != 0 && sp.at >= e.meterFrom && sp.at <= e.meterTo
 		if metered {
 			e.meter.sent(sp.at)
-			e.meter.sentBytes += sp.size
+			e.meter.sentBytes += int(sp.size)
 		}
 		if symbol == rtcp.TypeTCCPacketNotReceived {
+			if known && sp.ssrc != 0 && e.nLost < maxUnasked {
+				e.lostPkts[e.nLost] = lostPacket{ssrc: sp.ssrc, seq: sp.rtpSeq}
+				e.nLost++
+			}
 			if known && sp.at > e.cutSent {
 				e.lost++
 				smp.lost++
@@ -273,7 +334,7 @@ func (e *estimator) feedback(fb *rtcp.TransportLayerCC) {
 		}
 		q := e.queueDelay(arrival-sp.at, now)
 		if metered {
-			e.meter.arrived(arrival, sp.size)
+			e.meter.arrived(arrival, int(sp.size))
 		}
 		if sp.at <= e.cutSent {
 			return // judged before the last cut
@@ -287,8 +348,8 @@ func (e *estimator) feedback(fb *rtcp.TransportLayerCC) {
 		if smp.qMin < 0 || q < smp.qMin {
 			smp.qMin = q
 		}
-		smp.arrived(arrival, sp.size)
-		e.acked += sp.size
+		smp.arrived(arrival, int(sp.size))
+		e.acked += int(sp.size)
 		if e.ackFirst == 0 {
 			e.ackFirst = arrival
 		}

@@ -1,10 +1,13 @@
 package media
 
 import (
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 )
 
 // feedbackFor reports packets first..first+n-1 as arriving at the given
@@ -49,7 +52,7 @@ func (s *tccSender) send(n int, delay func(i int) time.Duration, lost func(i int
 	first := s.seq
 	var arr []*time.Duration
 	for i := range n {
-		s.e.noteSent(s.seq, 1000)
+		s.e.noteSent(s.seq, 1000, 0, 0)
 		at := time.Duration(s.clock.UnixNano()) + delay(i)
 		if lost(i) {
 			arr = append(arr, nil)
@@ -163,7 +166,7 @@ func (s *linkSim) run(d time.Duration) {
 		s.credit += float64(min(s.want, s.e.GetTargetBitrate())) / 8 / 1000
 		for s.credit >= 1000 {
 			s.credit -= 1000
-			s.e.noteSent(s.seq, 1000)
+			s.e.noteSent(s.seq, 1000, 0, 0)
 			p := simPacket{seq: s.seq}
 			if a, ok := s.link(s.sent, now, 1000); ok {
 				p.arrival = s.stamp(a)
@@ -392,5 +395,64 @@ func TestEstimatorForgetsALostPath(t *testing.T) {
 	}
 	if got, congested, _ := e.state(time.Second); got >= before || !congested {
 		t.Errorf("half lost on the new path: target %d (before %d) congested %v, want a cut", got, before, congested)
+	}
+}
+
+// Feedback that reports packets lost names, for sending them again, the
+// video packets among them as they went out (SSRC and RTP sequence
+// number): not audio, padding or retransmissions, which nobody resends.
+func TestFeedbackNamesLostVideo(t *testing.T) {
+	clock := time.Unix(1000, 0)
+	e := newEstimator(func() time.Time { return clock })
+	var named []lostPacket
+	e.setOnLost(func(ssrc uint32, seq uint16) { named = append(named, lostPacket{ssrc: ssrc, seq: seq}) })
+	ext := []interceptor.RTPHeaderExtension{{URI: transportCCURI, ID: 5}}
+	sink := interceptor.RTPWriterFunc(func(*rtp.Header, []byte, interceptor.Attributes) (int, error) { return 0, nil })
+	video := e.AddStream(&interceptor.StreamInfo{SSRC: 1111, MimeType: "video/VP8", RTPHeaderExtensions: ext}, sink)
+	audio := e.AddStream(&interceptor.StreamInfo{SSRC: 2222, MimeType: "audio/opus", RTPHeaderExtensions: ext}, sink)
+	twcc := uint16(100)
+	send := func(w interceptor.RTPWriter, ssrc uint32, seq uint16, payload []byte) {
+		h := &rtp.Header{Version: 2, SSRC: ssrc, SequenceNumber: seq}
+		if len(payload) == 0 {
+			h.Padding, h.PaddingSize = true, 200
+		}
+		if err := h.SetExtension(5, []byte{byte(twcc >> 8), byte(twcc)}); err != nil {
+			t.Fatal(err)
+		}
+		twcc++
+		if _, err := w.Write(h, payload, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	frame := make([]byte, 900)
+	send(video, 1111, 7000, frame) // lost
+	send(audio, 2222, 50, frame[:80])
+	send(video, 1111, 7001, frame)
+	send(video, 1111, 7002, nil)        // padding
+	send(video, 3333, 9, frame)         // a retransmission, on the RTX SSRC
+	send(video, 1111, 7003, frame[:10]) // lost
+	arrived := 20 * time.Millisecond
+	lostAt := func(lost ...int) []*time.Duration {
+		out := make([]*time.Duration, 6)
+		for i := range out {
+			out[i] = &arrived
+		}
+		for _, i := range lost {
+			out[i] = nil
+		}
+		return out
+	}
+	// All but the second video packet lost.
+	e.feedback(feedbackFor(100, lostAt(0, 1, 3, 4, 5)))
+	want := []lostPacket{{ssrc: 1111, seq: 7000}, {ssrc: 1111, seq: 7003}}
+	if !slices.Equal(named, want) {
+		t.Fatalf("feedback named %v as lost, want %v", named, want)
+	}
+	// Nothing lost: nothing named.
+	named = nil
+	send(video, 1111, 7004, frame)
+	e.feedback(feedbackFor(106, []*time.Duration{&arrived}))
+	if len(named) != 0 {
+		t.Errorf("feedback with no loss named %v", named)
 	}
 }

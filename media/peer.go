@@ -147,6 +147,7 @@ func (s *SFU) NewPeer(params PeerParams) (*Peer, error) {
 		s.watchICE(p.sub)
 	}
 	if p.est, _ = est.(*estimator); p.est != nil {
+		p.est.setOnLost(p.resendLost)
 		p.watchPath()
 	}
 	go p.allocate(est)

@@ -3,6 +3,7 @@ package media
 import (
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -223,8 +224,67 @@ type resender struct {
 	}
 }
 
+// resender returns the track's resender, made at its first use.
+// d.resMu is held.
+func (d *downTrack) resender() *resender {
+	if d.res == nil {
+		d.res = &resender{seq: uint16(rand.Uint32())}
+	}
+	return d.res
+}
+
+// unaskedPause is how long after sending a packet again (for a NACK)
+// the loss that feedback reports of it is taken as answered already. A
+// browser asks at once for a packet it misses and feedback follows every
+// 50 to 100 ms: a loss reported after that long, the packet not sent
+// again meanwhile, is one whose NACK was lost too (or not sent yet).
+const unaskedPause = int64(250e6) // nanoseconds
+
+// resendUnasked sends again a packet the subscriber's transport-wide
+// feedback reports lost, unless it went again lately (for a NACK). On a
+// lossy link the NACK is lost as often as the packet, and a browser asks
+// again only some 100 ms later; video freezes for that long. Feedback
+// reports every loss, whether or not a NACK came.
+func (d *downTrack) resendUnasked(seq uint16) {
+	b := d.bound.Load()
+	if b == nil {
+		return
+	}
+	now := d.track.sfu.cfg.Now().UnixNano()
+	d.resMu.Lock()
+	defer d.resMu.Unlock()
+	r := d.resender()
+	if slot := &r.recent[int(seq)%resendWindow]; slot.seq == seq && slot.at != 0 && now-slot.at < unaskedPause {
+		return
+	}
+	if d.resend(r, b, seq, now) == resentOK {
+		d.track.sfu.stats.RTXFromFeedback.Add(1)
+		if b.rtxSSRC == 0 {
+			d.track.sfu.stats.RTXSent.Add(1)
+		}
+	}
+}
+
+// resendLost sends again the video packet with sequence number seq on the
+// subscribe connection's SSRC ssrc, which the subscriber's feedback
+// reported lost (see resendUnasked).
+func (p *Peer) resendLost(ssrc uint32, seq uint16) {
+	var d *downTrack
+	p.mu.Lock()
+	for _, x := range p.downs {
+		if b := x.bound.Load(); b != nil && b.ssrc == ssrc {
+			d = x
+			break
+		}
+	}
+	p.mu.Unlock()
+	if d != nil {
+		d.resendUnasked(seq)
+	}
+}
+
 // handleNACK sends again each packet a NACK names that the cache still
-// holds. It allocates nothing.
+// holds. It allocates nothing. d.resMu is held.
 func (d *downTrack) handleNACK(r *resender, n *rtcp.TransportLayerNack) {
 	b := d.bound.Load()
 	if b == nil {

@@ -435,9 +435,10 @@ func nackEvery20ms(t *testing.T, first ...interceptor.Factory) *interceptor.Regi
 }
 
 // newNACKingSubscriber makes a client connection that receives video
-// with RTX, with the interceptors of reg, and records the numbers of the
-// packets its tracks receive.
-func newNACKingSubscriber(t *testing.T, reg *interceptor.Registry) (*webrtc.PeerConnection, *seqRecorder) {
+// with RTX, with the interceptors of reg (then what configure adds), and
+// records the numbers of the packets its tracks receive.
+func newNACKingSubscriber(t *testing.T, reg *interceptor.Registry,
+	configure ...func(*webrtc.MediaEngine, *interceptor.Registry) error) (*webrtc.PeerConnection, *seqRecorder) {
 	t.Helper()
 	me := &webrtc.MediaEngine{}
 	if err := registerCodecs(me); err != nil {
@@ -445,6 +446,11 @@ func newNACKingSubscriber(t *testing.T, reg *interceptor.Registry) (*webrtc.Peer
 	}
 	if err := registerRTX(me); err != nil {
 		t.Fatal(err)
+	}
+	for _, c := range configure {
+		if err := c(me, reg); err != nil {
+			t.Fatal(err)
+		}
 	}
 	sub, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(loopbackSettings()),
 		webrtc.WithInterceptorRegistry(reg)).NewPeerConnection(webrtc.Configuration{})
@@ -755,4 +761,27 @@ func TestRetransmissionSentTwiceToClients(t *testing.T) {
 	subscribeClient(t, bob, cam, sub)
 
 	awaitAllRecovered(t, &dropped, &repaired, rec)
+}
+
+// A subscriber whose NACKs never arrive (here it sends none) still gets
+// the packets it lost: its transport-wide feedback reports them, and the
+// server sends them again on its RTX stream.
+func TestLossRecoveredFromFeedback(t *testing.T) {
+	sfu, alice, bob, published := newPublisherAndSubscriber(t)
+	cam, _ := sendingVP8(t, alice, published)
+
+	var dropped, repaired atomic.Int64
+	reg := &interceptor.Registry{}
+	reg.Add(lossyFactory{dropped: &dropped, repaired: &repaired}) // before the feedback sees them
+	sub, rec := newNACKingSubscriber(t, reg, webrtc.ConfigureTWCCSender)
+	subscribeClient(t, bob, cam, sub)
+
+	awaitAllRecovered(t, &dropped, &repaired, rec)
+	st := sfu.Stats()
+	if n := st.RTXFromFeedback.Load(); n < 50 {
+		t.Errorf("Stats.RTXFromFeedback = %d, want >= 50", n)
+	}
+	if n := st.NACKs.Load(); n != 0 {
+		t.Errorf("Stats.NACKs = %d from a subscriber that sends none", n)
+	}
 }

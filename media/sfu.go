@@ -57,6 +57,10 @@ type Stats struct {
 	// RTXSent counts packets sent again to subscribers that lost them
 	// (on their RTX stream, or as they were when they have none).
 	RTXSent atomic.Uint64
+	// RTXFromFeedback counts packets sent again because a subscriber's
+	// transport-wide feedback reported them lost and no NACK had asked
+	// for them (rtx.go, resendUnasked).
+	RTXFromFeedback atomic.Uint64
 	// NACKMissed counts packets subscribers asked for again that the
 	// cache no longer held (or never could: too large, or not sent).
 	NACKMissed atomic.Uint64

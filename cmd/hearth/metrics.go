@@ -21,7 +21,7 @@ type collector struct {
 	resumes, away, iceRestarts                 *prometheus.Desc
 	speakerChanges                             *prometheus.Desc
 	rtxSent, nackMissed, keyframesCoalesced    *prometheus.Desc
-	nackNotReceived                            *prometheus.Desc
+	nackNotReceived, rtxFromFeedback           *prometheus.Desc
 	undelivered, buildInfo                     *prometheus.Desc
 }
 
@@ -39,7 +39,9 @@ func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
 		keyframeReqs: d("pli_sent_total", "Keyframe requests (PLI) sent to publishers."),
 		nacks:        d("nacks_received_total", "NACK packets received from subscribers."),
 		rtxSent:      d("rtx_packets_sent_total", "Packets sent again to subscribers that lost them (RTX), from the tracks' shared caches."),
-		nackMissed:   d("nack_packets_missed_total", "Packets subscribers asked for again (NACK) that the cache no longer held."),
+		rtxFromFeedback: d("rtx_from_feedback_total",
+			"Packets sent again because a subscriber's transport-wide feedback reported them lost and no NACK had asked for them (its NACK lost too)."),
+		nackMissed: d("nack_packets_missed_total", "Packets subscribers asked for again (NACK) that the cache no longer held."),
 		nackNotReceived: d("nack_packets_not_received_total",
 			"Packets subscribers asked for again (NACK) that the server had not received from the publisher (lost on its link; forwarded when it sends them again)."),
 		keyframesCoalesced: d("keyframe_requests_coalesced_total",
@@ -65,7 +67,7 @@ func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.warningsSuppressed, c.refused, c.trackedAddresses, c.resumes, c.away, c.iceRestarts, c.undelivered, c.buildInfo, c.speakerChanges, c.rtxSent, c.nackMissed, c.nackNotReceived, c.keyframesCoalesced} {
+	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.warningsSuppressed, c.refused, c.trackedAddresses, c.resumes, c.away, c.iceRestarts, c.undelivered, c.buildInfo, c.speakerChanges, c.rtxSent, c.nackMissed, c.nackNotReceived, c.rtxFromFeedback, c.keyframesCoalesced} {
 		ch <- d
 	}
 }
@@ -89,6 +91,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.rtxSent, st.RTXSent.Load())
 	counter(c.nackMissed, st.NACKMissed.Load())
 	counter(c.nackNotReceived, st.NACKNotReceived.Load())
+	counter(c.rtxFromFeedback, st.RTXFromFeedback.Load())
 	counter(c.keyframesCoalesced, st.KeyframeRequestsCoalesced.Load())
 	counter(c.senderReports, st.SenderReports.Load())
 	counter(c.warningsSuppressed, st.WarningsSuppressed.Load())

@@ -88,8 +88,8 @@ func TestLabLossRecovery(t *testing.T) {
 	if end.RtxSsrc == 0 || rtx < 10 {
 		t.Errorf("Bruno's page received %v retransmitted packets (RTX SSRC %v), want at least 10 on an RTX stream", rtx, end.RtxSsrc)
 	}
-	t.Logf("server: %v RTX sent, %v NACKed packets not found (%v more not received yet from their publisher), %v bandwidth probes, %v layer switches, %v videos paused now",
-		labMetric(t, h, "hearth_rtx_packets_sent_total"), labMetric(t, h, "hearth_nack_packets_missed_total"),
+	t.Logf("server: %v RTX sent (%v packets without a NACK, from feedback), %v NACKed packets not found (%v more not received yet from their publisher), %v bandwidth probes, %v layer switches, %v videos paused now",
+		labMetric(t, h, "hearth_rtx_packets_sent_total"), labMetric(t, h, "hearth_rtx_from_feedback_total"), labMetric(t, h, "hearth_nack_packets_missed_total"),
 		labMetric(t, h, "hearth_nack_packets_not_received_total"),
 		labMetric(t, h, "hearth_bandwidth_probes_total"), labMetric(t, h, "hearth_layer_switches_total"), labMetric(t, h, "hearth_video_paused"))
 	if n := labMetric(t, h, "hearth_rtx_packets_sent_total"); n < 10 {
