@@ -203,6 +203,13 @@ const resendCopies = 2
 const (
 	resendWindow = 64
 	resendPause  = int64(10e6) // nanoseconds
+	// unaskedAnswers is how long a packet sent again unasked (for
+	// feedback, resendUnasked) answers the NACKs that come for it: a
+	// browser that saw the loss before the retransmission arrived (a
+	// queue on its link delays it) asks anyway, and on a congested link
+	// a second copy would only add to the queue. If both copies were lost,
+	// the browser asks again some 100 ms later and gets it then.
+	unaskedAnswers = int64(100e6)
 )
 
 // resender answers one subscriber's NACKs for one track. It is owned by
@@ -216,11 +223,12 @@ type resender struct {
 	// hdr is the header of the packet being sent (here, not on the
 	// stack: the writer is an interface, and it would escape).
 	hdr rtp.Header
-	// recent are the outgoing sequence numbers resent lately, and when
-	// (unix nanoseconds).
+	// recent are the outgoing sequence numbers resent lately, when
+	// (unix nanoseconds), and whether unasked (for feedback, not a NACK).
 	recent [resendWindow]struct {
-		seq uint16
-		at  int64
+		seq     uint16
+		unasked bool
+		at      int64
 	}
 }
 
@@ -257,7 +265,7 @@ func (d *downTrack) resendUnasked(seq uint16) {
 	if slot := &r.recent[int(seq)%resendWindow]; slot.seq == seq && slot.at != 0 && now-slot.at < unaskedPause {
 		return
 	}
-	if d.resend(r, b, seq, now) == resentOK {
+	if d.resend(r, b, seq, now, true) == resentOK {
 		d.track.sfu.stats.RTXFromFeedback.Add(1)
 		if b.rtxSSRC == 0 {
 			d.track.sfu.stats.RTXSent.Add(1)
@@ -300,7 +308,7 @@ func (d *downTrack) handleNACK(r *resender, n *rtcp.TransportLayerNack) {
 			if lost&1 == 0 {
 				continue
 			}
-			switch d.resend(r, b, pair.PacketID+i, now) {
+			switch d.resend(r, b, pair.PacketID+i, now, false) {
 			case resentOK:
 				if b.rtxSSRC == 0 {
 					stats.RTXSent.Add(1) // on the RTX stream: counted per copy
@@ -326,8 +334,9 @@ const (
 	resentFailed
 )
 
-// resend sends the packet the subscriber knows as seq again.
-func (d *downTrack) resend(r *resender, b *binding, seq uint16, now int64) resendResult {
+// resend sends the packet the subscriber knows as seq again; unasked
+// when no NACK asked for it (resendUnasked).
+func (d *downTrack) resend(r *resender, b *binding, seq uint16, now int64, unasked bool) resendResult {
 	p, ok := d.hist.lookup(seq)
 	if !ok {
 		return resentMissing
@@ -347,10 +356,14 @@ func (d *downTrack) resend(r *resender, b *binding, seq uint16, now int64) resen
 		}
 	}
 	slot := &r.recent[int(seq)%resendWindow]
-	if slot.seq == seq && slot.at != 0 && now-slot.at < resendPause {
+	pause := resendPause
+	if slot.unasked {
+		pause = unaskedAnswers
+	}
+	if slot.seq == seq && slot.at != 0 && now-slot.at < pause {
 		return resentLately
 	}
-	slot.seq, slot.at = seq, now
+	slot.seq, slot.at, slot.unasked = seq, now, unasked
 	h := &r.hdr
 	*h = rtp.Header{Version: 2, Marker: c.marker, Timestamp: c.ts + p.dts, Extensions: h.Extensions[:0]}
 	if p.cache == nil {

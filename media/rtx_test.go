@@ -785,3 +785,48 @@ func TestLossRecoveredFromFeedback(t *testing.T) {
 		t.Errorf("Stats.NACKs = %d from a subscriber that sends none", n)
 	}
 }
+
+// A packet is not sent twice for one loss reported both ways: feedback
+// that reports a loss a NACK already asked about (within unaskedPause)
+// sends nothing, and a NACK that comes soon after feedback had the
+// packet sent again sends nothing either (within unaskedAnswers; a
+// browser asks again 100 ms later if both copies were lost).
+func TestLossReportedTwiceSentOnce(t *testing.T) {
+	clock := time.Unix(1000, 0)
+	f, downs, sinks := newVideoForwarder()
+	f.t.sfu.cfg.Now = func() time.Time { return clock }
+	for seq := uint16(1); seq <= 10; seq++ {
+		f.forward(videoPacket(t, seq))
+	}
+	d, sink := downs[1], sinks[1] // no RTX stream: one copy each time
+	sent := func() int { sink.mu.Lock(); defer sink.mu.Unlock(); return len(sink.pkts) }
+	nack := func(seq uint16) {
+		d.resMu.Lock()
+		defer d.resMu.Unlock()
+		d.handleNACK(d.resender(), &rtcp.TransportLayerNack{Nacks: []rtcp.NackPair{{PacketID: seq}}})
+	}
+	steps := []struct {
+		what  string
+		after time.Duration
+		do    func()
+		sends int
+	}{
+		{"a NACK for 3", 0, func() { nack(3) }, 1},
+		{"feedback reporting 3 lost, 80 ms later", 80 * time.Millisecond, func() { d.resendUnasked(3) }, 0},
+		{"feedback reporting 3 lost, 300 ms after the NACK", 220 * time.Millisecond, func() { d.resendUnasked(3) }, 1},
+		{"a NACK for 3, 40 ms after that", 40 * time.Millisecond, func() { nack(3) }, 0},
+		{"a NACK for 3, 120 ms after the feedback", 80 * time.Millisecond, func() { nack(3) }, 1},
+		{"feedback reporting 5 lost", 0, func() { d.resendUnasked(5) }, 1},
+	}
+	for _, s := range steps {
+		clock = clock.Add(s.after)
+		before := sent()
+		s.do()
+		if got := sent() - before; got != s.sends {
+			t.Errorf("%s: %d packets sent, want %d", s.what, got, s.sends)
+		}
+	}
+	if n := f.t.sfu.stats.RTXFromFeedback.Load(); n != 2 {
+		t.Errorf("Stats.RTXFromFeedback = %d, want 2", n)
+	}
+}
