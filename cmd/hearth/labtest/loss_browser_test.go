@@ -49,7 +49,9 @@ func receivedVideo(t *testing.T, p *webtest.Page) videoIn {
 // decoding: frames decoded rise in every 5 s, Chromium counts fewer than
 // 3 freezes a minute, and the lost packets come back on the RTX stream
 // (inbound-rtp retransmittedPacketsReceived), sent from the track's
-// cache (hearth_rtx_packets_sent_total).
+// cache (hearth_rtx_packets_sent_total), some of them for the losses
+// Chromium's transport-wide feedback reported before any NACK came
+// (hearth_rtx_from_feedback_total).
 func TestLabLossRecovery(t *testing.T) {
 	t.Parallel()
 	s := netlab.NewStar(t)
@@ -94,5 +96,10 @@ func TestLabLossRecovery(t *testing.T) {
 		labMetric(t, h, "hearth_bandwidth_probes_total"), labMetric(t, h, "hearth_layer_switches_total"), labMetric(t, h, "hearth_video_paused"))
 	if n := labMetric(t, h, "hearth_rtx_packets_sent_total"); n < 10 {
 		t.Errorf("/metrics counts %v RTX packets sent, want at least 10", n)
+	}
+	// Chromium's transport-wide feedback reports the losses whose NACK
+	// was lost too (or had not come yet): some go out again from it.
+	if n := labMetric(t, h, "hearth_rtx_from_feedback_total"); n < 1 {
+		t.Errorf("/metrics counts %v packets sent again from feedback, want some (a tenth of the NACKs are lost)", n)
 	}
 }
