@@ -84,6 +84,13 @@ func TestBrowserMeeting(t *testing.T) {
 	if strings.Contains(metrics, "hearth_forwarded_packets_total 0\n") {
 		t.Error("/metrics counts no forwarded packets")
 	}
+	// A sender report a second for each stream a page received: at least
+	// one for each of the twelve (each page received four for 2 s).
+	reports := metric(t, "http://"+ts.addr.String()+"/metrics", "hearth_sender_reports_sent_total")
+	if reports < 12 {
+		t.Errorf("/metrics counts %v sender reports sent, want at least 12", reports)
+	}
+	t.Logf("%v sender reports sent", reports)
 	for _, name := range names {
 		if strings.Contains(metrics, name) {
 			t.Errorf("/metrics names %s", name)

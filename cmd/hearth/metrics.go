@@ -16,7 +16,8 @@ type collector struct {
 
 	rooms, participants, tracks                *prometheus.Desc
 	packets, bytes, muted, keyframeReqs, nacks *prometheus.Desc
-	senderReports, warningsSuppressed          *prometheus.Desc
+	senderReports, senderReportsSent           *prometheus.Desc
+	warningsSuppressed                         *prometheus.Desc
 	refused, trackedAddresses                  *prometheus.Desc
 	resumes, away, iceRestarts                 *prometheus.Desc
 	speakerChanges                             *prometheus.Desc
@@ -47,6 +48,8 @@ func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
 		keyframesCoalesced: d("keyframe_requests_coalesced_total",
 			"Keyframe requests folded into another one sent at the end of the keyframe interval (not sent on their own)."),
 		senderReports: d("sender_reports_received_total", "RTCP sender reports read from publishers."),
+		senderReportsSent: d("sender_reports_sent_total",
+			"RTCP sender reports sent to subscribers (one a second for each stream a subscriber receives)."),
 		warningsSuppressed: d("media_warnings_suppressed_total",
 			"Media warnings not logged because one of their kind was logged less than a minute before (mostly packets dropped on the media port)."),
 		refused: prometheus.NewDesc("hearth_admission_refused_total",
@@ -67,7 +70,7 @@ func newCollector(sfu *media.SFU, sig *signaling.Server) *collector {
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.warningsSuppressed, c.refused, c.trackedAddresses, c.resumes, c.away, c.iceRestarts, c.undelivered, c.buildInfo, c.speakerChanges, c.rtxSent, c.nackMissed, c.nackNotReceived, c.rtxFromFeedback, c.keyframesCoalesced} {
+	for _, d := range []*prometheus.Desc{c.rooms, c.participants, c.tracks, c.packets, c.bytes, c.muted, c.keyframeReqs, c.nacks, c.senderReports, c.senderReportsSent, c.warningsSuppressed, c.refused, c.trackedAddresses, c.resumes, c.away, c.iceRestarts, c.undelivered, c.buildInfo, c.speakerChanges, c.rtxSent, c.nackMissed, c.nackNotReceived, c.rtxFromFeedback, c.keyframesCoalesced} {
 		ch <- d
 	}
 }
@@ -94,6 +97,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.rtxFromFeedback, st.RTXFromFeedback.Load())
 	counter(c.keyframesCoalesced, st.KeyframeRequestsCoalesced.Load())
 	counter(c.senderReports, st.SenderReports.Load())
+	counter(c.senderReportsSent, st.SenderReportsSent.Load())
 	counter(c.warningsSuppressed, st.WarningsSuppressed.Load())
 	ref := c.sig.Refusals()
 	for reason, v := range map[string]uint64{"address_connections": ref.AddressConnections,
