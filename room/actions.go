@@ -139,11 +139,9 @@ func (s *State) onOpenChat(_, _ *Participant, _ ModCommand, _ int64) ([]Event, e
 }
 
 func (s *State) onDeleteChat(_, _ *Participant, c ModCommand, _ int64) ([]Event, error) {
-	i := slices.IndexFunc(s.Chat, func(m ChatMessage) bool { return m.ID == c.MessageID })
-	if i < 0 {
+	if !deleteFirst(&s.Chat, func(m ChatMessage) bool { return m.ID == c.MessageID }) {
 		return nil, badCommand("no such message")
 	}
-	s.Chat = slices.Delete(s.Chat, i, i+1)
 	ev := s.next(EventChatDeleted)
 	ev.MessageID = c.MessageID
 	return []Event{ev}, nil

@@ -108,11 +108,9 @@ func (s *State) reportsBy(id ParticipantID) int {
 // onDismissReport deletes a report the facilitators have dealt with
 // (ModCommand.ReportID); every facilitator's view drops it.
 func (s *State) onDismissReport(_, _ *Participant, c ModCommand, _ int64) ([]Event, error) {
-	i := slices.IndexFunc(s.Reports, func(r Report) bool { return r.ID == c.ReportID })
-	if i < 0 {
+	if !deleteFirst(&s.Reports, func(r Report) bool { return r.ID == c.ReportID }) {
 		return nil, badCommand("no such report")
 	}
-	s.Reports = slices.Delete(s.Reports, i, i+1)
 	ev := s.next(EventReportDismissed)
 	ev.ReportID = c.ReportID
 	return []Event{ev}, nil

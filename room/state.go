@@ -167,3 +167,14 @@ func hashSecret(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// deleteFirst deletes the first item of *items that match accepts (a
+// chat message or a report, by id), and reports whether there was one.
+func deleteFirst[T any](items *[]T, match func(T) bool) bool {
+	i := slices.IndexFunc(*items, match)
+	if i < 0 {
+		return false
+	}
+	*items = slices.Delete(*items, i, i+1)
+	return true
+}
