@@ -193,6 +193,7 @@ func TestParseDescriptionRefusesWhatPionReadsOtherwise(t *testing.T) {
 	for _, tt := range []struct{ name, sdp string }{
 		{"an attribute after a c= line's fields", strings.Replace(offer, "c=IN IP4 0.0.0.0\r\n", "c=IN IP4 0.0.0.0 a=fingerprint:sha-256 AB\r\n", 1)},
 		{"a media section after a t= line's fields", strings.Replace(offer, "t=0 0\r\n", "t=0 0 m=audio 9 UDP/TLS/RTP/SAVPF 0\r\n", 1)},
+		{"an attribute after a t= line starting with a blank", strings.Replace(offer, "t=0 0\r\n", "t= 0 a=ice-lite\r\n", 1)},
 		{"a carriage return within a line", strings.Replace(offer, "a=mid:0\r\n", "a=mid:0\ra=mid:1\r\n", 1)},
 		{"not a line of SDP", offer + "hello\r\n"},
 	} {

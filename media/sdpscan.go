@@ -77,7 +77,7 @@ func parseDescription(sdp string) (description, error) {
 			d.sections = append(d.sections, s)
 			start = min(pos, len(sdp))
 		case 'v', 'o', 't', 'c':
-			if want := fieldCount(line[0]); count(fields(value)) > want {
+			if want := fieldCount(line[0]); countFields(value) > want {
 				return description{}, fmt.Errorf("%w: line %d has more than the %d fields of a %c= line", ErrBadSDP, n, want, line[0])
 			}
 		}
@@ -129,10 +129,13 @@ func fields(s string) iter.Seq[string] {
 	return strings.FieldsFuncSeq(s, func(r rune) bool { return r == ' ' || r == '\t' })
 }
 
-func count(seq iter.Seq[string]) int {
+// countFields counts the fields of value as pion's parser reads them:
+// each ends at a run of spaces and tabs, so that a value starting with
+// one has an empty field first.
+func countFields(value string) int {
 	n := 0
-	for range seq {
-		n++
+	for rest := value; rest != ""; n++ {
+		_, rest = cutField(rest)
 	}
 	return n
 }
