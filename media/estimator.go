@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/interceptor"
@@ -161,6 +162,10 @@ type fbSample struct {
 // estimator is one subscribe connection's bandwidth estimator.
 type estimator struct {
 	now func() time.Time
+	// nextSeq is the connection's next transport-wide sequence number;
+	// seqBytes hold the extensions of the packets being written.
+	nextSeq  atomic.Uint32
+	seqBytes [256][2]byte
 
 	mu   sync.Mutex // guards everything below
 	sent [sentRing]sentPacket
@@ -212,8 +217,11 @@ func newEstimator(now func() time.Time) *estimator {
 	return &estimator{now: now, target: initialBitrate}
 }
 
-// AddStream implements cc.BandwidthEstimator: it notes each packet the
-// stream sends with its transport-wide sequence number.
+// AddStream implements cc.BandwidthEstimator: it numbers each packet the
+// stream sends with the connection's next transport-wide sequence number
+// (the header extension) and notes it. pion's header extension
+// interceptor (twcc.HeaderExtensionInterceptor) allocates the
+// extension's two bytes for each packet; this writer allocates nothing.
 func (e *estimator) AddStream(info *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
 	var id uint8
 	for _, x := range info.RTPHeaderExtensions {
@@ -231,14 +239,20 @@ func (e *estimator) AddStream(info *interceptor.StreamInfo, w interceptor.RTPWri
 		media = info.SSRC
 	}
 	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
-		if ext := h.GetExtension(id); len(ext) >= 2 {
-			var ssrc uint32
-			if media != 0 && h.SSRC == media && len(payload) > 0 {
-				ssrc = h.SSRC
-			}
-			e.noteSent(binary.BigEndian.Uint16(ext), h.MarshalSize()+len(payload)+int(h.PaddingSize)+packetOverhead,
-				ssrc, h.SequenceNumber)
+		seq := uint16(e.nextSeq.Add(1) - 1)
+		// The extension's two bytes stay in e.seqBytes until the packet
+		// is written (encrypted, synchronously, below): a slot is used
+		// again only 256 packets later.
+		ext := e.seqBytes[seq%uint16(len(e.seqBytes))][:]
+		binary.BigEndian.PutUint16(ext, seq)
+		if err := h.SetExtension(id, ext); err != nil {
+			return 0, err
 		}
+		var ssrc uint32
+		if media != 0 && h.SSRC == media && len(payload) > 0 {
+			ssrc = h.SSRC
+		}
+		e.noteSent(seq, h.MarshalSize()+len(payload)+int(h.PaddingSize)+packetOverhead, ssrc, h.SequenceNumber)
 		return w.Write(h, payload, a)
 	})
 }
@@ -644,8 +658,12 @@ func (s *SFU) configureCongestionControl(me *webrtc.MediaEngine, reg *intercepto
 	// Called while newSubscribeConn holds estimatorMu, on its goroutine.
 	f.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { s.nextEstimator = e })
 	reg.Add(f)
-	if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, reg); err != nil {
-		return fmt.Errorf("media: twcc header extension: %w", err)
+	// The estimator numbers the packets itself (AddStream): no header
+	// extension interceptor.
+	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: transportCCURI}, k); err != nil {
+			return fmt.Errorf("media: twcc header extension: %w", err)
+		}
 	}
 	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
 		me.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, k)

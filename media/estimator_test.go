@@ -1,13 +1,16 @@
 package media
 
 import (
+	"encoding/binary"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
 )
 
 // feedbackFor reports packets first..first+n-1 as arriving at the given
@@ -398,9 +401,11 @@ func TestEstimatorForgetsALostPath(t *testing.T) {
 	}
 }
 
-// Feedback that reports packets lost names, for sending them again, the
-// video packets among them as they went out (SSRC and RTP sequence
-// number): not audio, padding or retransmissions, which nobody resends.
+// The estimator numbers every packet of the connection (the transport-wide
+// sequence number extension), and feedback that reports packets lost
+// names, for sending them again, the video packets among them as they
+// went out (SSRC and RTP sequence number): not audio, padding or
+// retransmissions, which nobody resends.
 func TestFeedbackNamesLostVideo(t *testing.T) {
 	clock := time.Unix(1000, 0)
 	e := newEstimator(func() time.Time { return clock })
@@ -410,19 +415,19 @@ func TestFeedbackNamesLostVideo(t *testing.T) {
 	sink := interceptor.RTPWriterFunc(func(*rtp.Header, []byte, interceptor.Attributes) (int, error) { return 0, nil })
 	video := e.AddStream(&interceptor.StreamInfo{SSRC: 1111, MimeType: "video/VP8", RTPHeaderExtensions: ext}, sink)
 	audio := e.AddStream(&interceptor.StreamInfo{SSRC: 2222, MimeType: "audio/opus", RTPHeaderExtensions: ext}, sink)
-	twcc := uint16(100)
+	twcc := uint16(0) // the connection's numbers, from 0
 	send := func(w interceptor.RTPWriter, ssrc uint32, seq uint16, payload []byte) {
 		h := &rtp.Header{Version: 2, SSRC: ssrc, SequenceNumber: seq}
 		if len(payload) == 0 {
 			h.Padding, h.PaddingSize = true, 200
 		}
-		if err := h.SetExtension(5, []byte{byte(twcc >> 8), byte(twcc)}); err != nil {
-			t.Fatal(err)
-		}
-		twcc++
 		if _, err := w.Write(h, payload, nil); err != nil {
 			t.Fatal(err)
 		}
+		if ext := h.GetExtension(5); len(ext) != 2 || binary.BigEndian.Uint16(ext) != twcc {
+			t.Fatalf("packet %d went out with transport-wide extension %v, want number %d", seq, ext, twcc)
+		}
+		twcc++
 	}
 	frame := make([]byte, 900)
 	send(video, 1111, 7000, frame) // lost
@@ -443,7 +448,7 @@ func TestFeedbackNamesLostVideo(t *testing.T) {
 		return out
 	}
 	// All but the second video packet lost.
-	e.feedback(feedbackFor(100, lostAt(0, 1, 3, 4, 5)))
+	e.feedback(feedbackFor(0, lostAt(0, 1, 3, 4, 5)))
 	want := []lostPacket{{ssrc: 1111, seq: 7000}, {ssrc: 1111, seq: 7003}}
 	if !slices.Equal(named, want) {
 		t.Fatalf("feedback named %v as lost, want %v", named, want)
@@ -451,8 +456,90 @@ func TestFeedbackNamesLostVideo(t *testing.T) {
 	// Nothing lost: nothing named.
 	named = nil
 	send(video, 1111, 7004, frame)
-	e.feedback(feedbackFor(106, []*time.Duration{&arrived}))
+	e.feedback(feedbackFor(6, []*time.Duration{&arrived}))
 	if len(named) != 0 {
 		t.Errorf("feedback with no loss named %v", named)
+	}
+}
+
+// subscribeWriter returns the writer of a video stream (SSRC 1111) of a
+// subscribe connection's interceptors, writing to sink; withPion puts
+// pion's header extension interceptor in front (the arrangement before
+// session 8).
+func subscribeWriter(tb testing.TB, sink interceptor.RTPWriter, withPion bool) interceptor.RTPWriter {
+	tb.Helper()
+	s := &SFU{}
+	me, reg := &webrtc.MediaEngine{}, &interceptor.Registry{}
+	if err := registerCodecs(me); err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.configureCongestionControl(me, reg); err != nil {
+		tb.Fatal(err)
+	}
+	if withPion {
+		if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, reg); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	in, err := reg.Build("")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return in.BindLocalStream(&interceptor.StreamInfo{SSRC: 1111, MimeType: "video/VP8",
+		RTPHeaderExtensions: []interceptor.RTPHeaderExtension{{URI: transportCCURI, ID: 3}}}, sink)
+}
+
+// writeNumbered writes one packet through w as downTrack.write does.
+func writeNumbered(tb testing.TB, w interceptor.RTPWriter, h *rtp.Header, payload []byte) {
+	h.SequenceNumber++
+	if _, err := w.Write(h, payload, nil); err != nil {
+		tb.Fatal(err)
+	}
+	h.Extension, h.Extensions = false, h.Extensions[:0]
+}
+
+// Numbering a subscriber's packets for transport-wide feedback, through
+// the interceptors of a subscribe connection, allocates nothing (pion's
+// header extension interceptor allocates the extension's two bytes for
+// each packet).
+func TestTransportSequenceAllocatesNothing(t *testing.T) {
+	var sent atomic.Int64
+	sink := interceptor.RTPWriterFunc(func(h *rtp.Header, _ []byte, _ interceptor.Attributes) (int, error) {
+		if len(h.GetExtension(3)) == 2 {
+			sent.Add(1)
+		}
+		return 0, nil
+	})
+	w := subscribeWriter(t, sink, false)
+	h := &rtp.Header{Version: 2, SSRC: 1111, Extensions: make([]rtp.Extension, 0, 2)}
+	payload := make([]byte, 1000)
+	if allocs := testing.AllocsPerRun(1000, func() { writeNumbered(t, w, h, payload) }); allocs != 0 {
+		t.Errorf("%v allocations per packet, want 0", allocs)
+	}
+	if sent.Load() < 1000 {
+		t.Errorf("%d of %d packets carried the transport-wide sequence number", sent.Load(), 1001)
+	}
+}
+
+// BenchmarkTransportSequence measures what numbering a copy for
+// transport-wide feedback costs on a subscribe connection: the
+// estimator's writer alone, and with pion's header extension interceptor
+// in front (as before session 8).
+func BenchmarkTransportSequence(b *testing.B) {
+	sink := interceptor.RTPWriterFunc(func(*rtp.Header, []byte, interceptor.Attributes) (int, error) { return 0, nil })
+	for _, withPion := range []bool{false, true} {
+		name := "estimator"
+		if withPion {
+			name = "pion+estimator"
+		}
+		b.Run(name, func(b *testing.B) {
+			w := subscribeWriter(b, sink, withPion)
+			h := &rtp.Header{Version: 2, SSRC: 1111, Extensions: make([]rtp.Extension, 0, 2)}
+			payload := make([]byte, 1000)
+			b.ReportAllocs()
+			for b.Loop() {
+				writeNumbered(b, w, h, payload)
+			}
+		})
 	}
 }
