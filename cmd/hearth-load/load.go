@@ -329,6 +329,7 @@ func (l *load) join(ctx context.Context, b *bot, end time.Time) {
 			LoopbackOnly:   l.cfg.LoopbackOnly,
 			NoInterceptors: true,
 			Simulcast:      l.cfg.Simulcast,
+			TWCC:           l.cfg.TWCC,
 			OnTrack:        func(publisher string, t *webrtc.TrackRemote) { l.receive(b, publisher, t) },
 			OnMessage:      func(m client.Message) { l.onMessage(b, m) },
 		})

@@ -284,3 +284,38 @@ func TestHandsAndChatTimed(t *testing.T) {
 		t.Errorf("chat %+v, want each of %d messages delivered to the 6 bots", c, rep.Commands[cmdChat].Sent)
 	}
 }
+
+// Bots started with --twcc send transport-wide feedback as browsers do:
+// the server estimates their bandwidth (its estimates histogram fills),
+// and the media still arrives whole. Without it, nothing is estimated.
+func TestTWCCBotsAreEstimated(t *testing.T) {
+	for _, twcc := range []bool{false, true} {
+		srv := signalingtest.Start(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+		args := []string{"--url", srv.URL, "--admin-token", signalingtest.AdminToken,
+			"--rooms", "1", "--participants", "3", "--video-publishers", "1",
+			"--duration", "7s", "--json", "--twcc=" + strconv.FormatBool(twcc)}
+		var stdout, stderr bytes.Buffer
+		err := run(ctx, args, &stdout, &stderr)
+		cancel()
+		if err != nil {
+			t.Fatalf("--twcc=%v: run: %v\nstderr: %s", twcc, err, stderr.String())
+		}
+		var rep Report
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+			t.Fatalf("report is not JSON: %v", err)
+		}
+		_, estimates, _ := srv.SFU.Stats().Estimates.Snapshot()
+		t.Logf("--twcc=%v: %d estimates, loss %.2f %%", twcc, estimates, rep.Total.LossPct)
+		if rep.TWCC != twcc || rep.Joined != 3 || rep.Total.Received == 0 || rep.Total.LossPct >= 1 {
+			t.Errorf("--twcc=%v: report twcc %v, joined %d, received %d, loss %.2f %%; want all joined and < 1 %% lost",
+				twcc, rep.TWCC, rep.Joined, rep.Total.Received, rep.Total.LossPct)
+		}
+		if twcc && estimates == 0 {
+			t.Errorf("--twcc: the server made no bandwidth estimate for the bots")
+		}
+		if !twcc && estimates != 0 {
+			t.Errorf("without --twcc: %d estimates, want none (the bots give no feedback)", estimates)
+		}
+	}
+}

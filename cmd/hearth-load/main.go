@@ -154,6 +154,9 @@ type config struct {
 	// (rids q, h, f) at LayerBitrates (kbit/s, lowest first).
 	Simulcast     bool
 	LayerBitrates []int
+	// TWCC: bots send transport-wide congestion control feedback, as
+	// browsers do (the server numbers their packets and estimates).
+	TWCC bool
 	// TileSizes: receiving bots, round-robin, say (video_sizes) that they
 	// show every publisher's camera at one of these sizes; none: they
 	// send no video_sizes.
@@ -247,6 +250,7 @@ func (c *config) flagSet(stderr io.Writer) (*flag.FlagSet, *string, *listFlags) 
 	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON instead of the human summary")
 	fs.BoolVar(&c.LoopbackOnly, "loopback-only", true, "gather and accept only loopback ICE candidates")
 	var lists listFlags
+	fs.BoolVar(&c.TWCC, "twcc", false, "bots send transport-wide congestion control feedback, as browsers do: the server numbers every packet it sends them and estimates their bandwidth")
 	fs.BoolVar(&c.Simulcast, "simulcast", false, "video publishers send three layers (rids q, h, f) at --simulcast-bitrates")
 	fs.StringVar(&lists.layerBitrates, "simulcast-bitrates", "150,500,1500", "kbit/s of the simulcast layers q, h and f")
 	fs.StringVar(&lists.tileSizes, "tile-sizes", "auto", `sizes WxH at which receiving bots, round-robin, show every camera (video_sizes); "none": send none; "auto": 320x180,640x360,1280x720 with --simulcast, else none`)

@@ -40,9 +40,9 @@ func (l *load) newReport(w window) *Report {
 	r := &Report{
 		Servers: cfg.URLs, Rooms: len(l.rooms), ParticipantsPerRoom: cfg.Participants,
 		AudioPublishersPerRoom: cfg.AudioPublishers, VideoPublishersPerRoom: cfg.VideoPublishers,
-		VideoBitrateKbps: cfg.VideoBitrate,
-		Video:            VideoShape{FPS: l.shape.fps, PacketsPerFrame: l.shape.packetsPerFrame, PayloadBytes: l.shape.payload},
-		DurationS:        cfg.Duration.Seconds(), RampUpS: cfg.RampUp.Seconds(), WarmupS: cfg.Warmup.Seconds(),
+		VideoBitrateKbps: cfg.VideoBitrate, TWCC: cfg.TWCC,
+		Video:     VideoShape{FPS: l.shape.fps, PacketsPerFrame: l.shape.packetsPerFrame, PayloadBytes: l.shape.payload},
+		DurationS: cfg.Duration.Seconds(), RampUpS: cfg.RampUp.Seconds(), WarmupS: cfg.Warmup.Seconds(),
 		Bots: len(l.bots), Errors: []string{}, Warnings: []string{}, PerBot: []BotStats{}, PerTrack: []TrackStats{},
 	}
 	if w.measured {

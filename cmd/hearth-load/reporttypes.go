@@ -12,6 +12,8 @@ type Report struct {
 	DurationS              float64    `json:"durationS"`
 	RampUpS                float64    `json:"rampUpS"`
 	WarmupS                float64    `json:"warmupS"`
+	// TWCC: the bots sent transport-wide congestion control feedback.
+	TWCC bool `json:"twcc,omitempty"`
 
 	Bots   int `json:"bots"`
 	Joined int `json:"joined"`

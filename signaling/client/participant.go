@@ -30,6 +30,10 @@ type MediaParams struct {
 	// Simulcast negotiates the mid and rid header extensions on video, as
 	// a browser publishing simulcast does (see AddSimulcastTrack).
 	Simulcast bool
+	// TWCC sends transport-wide congestion control feedback on what the
+	// participant receives, as browsers do: the server then numbers each
+	// packet it sends the participant and estimates its bandwidth.
+	TWCC bool
 }
 
 // Participant is a joined Conn with a publish and a subscribe peer
@@ -147,6 +151,11 @@ func newAPI(params MediaParams) (*webrtc.API, error) {
 		}
 	}
 	reg := &interceptor.Registry{}
+	if params.TWCC {
+		if err := webrtc.ConfigureTWCCSender(me, reg); err != nil {
+			return nil, err
+		}
+	}
 	if !params.NoInterceptors {
 		if err := webrtc.ConfigureNack(me, reg); err != nil {
 			return nil, err
