@@ -45,7 +45,9 @@ func receivedVideo(t *testing.T, p *webtest.Page) videoIn {
 }
 
 // With 10 % of the UDP packets to and from a Chromium subscriber dropped
-// at random (nftables in its namespace), the video it receives keeps
+// at random (nftables in its namespace; so its own uplink, which carries
+// its NACKs and feedback, and its own published video lose packets too),
+// the video it receives keeps
 // decoding: frames decoded rise in every 5 s, Chromium counts fewer than
 // 3 freezes a minute, and the lost packets come back on the RTX stream
 // (inbound-rtp retransmittedPacketsReceived), sent from the track's
@@ -77,7 +79,7 @@ func TestLabLossRecovery(t *testing.T) {
 	end := last
 	lost, freezes := end.PacketsLost-start.PacketsLost, end.FreezeCount-start.FreezeCount
 	rtx := end.RetransmittedPacketsReceived - start.RetransmittedPacketsReceived
-	t.Logf("in %v at 10%% loss: %v frames decoded (%vpx wide), %v freezes, %v packets received, %v lost for good, %v NACKs, %v retransmitted packets received (RTX SSRC %v)",
+	t.Logf("in %v at 10%% loss: %v frames decoded (%vpx wide), %v freezes, %v packets received, %v lost on the way (packetsLost: Chromium counts the ones RTX recovered too), %v NACKs, %v retransmitted packets received (RTX SSRC %v)",
 		window, end.FramesDecoded-start.FramesDecoded, end.FrameWidth, freezes, end.PacketsReceived-start.PacketsReceived,
 		lost, end.NackCount-start.NackCount, rtx, end.RtxSsrc)
 	// Freezes depend on the machine as much as on the link: a page starved
