@@ -64,8 +64,10 @@ func TestMediaFlowsBetweenParticipants(t *testing.T) {
 			}
 		}
 	}
-	// Over one more second, each of the six (receiver, publisher) pairs gets
-	// about 50 packets per kind.
+	// Packets keep flowing: each of the six (receiver, publisher) pairs
+	// gets 50 more of each kind (a second of the stream). Not a rate
+	// checked against the clock, which a loaded machine misses: the
+	// benchmarks measure speed.
 	before := map[string]int64{}
 	for _, rx := range bots {
 		for _, tx := range bots {
@@ -76,17 +78,15 @@ func TestMediaFlowsBetweenParticipants(t *testing.T) {
 			}
 		}
 	}
-	time.Sleep(time.Second)
 	for _, rx := range bots {
 		for _, tx := range bots {
 			if rx == tx {
 				continue
 			}
 			for _, kind := range []string{"audio", "video"} {
-				got := rx.count(tx.p.ID(), kind) - before[rx.p.ID()+tx.p.ID()+kind]
-				if got < 25 {
-					t.Errorf("%s received %d %s packets from %s in 1 s; want about 50", rx.p.ID(), got, kind, tx.p.ID())
-				}
+				waitFor(t, 15*time.Second, fmt.Sprintf("50 more %s packets from %s at %s", kind, tx.p.ID(), rx.p.ID()), func() bool {
+					return rx.count(tx.p.ID(), kind)-before[rx.p.ID()+tx.p.ID()+kind] >= 50
+				})
 			}
 		}
 	}
@@ -116,16 +116,16 @@ func TestMutedAudioIsNotForwarded(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "the SFU to drop the muted audio", func() bool { return srv.SFU.Stats().PacketsMuted.Load() > 0 })
-	time.Sleep(200 * time.Millisecond) // packets already in flight arrive
-	audioBefore := []int64{l1.countBytes(speaker.p.ID(), "audio"), l2.countBytes(speaker.p.ID(), "audio")}
-	videoBefore := []int64{l1.count(speaker.p.ID(), "video"), l2.count(speaker.p.ID(), "video")}
-	time.Sleep(1500 * time.Millisecond)
+	// The audio already in flight arrives (while the video goes on);
+	// then, over 75 more video packets (1.5 s of the stream), the video
+	// still flows and no audio comes with it.
+	audioBefore := []int64{l1.AudioSettled(t, speaker.p.ID()), l2.AudioSettled(t, speaker.p.ID())}
+	for _, l := range listeners {
+		l.VideoGoesOn(t, speaker.p.ID(), 75)
+	}
 	for i, l := range listeners {
 		if got := l.countBytes(speaker.p.ID(), "audio") - audioBefore[i]; got != 0 {
 			t.Errorf("listener %d received %d bytes of audio from a muted speaker, want 0", i+1, got)
-		}
-		if got := l.count(speaker.p.ID(), "video") - videoBefore[i]; got < 20 {
-			t.Errorf("listener %d received %d video packets from the muted speaker in 1.5 s; video should still flow", i+1, got)
 		}
 	}
 

@@ -152,14 +152,27 @@ func TestFacilitatorMuteStopsAudioAtTheServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "the SFU to drop the muted audio", func() bool { return srv.SFU.Stats().PacketsMuted.Load() > 0 })
-	time.Sleep(200 * time.Millisecond)
-	before := []int64{listener.countBytes(talker.p.ID(), "audio"), fac.countBytes(talker.p.ID(), "audio")}
+	// The audio already in flight arrives, while the video goes on.
+	before := []int64{listener.AudioSettled(t, talker.p.ID()), fac.AudioSettled(t, talker.p.ID())}
 	// The talker's client tries to unmute itself: refused.
+	n := len(talker.Messages())
 	unmuted := false
 	if err := talker.p.SetSelf(ctx, &unmuted, nil); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	waitFor(t, 10*time.Second, "the talker's unmute refused", func() bool {
+		for _, m := range talker.Messages()[n:] {
+			var e protocol.Error
+			if m.Type == protocol.TypeError && m.Decode(&e) == nil && e.Code == protocol.CodeNotAllowed {
+				return true
+			}
+		}
+		return false
+	})
+	// Over 75 more video packets (1.5 s of the stream), no audio.
+	for _, l := range []*bot{listener, fac} {
+		l.VideoGoesOn(t, talker.p.ID(), 75)
+	}
 	for i, l := range []*bot{listener, fac} {
 		if got := l.countBytes(talker.p.ID(), "audio") - before[i]; got != 0 {
 			t.Errorf("receiver %d got %d bytes of audio from a muted talker, want 0", i, got)

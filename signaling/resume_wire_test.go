@@ -66,7 +66,13 @@ func TestResumeAfterDroppedConnection(t *testing.T) {
 	}
 	flowing(t, other, id, "video", "the away participant's video")
 	flowing(t, away, other.ID(), "audio", "the other's audio at the away participant")
-	time.Sleep(300 * time.Millisecond) // the hand and the mute reach everyone
+	// The hand and the mute reach the room before the cut: the resume
+	// below must keep them, not race them.
+	pid := mustID(t, id)
+	signalingtest.WaitFor(t, 10*time.Second, "the hand and the mute in the room", func() bool {
+		st, err := srv.Rooms.Snapshot(ctx, srv.Room.ID)
+		return err == nil && slices.Contains(st.Hands, pid) && st.Participants[pid] != nil && st.Participants[pid].Muted
+	})
 
 	// Cut for a second: media goes on; nobody sees a leave.
 	cut.Cut()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hearth-meet/hearth/media"
 	"github.com/hearth-meet/hearth/signaling/protocol"
+	"github.com/hearth-meet/hearth/signaling/signalingtest"
 )
 
 // sendScreen writes a VP8 packet to track every 20 ms until ctx ends.
@@ -79,7 +80,10 @@ func TestMemberScreenForwardedOnlyWhenAllowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "malformed screen_share to get bad_request", func() bool { return errorsWith(member, protocol.CodeBadRequest) == 2 })
-	time.Sleep(time.Second)
+	// A second of the member's stream (50 camera packets) reaches each.
+	for _, b := range []*bot{viewer, fac} {
+		b.VideoGoesOn(t, member.p.ID(), 50)
+	}
 	for name, b := range map[string]*bot{"viewer": viewer, "facilitator": fac} {
 		if n := b.count(screenOf, "video"); n != 0 {
 			t.Fatalf("the %s received %d packets of a member's screen the room does not allow", name, n)
@@ -113,12 +117,26 @@ func TestMemberScreenForwardedOnlyWhenAllowed(t *testing.T) {
 	}
 
 	// Stopping: the screen stops at the server, the client's packets or not.
+	seen := len(viewer.Messages())
 	if err := member.p.Conn.Send(ctx, protocol.ScreenShare{Type: protocol.TypeScreenShare, On: &off}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(800 * time.Millisecond) // the stop reaches the meeting; packets in flight arrive
-	before := viewer.count(screenOf, "video")
-	time.Sleep(time.Second)
+	// The stop reaches the meeting (the viewer is told), and the packets
+	// in flight arrive while the member's camera goes on; then, over 50
+	// more camera packets (a second of the stream), no screen.
+	waitFor(t, 10*time.Second, "an event telling the viewer the screen share stopped", func() bool {
+		for _, m := range viewer.Messages()[seen:] {
+			var ev protocol.Event
+			if m.Type == protocol.TypeEvent && m.Decode(&ev) == nil && ev.Participant != nil &&
+				ev.Participant.ID == member.p.ID() && !ev.Participant.Screen {
+				return true
+			}
+		}
+		return false
+	})
+	before := signalingtest.Settled(t, 15*time.Second, "the stopped screen at the viewer",
+		func() int64 { return viewer.count(screenOf, "video") }, func() int64 { return viewer.count(member.p.ID(), "video") }, 25)
+	viewer.VideoGoesOn(t, member.p.ID(), 50)
 	if n := viewer.count(screenOf, "video") - before; n != 0 {
 		t.Errorf("the viewer received %d packets of a stopped screen share", n)
 	}

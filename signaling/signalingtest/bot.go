@@ -149,3 +149,60 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Settled waits until count stops changing while progress, a count that
+// goes on rising over the same path (the same publisher's video at the
+// same receiver), rises by at least n, and returns count then. It is how
+// a test knows that the packets of a stream the server stopped (a muted
+// microphone, a stopped screen) that were already in flight have
+// arrived: a pause of fixed length is outlasted by a loaded machine,
+// while the other stream slows down with it. It fails the test if count
+// is still changing after timeout.
+func Settled(t testing.TB, timeout time.Duration, what string, count, progress func() int64, n int64) int64 {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	last, mark := count(), progress()
+	for {
+		time.Sleep(20 * time.Millisecond)
+		if c := count(); c != last {
+			last, mark = c, progress()
+		} else if progress()-mark >= n {
+			return last
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s to stop (at %d, still changing, or no progress: %d of %d more)",
+				timeout, what, last, progress()-mark, n)
+		}
+	}
+}
+
+// Rises waits until count rises by at least n from what it is now: the
+// positive sign that a stream went on for a while (n packets of it),
+// which a check that something else did not happen waits for instead of
+// a pause of fixed length.
+func Rises(t testing.TB, timeout time.Duration, what string, count func() int64, n int64) {
+	t.Helper()
+	from := count()
+	WaitFor(t, timeout, what, func() bool { return count()-from >= n })
+}
+
+// AudioSettled waits until the audio from publisher stops arriving at b
+// while publisher's video goes on (Settled: 25 video packets, half a
+// second of the stream, with no audio among them), and returns the bytes
+// of audio b received from publisher. A test calls it once the server
+// stopped forwarding that audio (a mute), before it checks that no more
+// arrives.
+func (b *Bot) AudioSettled(t testing.TB, publisher string) int64 {
+	t.Helper()
+	return Settled(t, 15*time.Second, "the audio from "+publisher+" at "+b.ID(),
+		func() int64 { return b.Bytes(publisher, "audio") },
+		func() int64 { return b.Packets(publisher, "video") }, 25)
+}
+
+// VideoGoesOn waits until b received n more video packets from publisher
+// (the bots send 50 a second): how long a test watches for something
+// that must not arrive, measured by the stream that goes on.
+func (b *Bot) VideoGoesOn(t testing.TB, publisher string, n int64) {
+	t.Helper()
+	Rises(t, 15*time.Second, "video from "+publisher+" at "+b.ID(), func() int64 { return b.Packets(publisher, "video") }, n)
+}
