@@ -43,12 +43,12 @@ func TestVideoSizesAndAudioOnly(t *testing.T) {
 		w, h int
 	}{{"absent from the list", -1, 0}, {"listed at 0x0", 0, 0}} {
 		sizes(hidden.w, hidden.h)
-		waitFor(t, 5*time.Second, "Alice's video to stop when "+hidden.name, func() bool { return !flowing("video") })
-		if !flowing("audio") {
-			t.Errorf("audio stopped with the video hidden (%s)", hidden.name)
-		}
+		waitFor(t, 10*time.Second, "Alice's video to stop when "+hidden.name, func() bool { return !flowing("video") })
+		// One half second without a packet is a loaded machine as often
+		// as a stopped stream: wait for audio to arrive.
+		waitFor(t, 10*time.Second, "audio still flowing with the video hidden ("+hidden.name+")", func() bool { return flowing("audio") })
 		sizes(320, 180)
-		waitFor(t, 5*time.Second, "Alice's video back when shown", func() bool { return flowing("video") })
+		waitFor(t, 10*time.Second, "Alice's video back when shown", func() bool { return flowing("video") })
 	}
 
 	answers := func() []bool {
@@ -68,10 +68,8 @@ func TestVideoSizesAndAudioOnly(t *testing.T) {
 		if err := bob.p.Conn.Send(ctx, protocol.AudioOnly{Type: protocol.TypeAudioOnly, On: &on}); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 5*time.Second, fmt.Sprintf("video flowing = %v with audio only %v", !on, on), func() bool { return flowing("video") != on })
-		if !flowing("audio") {
-			t.Errorf("audio stopped with audio only %v", on)
-		}
+		waitFor(t, 10*time.Second, fmt.Sprintf("video flowing = %v with audio only %v", !on, on), func() bool { return flowing("video") != on })
+		waitFor(t, 10*time.Second, fmt.Sprintf("audio still flowing with audio only %v", on), func() bool { return flowing("audio") })
 	}
 	waitFor(t, 5*time.Second, "both audio_only answers", func() bool { return slices.Equal(answers(), []bool{true, false}) })
 
@@ -97,7 +95,7 @@ func TestVideoSizesAndAudioOnly(t *testing.T) {
 			return false
 		})
 	}
-	if !flowing("video") || !flowing("audio") {
-		t.Error("media stopped after bad input")
+	for _, kind := range []string{"video", "audio"} {
+		waitFor(t, 10*time.Second, kind+" still flowing after bad input", func() bool { return flowing(kind) })
 	}
 }

@@ -212,7 +212,14 @@ func TestWaitingCannotRenameChatOrRaiseHandOnTheWire(t *testing.T) {
 		t.Fatalf("join: %v, status %q; want waiting", err, ww.Self.Status)
 	}
 	in := readAll(ctx, w)
-	waitFor(t, 5*time.Second, "the facilitator to see the newcomer", func() bool { return facIn.count(isType(protocol.TypeEvent)) >= 2 })
+	// The settings' event, then the newcomer's (not just any two events:
+	// one that came late would be counted as made by a refused command).
+	waitFor(t, 5*time.Second, "the facilitator to see the newcomer", func() bool {
+		return facIn.count(func(m client.Message) bool {
+			var ev protocol.Event
+			return m.Type == protocol.TypeEvent && m.Decode(&ev) == nil && ev.Participant != nil && ev.Participant.ID == ww.Self.ID
+		}) == 1
+	})
 	eventsBefore := facIn.count(isType(protocol.TypeEvent))
 	cmds := map[string]any{
 		"1": map[string]any{"type": protocol.TypeRename, "name": "Sneaky", "id": "1"},
