@@ -42,6 +42,22 @@ func awaitSeen(t *testing.T, b *signalingtest.Bot, what string, match func(clien
 	})
 }
 
+// mutedEvent matches an event that says participant id is muted.
+func mutedEvent(id string) func(client.Message) bool {
+	return func(m client.Message) bool {
+		var ev protocol.Event
+		return m.Type == protocol.TypeEvent && m.Decode(&ev) == nil && ev.Participant != nil && ev.Participant.ID == id && ev.Participant.Muted
+	}
+}
+
+// roomEvent matches a room event whose room ok accepts.
+func roomEvent(ok func(*protocol.RoomInfo) bool) func(client.Message) bool {
+	return func(m client.Message) bool {
+		var ev protocol.Event
+		return m.Type == protocol.TypeEvent && m.Decode(&ev) == nil && ev.Kind == "room" && ev.Room != nil && ok(ev.Room)
+	}
+}
+
 // roomEventAt matches a room event at segment i.
 func roomEventAt(i int) func(client.Message) bool {
 	return func(m client.Message) bool {
@@ -96,17 +112,13 @@ func TestMultiInstanceSegment(t *testing.T) {
 	unmute, no := false, false
 	send(fac, next)
 	awaitSeen(t, mem, "the member on instance 2 told of the readings", roomEventAt(1))
-	awaitSeen(t, mem, "the member muted", func(m client.Message) bool {
-		var ev protocol.Event
-		return m.Decode(&ev) == nil && ev.Participant != nil && ev.Participant.ID == mem.ID() && ev.Participant.Muted
-	})
-	time.Sleep(500 * time.Millisecond) // packets in flight arrive
-	before := fac.Bytes(mem.ID(), "audio")
+	awaitSeen(t, mem, "the member muted", mutedEvent(mem.ID()))
+	before := fac.AudioSettled(t, mem.ID()) // the packets in flight arrive
 	if err := mem.P.SetSelf(ctx, &unmute, nil); err != nil {
 		t.Fatal(err)
 	}
 	awaitSeen(t, mem, "the unmute refused on instance 2", errorSaying(protocol.CodeNotAllowed, `only facilitators speak during "Readings"`))
-	time.Sleep(1500 * time.Millisecond)
+	fac.VideoGoesOn(t, mem.ID(), 75) // 1.5 s of the member's stream, through the relay
 	if got := fac.Bytes(mem.ID(), "audio") - before; got != 0 {
 		t.Errorf("instance 1 forwarded %d bytes of the member's audio during the readings, want 0", got)
 	}

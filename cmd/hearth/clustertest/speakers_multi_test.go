@@ -54,15 +54,7 @@ func TestMultiInstanceSpeakers(t *testing.T) {
 		Settings: &protocol.Settings{WaitingRoom: &no, MuteOnEntry: &no}}); err != nil {
 		t.Fatal(err)
 	}
-	signalingtest.WaitFor(t, 10*time.Second, "the settings taken", func() bool {
-		for _, m := range fac.Messages() {
-			var ev protocol.Event
-			if m.Decode(&ev) == nil && ev.Kind == "room" && ev.Room != nil && !ev.Room.WaitingRoom && !ev.Room.MuteOnEntry {
-				return true
-			}
-		}
-		return false
-	})
+	awaitSeen(t, fac, "the settings taken", roomEvent(func(r *protocol.RoomInfo) bool { return !r.WaitingRoom && !r.MuteOnEntry }))
 	talker := signalingtest.NewBot(t, ctx, in2.WS(), proctest.MemberJoin(created.MemberLink, "Talker"))
 	near := signalingtest.NewBot(t, ctx, in2.WS(), proctest.MemberJoin(created.MemberLink, "Near"))
 	sendCtx, stop := context.WithCancel(ctx)
