@@ -41,15 +41,22 @@ func TestAwaitAnswer(t *testing.T) {
 		deadline := make(chan time.Time)
 		done := make(chan bool)
 		go func() { done <- awaitAnswer(events, p, "pr", deadline) }()
+		// One that waits must not have returned after 100 ms; one that
+		// must not wait gets 10 s to return (100 ms is one stall of a
+		// loaded machine's scheduler).
+		wait := 10 * time.Second
+		if c.waits {
+			wait = 100 * time.Millisecond
+		}
 		var got bool
 		select {
 		case got = <-done:
 			if c.waits {
 				t.Errorf("%s: returned %v before the deadline", c.name, got)
 			}
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(wait):
 			if !c.waits {
-				t.Errorf("%s: still waiting", c.name)
+				t.Errorf("%s: still waiting after %v", c.name, wait)
 			}
 			close(deadline)
 			got = <-done
