@@ -74,7 +74,7 @@ func TestBrowserAdminPage(t *testing.T) {
 
 	p.Type("Admin token", "not the token")
 	p.Click("Sign in")
-	if !p.WaitFor(5*time.Second, `document.getElementById('token-error').textContent === "That admin token is not right."`+
+	if !p.WaitFor(10*time.Second, `document.getElementById('token-error').textContent === "That admin token is not right."`+
 		` && document.getElementById('token').getAttribute('aria-invalid') === 'true'`) {
 		t.Fatal("a wrong token is not refused with a clear message")
 	}
@@ -114,7 +114,7 @@ func TestBrowserAdminPage(t *testing.T) {
 	}
 	p.AllowClipboard(origin)
 	p.Run(chromedp.Click(card+`//button[normalize-space(.)="Copy member link"]`, chromedp.NodeVisible))
-	if !p.WaitFor(5*time.Second, `document.getElementById('status').textContent === "Member link copied."`) {
+	if !p.WaitFor(10*time.Second, `document.getElementById('status').textContent === "Member link copied."`) {
 		t.Fatal("the page does not say the member link was copied")
 	}
 	var copied string
@@ -183,7 +183,7 @@ func adminEditsRoom(t *testing.T, p *webtest.Page, ts *testServer, name string) 
 		t.Errorf("after Edit room: focus and expanded state %q, want the name field and an expanded Edit room", state)
 	}
 	p.Run(chromedp.KeyEvent("\x1b"))
-	if !p.WaitFor(5*time.Second, `!document.querySelector('#rooms form') && document.activeElement.dataset.act === 'edit'`) {
+	if !p.WaitFor(10*time.Second, `!document.querySelector('#rooms form') && document.activeElement.dataset.act === 'edit'`) {
 		t.Error("Escape does not close the form and give focus back to Edit room")
 	}
 

@@ -52,7 +52,7 @@ func TestBrowserCameraOff(t *testing.T) {
 		t.Fatal("the pre-join page has no Camera and Microphone switches, on")
 	}
 	m.Click("Camera")
-	if !m.WaitFor(5*time.Second, switchIs("Camera", false)+` && `+webtest.LiveTracks("video")+` === 0`) {
+	if !m.WaitFor(10*time.Second, switchIs("Camera", false)+` && `+webtest.LiveTracks("video")+` === 0`) {
 		t.Fatal("turning the Camera switch off does not close the camera")
 	}
 	m.Type("Your name", "Imogen")
@@ -60,7 +60,7 @@ func TestBrowserCameraOff(t *testing.T) {
 	if !m.WaitFor(10*time.Second, waitingScreen) {
 		t.Fatal("the member does not reach the waiting room")
 	}
-	if !m.WaitFor(5*time.Second, switchIs("Camera", false)) {
+	if !m.WaitFor(10*time.Second, switchIs("Camera", false)) {
 		t.Error("the waiting room's Camera switch is not off")
 	}
 	noVideoSent(t, m, "in the waiting room", 2*time.Second)
@@ -94,7 +94,7 @@ func TestBrowserCameraOff(t *testing.T) {
 	}
 	l.Click("Camera")
 	l.Click("Microphone")
-	if !l.WaitFor(5*time.Second, webtest.LiveTracks("video")+` + `+webtest.LiveTracks("audio")+` === 0`) {
+	if !l.WaitFor(10*time.Second, webtest.LiveTracks("video")+` + `+webtest.LiveTracks("audio")+` === 0`) {
 		t.Fatal("with both switches off, a device is still open")
 	}
 	l.Type("Your name", "Lysander")

@@ -90,7 +90,7 @@ func TestBrowserMeetingFormat(t *testing.T) {
 	if !hintIs(mem, "Welcome: facilitators are speaking; your microphone stays off.") {
 		t.Error("the member is not told what they may do in the welcome")
 	}
-	if !fac.WaitFor(5*time.Second, `!document.getElementById('segment-next').hidden && document.getElementById('segment-prev').hidden`) {
+	if !fac.WaitFor(10*time.Second, `!document.getElementById('segment-next').hidden && document.getElementById('segment-prev').hidden`) {
 		t.Error("the facilitator does not see Next segment (and no Previous segment) in the first segment")
 	}
 	var memberButtons bool
@@ -117,14 +117,14 @@ func TestBrowserMeetingFormat(t *testing.T) {
 	if !hintIs(mem, "Sharing: your hand is raised; wait to be called on. Chat is closed.") {
 		t.Error("the member's page does not say the hand is raised")
 	}
-	if !fac.WaitFor(5*time.Second, handsOrder+`.length === 1`) {
+	if !fac.WaitFor(10*time.Second, handsOrder+`.length === 1`) {
 		t.Fatal("the facilitator does not see the raised hand")
 	}
 	fac.Click("Next speaker")
 	if !hintIs(mem, "Sharing: you have the floor, unmute to share. Chat is closed.") {
 		t.Fatal("the member called on is not told to unmute")
 	}
-	if !mem.WaitFor(5*time.Second, `/^0:(0[5-9]|10) left for Astrid$/.test(document.getElementById('share-timer').textContent)`) {
+	if !mem.WaitFor(10*time.Second, `/^0:(0[5-9]|10) left for Astrid$/.test(document.getElementById('share-timer').textContent)`) {
 		var got string
 		mem.Eval(`document.getElementById('share-timer').textContent`, &got)
 		t.Errorf("the share timer shows %q, want the segment's 10 seconds for Astrid", got)
@@ -136,7 +136,7 @@ func TestBrowserMeetingFormat(t *testing.T) {
 	if !mem.WaitFor(15*time.Second, `document.body.innerText.includes("Your share time is up")`) {
 		t.Fatal("the member's page does not say the share time is up")
 	}
-	if !mem.WaitFor(5*time.Second, `document.getElementById('mute').textContent.startsWith('Unmute')`) {
+	if !mem.WaitFor(10*time.Second, `document.getElementById('mute').textContent.startsWith('Unmute')`) {
 		t.Error("the timer did not mute the member's page")
 	}
 	forceMicOn(mem)
@@ -149,12 +149,12 @@ func TestBrowserMeetingFormat(t *testing.T) {
 	if !segmentShown(mem, "Closing", "Segment 3 of 3", "Thank you for coming.") {
 		t.Fatal("the member's page does not show the closing segment")
 	}
-	if !mem.WaitFor(5*time.Second, `(() => { const a = document.getElementById('contributions-link');
+	if !mem.WaitFor(10*time.Second, `(() => { const a = document.getElementById('contributions-link');
 		return !document.getElementById('contributions').hidden && a.href === 'https://example.org/give' &&
 			a.rel.includes('noopener'); })()`) {
 		t.Error("the closing segment does not show the contributions link")
 	}
-	if !fac.WaitFor(5*time.Second, `document.getElementById('segment-next').hidden && !document.getElementById('segment-prev').hidden`) {
+	if !fac.WaitFor(10*time.Second, `document.getElementById('segment-next').hidden && !document.getElementById('segment-prev').hidden`) {
 		t.Error("the facilitator sees Next segment in the last segment, or no Previous segment")
 	}
 	fac.Click("Previous segment")
@@ -185,7 +185,7 @@ func memberRefusedUnmute(t *testing.T, mem, fac *webtest.Page, segment string) {
 		b, _ := json.Marshal(errs)
 		t.Fatalf("the server did not refuse the member's unmute with not_allowed %q; errors on the wire: %s", want, b)
 	}
-	if !mem.WaitFor(5*time.Second, webtest.StatusSays(want)) {
+	if !mem.WaitFor(10*time.Second, webtest.StatusSays(want)) {
 		t.Error("the page does not show the server's refusal")
 	}
 	var label string

@@ -34,20 +34,20 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	// Raise hand, by keyboard.
 	m.TabTo("Raise hand", 60)
 	m.Enter()
-	if !fac.WaitFor(5*time.Second, entryHas("Kit", "hand raised")) {
+	if !fac.WaitFor(10*time.Second, entryHas("Kit", "hand raised")) {
 		t.Fatal("Kit's hand raised by keyboard does not show")
 	}
 
 	// Next speaker, by keyboard.
 	fac.TabTo("Next speaker", 60)
 	fac.Enter()
-	if !m.WaitFor(5*time.Second, entryHas("Kit", "speaking")) {
+	if !m.WaitFor(10*time.Second, entryHas("Kit", "speaking")) {
 		t.Fatal("Next speaker by keyboard does not call on Kit")
 	}
 
 	// The m shortcut unmutes (Kit is called on, so the server allows it).
 	m.Keys("m")
-	if !fac.WaitFor(5*time.Second, `!`+entryHas("Kit", "muted")) {
+	if !fac.WaitFor(10*time.Second, `!`+entryHas("Kit", "muted")) {
 		t.Fatal("the m key does not unmute Kit")
 	}
 
@@ -56,7 +56,7 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	fac.Enter()
 	fac.ArrowDownTo("Mute Kit", 10)
 	fac.Enter()
-	if !m.WaitFor(5*time.Second, entryHas("Kit", "muted")) {
+	if !m.WaitFor(10*time.Second, entryHas("Kit", "muted")) {
 		t.Fatal("Mute Kit from the keyboard does not mute Kit")
 	}
 	if got := fac.Focused(); got != "Actions for Kit" {
@@ -68,7 +68,7 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	m.TabTo("Message", 80)
 	m.Keys(said)
 	m.Enter()
-	if !fac.WaitFor(5*time.Second, chatHas(said)) {
+	if !fac.WaitFor(10*time.Second, chatHas(said)) {
 		t.Error("a chat message sent by keyboard does not reach the facilitator")
 	}
 }

@@ -132,8 +132,7 @@ func TestBrowserMeetingViews(t *testing.T) {
 	both := func(p *webtest.Page, view string, check func(size webtest.Size)) {
 		t.Helper()
 		for _, size := range []webtest.Size{webtest.Desktop, webtest.Phone} {
-			p.Emulate(size)
-			time.Sleep(300 * time.Millisecond) // the layout follows the new size
+			p.Emulate(size) // returns once the layout follows the new size
 			if check != nil {
 				check(size)
 			}
@@ -158,7 +157,7 @@ func TestBrowserMeetingViews(t *testing.T) {
 	if !m.WaitFor(10*time.Second, waitingScreen) {
 		t.Fatal("the member does not reach the waiting room")
 	}
-	if !fac.WaitFor(5*time.Second, `document.getElementById('waiting-count').checkVisibility() && document.getElementById('waiting-count').textContent === "1 waiting"`) {
+	if !fac.WaitFor(10*time.Second, `document.getElementById('waiting-count').checkVisibility() && document.getElementById('waiting-count').textContent === "1 waiting"`) {
 		t.Error(`the facilitator's top bar does not say "1 waiting"`)
 	}
 	both(m, "waiting", func(size webtest.Size) {
@@ -166,7 +165,7 @@ func TestBrowserMeetingViews(t *testing.T) {
 	})
 	fac.Click("Admit Mirabel")
 	m.WaitVisible(webtest.Button("Raise hand"))
-	if !fac.WaitFor(5*time.Second, `!document.getElementById('waiting-count').checkVisibility()`) {
+	if !fac.WaitFor(10*time.Second, `!document.getElementById('waiting-count').checkVisibility()`) {
 		t.Error("the waiting count is still shown after admission")
 	}
 
@@ -188,11 +187,11 @@ func TestBrowserMeetingViews(t *testing.T) {
 	// needs is in view.
 	m.Click("Raise hand")
 	fac.Click("Next speaker")
-	if !m.WaitFor(5*time.Second, entryHas("Mirabel", "speaking")) {
+	if !m.WaitFor(10*time.Second, entryHas("Mirabel", "speaking")) {
 		t.Fatal("Next speaker does not call on the member")
 	}
 	fac.Click("Start share timer")
-	if !m.WaitFor(5*time.Second, `document.querySelector('[role="timer"]').checkVisibility()`) {
+	if !m.WaitFor(10*time.Second, `document.querySelector('[role="timer"]').checkVisibility()`) {
 		t.Fatal("the member's page does not show the share timer")
 	}
 	both(m, "member", func(size webtest.Size) {
@@ -227,7 +226,7 @@ func TestBrowserMeetingViews(t *testing.T) {
 	})
 	fac.Emulate(webtest.Phone)
 	fac.Click("Admit Zebulon")
-	if !fac.WaitFor(5*time.Second, `!document.getElementById('waiting-count').checkVisibility() && !document.body.innerText.includes("Zebulon is in the waiting room")`) {
+	if !fac.WaitFor(10*time.Second, `!document.getElementById('waiting-count').checkVisibility() && !document.body.innerText.includes("Zebulon is in the waiting room")`) {
 		t.Error("after admission the waiting count or the announcement is still shown")
 	}
 	var names []string

@@ -42,7 +42,7 @@ func TestBrowserPasscode(t *testing.T) {
 	if name != "Passcode" {
 		t.Errorf("the passcode field's label is %q (or it has no focus), want Passcode", name)
 	}
-	if !m.WaitFor(5*time.Second, `document.body.innerText.includes("This meeting needs a passcode.")`) {
+	if !m.WaitFor(10*time.Second, `document.body.innerText.includes("This meeting needs a passcode.")`) {
 		t.Error("the page does not say the meeting needs a passcode")
 	}
 

@@ -49,7 +49,7 @@ func TestBrowserResumeAfterCut(t *testing.T) {
 	ruth.Click("Raise hand")
 	ruth.Click("Mute")
 	for _, p := range others {
-		if !p.WaitFor(5*time.Second, entryHas("Ruthanne", "muted")+` && `+handsOrder+`.some(n => n.includes("Ruthanne"))`) {
+		if !p.WaitFor(10*time.Second, entryHas("Ruthanne", "muted")+` && `+handsOrder+`.some(n => n.includes("Ruthanne"))`) {
 			t.Fatal("the others do not see Ruthanne muted with her hand up")
 		}
 		watchListFor(p, "Ruthanne")
@@ -77,7 +77,7 @@ func TestBrowserResumeAfterCut(t *testing.T) {
 		if lostAt != 0 {
 			t.Errorf("%s's Participants list lost Ruthanne during the cut", names[i+1])
 		}
-		if !p.WaitFor(2*time.Second, entryHas("Ruthanne", "muted")+` && `+handsOrder+`.some(n => n.includes("Ruthanne"))`) {
+		if !p.WaitFor(10*time.Second, entryHas("Ruthanne", "muted")+` && `+handsOrder+`.some(n => n.includes("Ruthanne"))`) {
 			t.Errorf("%s's page no longer shows Ruthanne muted with her hand up", names[i+1])
 		}
 		if _, v := p.Flowing(2 * time.Second); v < 2 {

@@ -36,7 +36,7 @@ func TestBrowserSafety(t *testing.T) {
 
 	nova := browser.NewPage(t, ts.memberLink)
 	nova.WaitVisible(webtest.Labelled("Your name"))
-	if !nova.WaitFor(5*time.Second, visibleText(notRecorded)) {
+	if !nova.WaitFor(10*time.Second, visibleText(notRecorded)) {
 		t.Error("the pre-join page does not say it is not recorded")
 	}
 	checkHelp(t, nova, "pre-join")
@@ -66,7 +66,7 @@ func TestBrowserSafety(t *testing.T) {
 			}
 		}
 	}
-	if !fac.WaitFor(5*time.Second, webtest.ListedWith("Nova", "new here")) {
+	if !fac.WaitFor(10*time.Second, webtest.ListedWith("Nova", "new here")) {
 		t.Error("the facilitator's list does not say Nova is new here")
 	}
 	for who, p := range map[string]*webtest.Page{"Rex": rex, "Nova": nova} {
@@ -76,7 +76,7 @@ func TestBrowserSafety(t *testing.T) {
 			t.Errorf("%s's page says someone is new here", who)
 		}
 	}
-	if !nova.WaitFor(5*time.Second, visibleText(notRecorded)) {
+	if !nova.WaitFor(10*time.Second, visibleText(notRecorded)) {
 		t.Error("the meeting does not say it is not recorded")
 	}
 	checkHelp(t, nova, "meeting")
@@ -96,7 +96,7 @@ func TestBrowserSafety(t *testing.T) {
 		t.Error("Nova's page does not say the report was sent")
 	}
 	reported := `[...document.querySelectorAll('ul[aria-label="Reports"] li')].some(li => li.textContent.includes('Nova reported Rex') && li.textContent.includes(` + fmt.Sprintf("%q", reason) + `))`
-	if !fac.WaitFor(5*time.Second, reported) {
+	if !fac.WaitFor(10*time.Second, reported) {
 		t.Fatal("the facilitator's page does not show Nova's report")
 	}
 	// Rex writes again: once the members' pages show that, the report
@@ -114,7 +114,7 @@ func TestBrowserSafety(t *testing.T) {
 		}
 	}
 	fac.Click("Dismiss report about Rex")
-	if !fac.WaitFor(5*time.Second, `document.getElementById('reports-panel').hidden`) {
+	if !fac.WaitFor(10*time.Second, `document.getElementById('reports-panel').hidden`) {
 		t.Error("the dismissed report stays on the facilitator's page")
 	}
 
@@ -139,12 +139,12 @@ func TestBrowserSafety(t *testing.T) {
 func checkHelp(t *testing.T, p *webtest.Page, where string) {
 	t.Helper()
 	p.Click("Get help now")
-	if !p.WaitFor(5*time.Second, `!document.getElementById('help-panel').hidden && document.getElementById('help-text').innerText.includes('call 988') && document.getElementById('help-text').innerText.includes('555-0100')`) {
+	if !p.WaitFor(10*time.Second, `!document.getElementById('help-panel').hidden && document.getElementById('help-text').innerText.includes('call 988') && document.getElementById('help-text').innerText.includes('555-0100')`) {
 		t.Errorf("%s: Get help now does not show the crisis text", where)
 		return
 	}
 	p.Click("Close help")
-	if !p.WaitFor(5*time.Second, `document.getElementById('help-panel').hidden`) {
+	if !p.WaitFor(10*time.Second, `document.getElementById('help-panel').hidden`) {
 		t.Errorf("%s: Close help leaves the panel open", where)
 	}
 }

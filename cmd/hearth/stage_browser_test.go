@@ -118,12 +118,12 @@ func TestBrowserStagePagesAndSpeakerView(t *testing.T) {
 	}
 	var all, first, second, again []string
 	p.Eval(`[...document.querySelectorAll('[data-tile-id]')].map((t) => t.getAttribute('data-tile-id'))`, &all)
-	if !p.WaitFor(5*time.Second, textShown("Page 1 of 2")) {
+	if !p.WaitFor(10*time.Second, textShown("Page 1 of 2")) {
 		t.Fatal(`the stage does not say "Page 1 of 2" with 13 tiles`)
 	}
 	p.Eval(shownTiles, &first)
 	p.Click("Next page")
-	if !p.WaitFor(5*time.Second, textShown("Page 2 of 2")) {
+	if !p.WaitFor(10*time.Second, textShown("Page 2 of 2")) {
 		t.Fatal(`Next page does not lead to "Page 2 of 2"`)
 	}
 	p.Eval(shownTiles, &second)
@@ -134,7 +134,7 @@ func TestBrowserStagePagesAndSpeakerView(t *testing.T) {
 		t.Errorf("the two pages show %v and %v, want every one of the 13 tiles exactly once", first, second)
 	}
 	p.Click("Previous page")
-	if !p.WaitFor(5*time.Second, textShown("Page 1 of 2")) {
+	if !p.WaitFor(10*time.Second, textShown("Page 1 of 2")) {
 		t.Fatal(`Previous page does not lead back to "Page 1 of 2"`)
 	}
 	if p.Eval(shownTiles, &again); !slices.Equal(again, first) {
@@ -147,7 +147,7 @@ func TestBrowserStagePagesAndSpeakerView(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Click("Speaker view")
-	if !p.WaitFor(5*time.Second, fmt.Sprintf(`JSON.stringify(%s) === JSON.stringify([%q])`, shownTiles, bot)) {
+	if !p.WaitFor(10*time.Second, fmt.Sprintf(`JSON.stringify(%s) === JSON.stringify([%q])`, shownTiles, bot)) {
 		var shown []string
 		p.Eval(shownTiles, &shown)
 		t.Fatalf("Speaker view shows %v, want only the tile of Bot07, who was called on", shown)
@@ -162,7 +162,7 @@ func TestBrowserStagePagesAndSpeakerView(t *testing.T) {
 		t.Error("Speaker view still shows Next page")
 	}
 	p.Click("Grid view")
-	if !p.WaitFor(5*time.Second, textShown("Page 1 of 2")+` && `+shownTiles+`.length > 1`) {
+	if !p.WaitFor(10*time.Second, textShown("Page 1 of 2")+` && `+shownTiles+`.length > 1`) {
 		t.Error("Grid view does not bring back the pages of tiles")
 	}
 }

@@ -49,18 +49,18 @@ func TestBrowserWaitingRoomDenyAll(t *testing.T) {
 			t.Errorf("a waiting person is offered %q", offered)
 		}
 	}
-	if !fac.WaitFor(5*time.Second, `document.querySelectorAll('#waiting-list li').length === 2`) {
+	if !fac.WaitFor(10*time.Second, `document.querySelectorAll('#waiting-list li').length === 2`) {
 		t.Fatal("the facilitator does not see two people waiting")
 	}
 
 	start := time.Now()
 	fac.Click("Deny all")
 	for _, p := range waiting {
-		if !p.WaitFor(5*time.Second, `document.body.innerText.includes("The facilitator did not admit you.")`) {
+		if !p.WaitFor(10*time.Second, `document.body.innerText.includes("The facilitator did not admit you.")`) {
 			t.Error("a waiting person's page does not say they were not admitted")
 		}
 	}
-	if !fac.WaitFor(5*time.Second, `document.querySelectorAll('#waiting-list li').length === 0`) {
+	if !fac.WaitFor(10*time.Second, `document.querySelectorAll('#waiting-list li').length === 0`) {
 		t.Error("the facilitator still sees people waiting after Deny all")
 	}
 	t.Logf("Deny all: 2 waiting pages told, the facilitator's list empty, in %v", time.Since(start).Round(time.Millisecond))
@@ -75,19 +75,19 @@ func TestBrowserWaitingRoomDenyAll(t *testing.T) {
 	}
 	fac.Click("Join")
 	fac.WaitVisible(webtest.Button("Deny all"))
-	if !fac.WaitFor(5*time.Second, entryHas("Philippa", "facilitator")) {
+	if !fac.WaitFor(10*time.Second, entryHas("Philippa", "facilitator")) {
 		t.Fatal("after a reload the facilitator's page does not show her as facilitator")
 	}
 	late := join(links.MemberLink, "Wilhelmina")
 	if !late.WaitFor(10*time.Second, `document.body.innerText.includes("Waiting for the facilitator to let you in")`) {
 		t.Fatal("a newcomer after Deny all does not see the waiting screen")
 	}
-	if !fac.WaitFor(5*time.Second, `document.querySelectorAll('#waiting-list li').length === 1`) {
+	if !fac.WaitFor(10*time.Second, `document.querySelectorAll('#waiting-list li').length === 1`) {
 		t.Fatal("the reloaded facilitator does not see the newcomer waiting")
 	}
 	fac.Click("Admit all")
 	late.WaitVisible(webtest.Button("Leave"))
-	if !late.WaitFor(5*time.Second, participantsHas("Wilhelmina")) {
+	if !late.WaitFor(10*time.Second, participantsHas("Wilhelmina")) {
 		t.Error("the admitted newcomer's page does not list her")
 	}
 }

@@ -61,16 +61,16 @@ func TestBrowserWaitingTalkAndMoveBack(t *testing.T) {
 	fac.Click("Message Benedikt")
 	fac.Type("Message to Benedikt", question)
 	fac.Click("Send message")
-	if !newcomer.WaitFor(5*time.Second, talkHas(question)) {
+	if !newcomer.WaitFor(10*time.Second, talkHas(question)) {
 		t.Fatal("the waiting person's page does not show the facilitator's message")
 	}
 	newcomer.WaitVisible(webtest.Labelled("Reply to the facilitators"))
 	newcomer.Type("Reply to the facilitators", answer)
 	newcomer.Click("Send reply")
-	if !newcomer.WaitFor(5*time.Second, talkHas(answer)) {
+	if !newcomer.WaitFor(10*time.Second, talkHas(answer)) {
 		t.Error("the waiting person's page does not show their answer")
 	}
-	if !fac.WaitFor(5*time.Second, chatHas(answer)) {
+	if !fac.WaitFor(10*time.Second, chatHas(answer)) {
 		t.Fatal("the facilitator's chat does not show the waiting person's answer")
 	}
 	var seen bool
@@ -82,7 +82,7 @@ func TestBrowserWaitingTalkAndMoveBack(t *testing.T) {
 	// Admitted, the newcomer unmutes and the member hears them.
 	fac.Click("Admit Benedikt")
 	newcomer.WaitVisible(webtest.Button("Leave"))
-	if !member.WaitFor(5*time.Second, participantsHas("Benedikt")) {
+	if !member.WaitFor(10*time.Second, participantsHas("Benedikt")) {
 		t.Fatal("the member's page does not list the admitted newcomer")
 	}
 	newcomer.Click("Unmute")
@@ -96,7 +96,7 @@ func TestBrowserWaitingTalkAndMoveBack(t *testing.T) {
 func moveBackAndAdmitAgain(t *testing.T, fac, member, newcomer *webtest.Page, question string) {
 	start := time.Now()
 	fac.Click("Move Benedikt to waiting room")
-	if !newcomer.WaitFor(5*time.Second, waitingScreen) {
+	if !newcomer.WaitFor(10*time.Second, waitingScreen) {
 		t.Fatal("the person moved back does not see the waiting screen")
 	}
 	t.Logf("Move to waiting room: the waiting screen shows after %v", time.Since(start).Round(time.Millisecond))
@@ -107,13 +107,13 @@ func moveBackAndAdmitAgain(t *testing.T, fac, member, newcomer *webtest.Page, qu
 	if n := awaitAudio(newcomer, 0); n != 0 {
 		t.Errorf("moved back to the waiting room, Benedikt's page still receives %d audio tracks", n)
 	}
-	if !member.WaitFor(5*time.Second, `!`+participantsHas("Benedikt")) {
+	if !member.WaitFor(10*time.Second, `!`+participantsHas("Benedikt")) {
 		t.Error("the member's page still lists Benedikt")
 	}
-	if !fac.WaitFor(5*time.Second, `document.querySelectorAll('#waiting-list li').length === 1`) {
+	if !fac.WaitFor(10*time.Second, `document.querySelectorAll('#waiting-list li').length === 1`) {
 		t.Error("the facilitator's page does not show Benedikt waiting")
 	}
-	if !newcomer.WaitFor(5*time.Second, talkHas(question)) {
+	if !newcomer.WaitFor(10*time.Second, talkHas(question)) {
 		t.Error("back in the waiting room, Benedikt's page does not show the conversation")
 	}
 	var seen bool
@@ -125,7 +125,7 @@ func moveBackAndAdmitAgain(t *testing.T, fac, member, newcomer *webtest.Page, qu
 	// Admitted again: in the meeting, hearing the facilitator again.
 	fac.Click("Admit Benedikt")
 	newcomer.WaitVisible(webtest.Button("Leave"))
-	if !member.WaitFor(5*time.Second, participantsHas("Benedikt")) {
+	if !member.WaitFor(10*time.Second, participantsHas("Benedikt")) {
 		t.Error("the member's page does not list Benedikt admitted again")
 	}
 	if n := awaitAudio(newcomer, 1); n != 1 {

@@ -28,7 +28,8 @@ var (
 )
 
 // Emulate gives the page the viewport of size (Chromium's device metrics
-// override; for a phone also touch input and a device scale of 3).
+// override; for a phone also touch input and a device scale of 3), and
+// returns once the page is laid out at that size.
 func (p *Page) Emulate(size Size) {
 	p.t.Helper()
 	scale := 1.0
@@ -47,6 +48,19 @@ func (p *Page) Emulate(size Size) {
 	}); err != nil {
 		p.t.Fatalf("browser: touch: %v", err)
 	}
+	// The page lays itself out at the new size before Emulate returns:
+	// its viewport is that size, and two frames were drawn since (the
+	// ResizeObserver callbacks that lay the stage out run before a frame
+	// is drawn). A fixed pause after Emulate was outlasted by a loaded
+	// machine. The frames are awaited at most 2 s: a page that draws
+	// none (hidden) is laid out all the same.
+	if !p.WaitFor(10*time.Second, fmt.Sprintf(`innerWidth === %d && innerHeight === %d`, size.Width, size.Height)) {
+		var got string
+		p.Eval(`innerWidth + "x" + innerHeight`, &got)
+		p.t.Fatalf("browser: emulate %s: the page's viewport is %s, want %dx%d", size.Name, got, size.Width, size.Height)
+	}
+	var drawn bool
+	p.Eval(`new Promise((done) => { requestAnimationFrame(() => requestAnimationFrame(() => done(true))); setTimeout(() => done(false), 2000); })`, &drawn)
 }
 
 // Rect is an element's bounding box in CSS pixels of the viewport.
