@@ -139,8 +139,12 @@ func (s *Server) start() error {
 	}()
 	deadline := time.Now().Add(readyTimeout)
 	for {
+		// The server answering must be this one: when another process
+		// took the port between freePort and the bind (another test's
+		// redis-server), ours exits, and a PING would be answered by
+		// theirs.
 		reply, err := send(s.Addr(), "PING")
-		if err == nil && reply == "+PONG" {
+		if err == nil && reply == "+PONG" && servedBy(s.Addr(), cmd.Process.Pid) {
 			break
 		}
 		select {
@@ -213,6 +217,31 @@ func holdPort(addr string) (release func()) {
 	return func() {
 		_ = ln.Close()
 		<-done
+	}
+}
+
+// servedBy reports whether the redis-server listening on addr is the
+// process pid (INFO server's process_id).
+func servedBy(addr string, pid int) bool {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Write([]byte("INFO server\r\n")); err != nil {
+		return false
+	}
+	want := "process_id:" + strconv.Itoa(pid)
+	r := bufio.NewReader(conn)
+	for {
+		line, err := r.ReadString('\n')
+		if strings.TrimSpace(line) == want {
+			return true
+		}
+		if err != nil || strings.HasPrefix(line, "process_id:") {
+			return false
+		}
 	}
 }
 
