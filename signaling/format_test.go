@@ -9,6 +9,7 @@ import (
 	"github.com/hearth-meet/hearth/room"
 	"github.com/hearth-meet/hearth/signaling/client"
 	"github.com/hearth-meet/hearth/signaling/protocol"
+	"github.com/hearth-meet/hearth/signaling/signalingtest"
 )
 
 // awaitMessage waits until b has a message after the first from that
@@ -109,14 +110,14 @@ func TestSegmentOverTheWire(t *testing.T) {
 	raw(fac, `{"type":"segment","to":"next"}`)
 	m = awaitMessage(t, mem, m, "the member told of the readings", roomAt(1))
 	waitFor(t, 5*time.Second, "the SFU to drop the member's audio", func() bool { return srv.SFU.Stats().PacketsMuted.Load() > 0 })
-	before := fac.AudioSettled(t, mem.p.ID()) // the packets already in flight arrive
+	before := signalingtest.AudioSettled(t, mem.p.ID(), fac.Bot)[0] // the packets already in flight arrive
 	raw(mem, `{"type":"set_self","muted":false}`)
 	m = awaitMessage(t, mem, m, "the member's unmute refused", wireErr(t, protocol.CodeNotAllowed, `only facilitators speak during "Readings"`))
 	raw(mem, `{"type":"raise_hand"}`)
 	m = awaitMessage(t, mem, m, "the member's hand refused", wireErr(t, protocol.CodeNotAllowed, "Readings"))
 	raw(mem, `{"type":"chat","text":"hi"}`)
 	m = awaitMessage(t, mem, m, "the member's chat refused", wireErr(t, protocol.CodeChatClosed, "closed"))
-	fac.VideoGoesOn(t, mem.p.ID(), 75) // 1.5 s of the stream
+	signalingtest.VideoGoesOn(t, mem.p.ID(), 75, fac.Bot) // 1.5 s of the stream
 	if got := fac.countBytes(mem.p.ID(), "audio") - before; got != 0 {
 		t.Errorf("the facilitator received %d bytes of the member's audio during the readings, want 0", got)
 	}

@@ -119,10 +119,8 @@ func TestMutedAudioIsNotForwarded(t *testing.T) {
 	// The audio already in flight arrives (while the video goes on);
 	// then, over 75 more video packets (1.5 s of the stream), the video
 	// still flows and no audio comes with it.
-	audioBefore := []int64{l1.AudioSettled(t, speaker.p.ID()), l2.AudioSettled(t, speaker.p.ID())}
-	for _, l := range listeners {
-		l.VideoGoesOn(t, speaker.p.ID(), 75)
-	}
+	audioBefore := signalingtest.AudioSettled(t, speaker.p.ID(), l1.Bot, l2.Bot)
+	signalingtest.VideoGoesOn(t, speaker.p.ID(), 75, l1.Bot, l2.Bot)
 	for i, l := range listeners {
 		if got := l.countBytes(speaker.p.ID(), "audio") - audioBefore[i]; got != 0 {
 			t.Errorf("listener %d received %d bytes of audio from a muted speaker, want 0", i+1, got)

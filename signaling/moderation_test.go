@@ -8,6 +8,7 @@ import (
 
 	"github.com/hearth-meet/hearth/room"
 	"github.com/hearth-meet/hearth/signaling/protocol"
+	"github.com/hearth-meet/hearth/signaling/signalingtest"
 )
 
 // A member who sends any facilitator command gets not_allowed, and the
@@ -153,7 +154,7 @@ func TestFacilitatorMuteStopsAudioAtTheServer(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "the SFU to drop the muted audio", func() bool { return srv.SFU.Stats().PacketsMuted.Load() > 0 })
 	// The audio already in flight arrives, while the video goes on.
-	before := []int64{listener.AudioSettled(t, talker.p.ID()), fac.AudioSettled(t, talker.p.ID())}
+	before := signalingtest.AudioSettled(t, talker.p.ID(), listener.Bot, fac.Bot)
 	// The talker's client tries to unmute itself: refused.
 	n := len(talker.Messages())
 	unmuted := false
@@ -170,9 +171,7 @@ func TestFacilitatorMuteStopsAudioAtTheServer(t *testing.T) {
 		return false
 	})
 	// Over 75 more video packets (1.5 s of the stream), no audio.
-	for _, l := range []*bot{listener, fac} {
-		l.VideoGoesOn(t, talker.p.ID(), 75)
-	}
+	signalingtest.VideoGoesOn(t, talker.p.ID(), 75, listener.Bot, fac.Bot)
 	for i, l := range []*bot{listener, fac} {
 		if got := l.countBytes(talker.p.ID(), "audio") - before[i]; got != 0 {
 			t.Errorf("receiver %d got %d bytes of audio from a muted talker, want 0", i, got)

@@ -81,9 +81,7 @@ func TestMemberScreenForwardedOnlyWhenAllowed(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "malformed screen_share to get bad_request", func() bool { return errorsWith(member, protocol.CodeBadRequest) == 2 })
 	// A second of the member's stream (50 camera packets) reaches each.
-	for _, b := range []*bot{viewer, fac} {
-		b.VideoGoesOn(t, member.p.ID(), 50)
-	}
+	signalingtest.VideoGoesOn(t, member.p.ID(), 50, viewer.Bot, fac.Bot)
 	for name, b := range map[string]*bot{"viewer": viewer, "facilitator": fac} {
 		if n := b.count(screenOf, "video"); n != 0 {
 			t.Fatalf("the %s received %d packets of a member's screen the room does not allow", name, n)
@@ -136,7 +134,7 @@ func TestMemberScreenForwardedOnlyWhenAllowed(t *testing.T) {
 	})
 	before := signalingtest.Settled(t, 15*time.Second, "the stopped screen at the viewer",
 		func() int64 { return viewer.count(screenOf, "video") }, func() int64 { return viewer.count(member.p.ID(), "video") }, 25)
-	viewer.VideoGoesOn(t, member.p.ID(), 50)
+	signalingtest.VideoGoesOn(t, member.p.ID(), 50, viewer.Bot)
 	if n := viewer.count(screenOf, "video") - before; n != 0 {
 		t.Errorf("the viewer received %d packets of a stopped screen share", n)
 	}

@@ -105,8 +105,8 @@ func TestFacilitatorMuteUnderConcurrentCommands(t *testing.T) {
 	// video goes on. The audio in flight arrives first (it holds still
 	// while the video goes on: a fixed pause is outlasted by a loaded
 	// machine), then the video goes on for 75 more packets with no audio.
-	audio := fac.AudioSettled(t, member)
-	fac.VideoGoesOn(t, member, 75)
+	audio := signalingtest.AudioSettled(t, member, fac)[0]
+	signalingtest.VideoGoesOn(t, member, 75, fac)
 	if got := fac.Bytes(member, "audio") - audio; got != 0 {
 		t.Errorf("after the mute the facilitator received %d bytes of the member's audio, want 0", got)
 	}

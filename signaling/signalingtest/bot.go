@@ -160,18 +160,33 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 // is still changing after timeout.
 func Settled(t testing.TB, timeout time.Duration, what string, count, progress func() int64, n int64) int64 {
 	t.Helper()
+	return settled(t, timeout, what, []func() int64{count}, []func() int64{progress}, n)[0]
+}
+
+// settled is Settled for several pairs of counts at once.
+func settled(t testing.TB, timeout time.Duration, what string, counts, progress []func() int64, n int64) []int64 {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
-	last, mark := count(), progress()
+	last, mark := make([]int64, len(counts)), make([]int64, len(counts))
+	for i := range counts {
+		last[i], mark[i] = counts[i](), progress[i]()
+	}
 	for {
 		time.Sleep(20 * time.Millisecond)
-		if c := count(); c != last {
-			last, mark = c, progress()
-		} else if progress()-mark >= n {
+		still := 0
+		for i := range counts {
+			if c := counts[i](); c != last[i] {
+				last[i], mark[i] = c, progress[i]()
+			} else if progress[i]()-mark[i] >= n {
+				still++
+			}
+		}
+		if still == len(counts) {
 			return last
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s to stop (at %d, still changing, or no progress: %d of %d more)",
-				timeout, what, last, progress()-mark, n)
+			t.Fatalf("timed out after %v waiting for %s to stop (at %v, still changing or without %d more of the stream that goes on)",
+				timeout, what, last, n)
 		}
 	}
 }
@@ -186,23 +201,38 @@ func Rises(t testing.TB, timeout time.Duration, what string, count func() int64,
 	WaitFor(t, timeout, what, func() bool { return count()-from >= n })
 }
 
-// AudioSettled waits until the audio from publisher stops arriving at b
-// while publisher's video goes on (Settled: 25 video packets, half a
-// second of the stream, with no audio among them), and returns the bytes
-// of audio b received from publisher. A test calls it once the server
-// stopped forwarding that audio (a mute), before it checks that no more
-// arrives.
-func (b *Bot) AudioSettled(t testing.TB, publisher string) int64 {
+// AudioSettled waits until the audio from publisher stops arriving at
+// each of bots while publisher's video goes on (Settled: 25 video
+// packets, half a second of the stream, with no audio among them), and
+// returns the bytes of audio each received from publisher. A test calls
+// it once the server stopped forwarding that audio (a mute), before it
+// checks that no more arrives.
+func AudioSettled(t testing.TB, publisher string, bots ...*Bot) []int64 {
 	t.Helper()
-	return Settled(t, 15*time.Second, "the audio from "+publisher+" at "+b.ID(),
-		func() int64 { return b.Bytes(publisher, "audio") },
-		func() int64 { return b.Packets(publisher, "video") }, 25)
+	var audio, video []func() int64
+	for _, b := range bots {
+		audio = append(audio, func() int64 { return b.Bytes(publisher, "audio") })
+		video = append(video, func() int64 { return b.Packets(publisher, "video") })
+	}
+	return settled(t, 15*time.Second, "the audio from "+publisher, audio, video, 25)
 }
 
-// VideoGoesOn waits until b received n more video packets from publisher
-// (the bots send 50 a second): how long a test watches for something
-// that must not arrive, measured by the stream that goes on.
-func (b *Bot) VideoGoesOn(t testing.TB, publisher string, n int64) {
+// VideoGoesOn waits until each of bots received n more video packets
+// from publisher (the bots send 50 a second): how long a test watches
+// for something that must not arrive, measured by the stream that goes
+// on.
+func VideoGoesOn(t testing.TB, publisher string, n int64, bots ...*Bot) {
 	t.Helper()
-	Rises(t, 15*time.Second, "video from "+publisher+" at "+b.ID(), func() int64 { return b.Packets(publisher, "video") }, n)
+	from := make([]int64, len(bots))
+	for i, b := range bots {
+		from[i] = b.Packets(publisher, "video")
+	}
+	WaitFor(t, 15*time.Second, "video from "+publisher, func() bool {
+		for i, b := range bots {
+			if b.Packets(publisher, "video")-from[i] < n {
+				return false
+			}
+		}
+		return true
+	})
 }

@@ -113,12 +113,12 @@ func TestMultiInstanceSegment(t *testing.T) {
 	send(fac, next)
 	awaitSeen(t, mem, "the member on instance 2 told of the readings", roomEventAt(1))
 	awaitSeen(t, mem, "the member muted", mutedEvent(mem.ID()))
-	before := fac.AudioSettled(t, mem.ID()) // the packets in flight arrive
+	before := signalingtest.AudioSettled(t, mem.ID(), fac)[0] // the packets in flight arrive
 	if err := mem.P.SetSelf(ctx, &unmute, nil); err != nil {
 		t.Fatal(err)
 	}
 	awaitSeen(t, mem, "the unmute refused on instance 2", errorSaying(protocol.CodeNotAllowed, `only facilitators speak during "Readings"`))
-	fac.VideoGoesOn(t, mem.ID(), 75) // 1.5 s of the member's stream, through the relay
+	signalingtest.VideoGoesOn(t, mem.ID(), 75, fac) // 1.5 s of the member's stream, through the relay
 	if got := fac.Bytes(mem.ID(), "audio") - before; got != 0 {
 		t.Errorf("instance 1 forwarded %d bytes of the member's audio during the readings, want 0", got)
 	}

@@ -156,10 +156,8 @@ func TestMultiInstance(t *testing.T) {
 	// which Redis and a loaded machine outlast); over 75 more video
 	// packets, no audio.
 	awaitSeen(t, m2, "member 2 told of the mute", mutedEvent(m2.ID()))
-	before := []int64{fac.AudioSettled(t, m2.ID()), m3.AudioSettled(t, m2.ID())}
-	for _, b := range []*signalingtest.Bot{fac, m3} {
-		b.VideoGoesOn(t, m2.ID(), 75)
-	}
+	before := signalingtest.AudioSettled(t, m2.ID(), fac, m3)
+	signalingtest.VideoGoesOn(t, m2.ID(), 75, fac, m3)
 	for i, b := range []*signalingtest.Bot{fac, m3} {
 		if got := b.Bytes(m2.ID(), "audio") - before[i]; got != 0 {
 			t.Errorf("after the mute, %s received %d bytes of member 2's audio, want 0", b.ID(), got)
