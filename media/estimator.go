@@ -46,8 +46,8 @@ import (
 //     packets (congestionQueueLoss) while not draining: a queue that is
 //     full drops;
 //   - or heavy loss: over congestionLoss of the packets of half a second
-//     lost, with or without a queue (10 % random loss on a wireless link
-//     is left to NACK and RTX).
+//     lost in lossWindows half seconds in a row, with or without a queue
+//     (10 % random loss on a wireless link is left to NACK and RTX).
 //
 // On congestion the target falls to 85 % of the rate delivered over the
 // congested feedbacks (the link's rate while its queue is standing; half
@@ -97,6 +97,14 @@ const (
 	// wireless or mobile link shows (10 % in TestLabLossRecovery) is
 	// recovered by NACK and RTX, not by pausing video.
 	congestionLoss = 0.25
+	// lossWindows is how many half seconds in a row must lose that much.
+	// A subscriber's half second is a few tens of packets (audio and a
+	// low layer): at 10 % random loss one in a few hundred loses over a
+	// quarter by chance, so a meeting would pause its video every minute
+	// or two for nothing (TestLabLossRecovery saw it: a cut to the audio
+	// rate, then seconds of probing back). Two in a row by chance: one in
+	// some tens of thousands. A full queue dropping goes on.
+	lossWindows = 2
 	// sentRing is how many sent packets are remembered, by transport-wide
 	// sequence number.
 	sentRing = 2048
@@ -156,8 +164,11 @@ type estimator struct {
 	ackFirst, ackLast int64
 	windowAt          int64
 	loss              float64
-	delivered         int
-	queue             time.Duration
+	// lossy counts the half seconds in a row that lost over
+	// congestionLoss.
+	lossy     int
+	delivered int
+	queue     time.Duration
 	// congestedAt is when congestion was last seen (feedback time);
 	// cutAt when the target was last cut, and cutSent the send time
 	// from which packets are judged again (sent after that cut).
@@ -285,7 +296,7 @@ func (e *estimator) judge(now int64, smp fbSample) {
 	switch {
 	case queued:
 		e.congested(now, delivered)
-	case e.loss > congestionLoss && e.windowAt == now:
+	case e.lossy >= lossWindows && e.windowAt == now:
 		e.congested(now, e.delivered)
 	}
 }
@@ -392,6 +403,11 @@ func (e *estimator) closeWindow(now int64) {
 	}
 	if n := e.recv + e.lost; n > 0 {
 		e.loss = float64(e.lost) / float64(n)
+	}
+	if e.loss > congestionLoss {
+		e.lossy++
+	} else {
+		e.lossy = 0
 	}
 	if span := e.ackLast - e.ackFirst; span > 100e6 {
 		e.delivered = int(int64(e.acked) * 8 * 1e9 / span)

@@ -2,6 +2,7 @@ package media
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -381,9 +382,12 @@ func TestEstimatorForgetsALostPath(t *testing.T) {
 	if got, congested, _ := e.state(time.Second); got != initialBitrate || congested {
 		t.Fatalf("after a network change: target %d congested %v, want %d and calm", got, congested, initialBitrate)
 	}
-	// Without the restart's pathDown, the same report is congestion.
+	// Without the restart's pathDown, the same report is congestion once
+	// the loss goes on into the next half second (one window of loss is
+	// not enough: lossWindows).
 	outage = send(250, func(i int) bool { return i < 240 })
 	e.feedback(outage)
+	e.feedback(send(60, func(i int) bool { return i%2 == 0 }))
 	if got, congested, _ := e.state(time.Second); got >= initialBitrate || !congested {
 		t.Errorf("2.4 s lost without a path change: target %d congested %v, want a cut", got, congested)
 	}
@@ -541,5 +545,23 @@ func BenchmarkTransportSequence(b *testing.B) {
 				writeNumbered(b, w, h, payload)
 			}
 		})
+	}
+}
+
+// Ten minutes of 10 % random loss on a subscriber's few tens of packets
+// a half second is no congestion: a half second that loses over a
+// quarter by chance does not cut the estimate (it takes lossWindows in
+// a row).
+func TestEstimatorRidesOutRandomLoss(t *testing.T) {
+	clock := time.Unix(1000, 0)
+	e := newEstimator(func() time.Time { return clock })
+	snd := &tccSender{e: e, clock: &clock}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 6000 { // 5 packets a feedback, 10 ms apart: 100 ms each
+		e.feedback(snd.send(5, func(int) time.Duration { return 20 * time.Millisecond },
+			func(int) bool { return rng.IntN(10) == 0 }))
+	}
+	if got, congested, loss := e.state(10 * time.Minute); got != initialBitrate || congested {
+		t.Errorf("10 %% random loss (%.3f): target %d congested %v, want %d and calm", loss, got, congested, initialBitrate)
 	}
 }
