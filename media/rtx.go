@@ -261,15 +261,8 @@ func (d *downTrack) resendUnasked(seq uint16) {
 	now := d.track.sfu.cfg.Now().UnixNano()
 	d.resMu.Lock()
 	defer d.resMu.Unlock()
-	r := d.resender()
-	if slot := &r.recent[int(seq)%resendWindow]; slot.seq == seq && slot.at != 0 && now-slot.at < unaskedPause {
-		return
-	}
-	if d.resend(r, b, seq, now, true) == resentOK {
+	if d.resend(d.resender(), b, seq, now, true) == resentOK {
 		d.track.sfu.stats.RTXFromFeedback.Add(1)
-		if b.rtxSSRC == 0 {
-			d.track.sfu.stats.RTXSent.Add(1)
-		}
 	}
 }
 
@@ -309,10 +302,6 @@ func (d *downTrack) handleNACK(r *resender, n *rtcp.TransportLayerNack) {
 				continue
 			}
 			switch d.resend(r, b, pair.PacketID+i, now, false) {
-			case resentOK:
-				if b.rtxSSRC == 0 {
-					stats.RTXSent.Add(1) // on the RTX stream: counted per copy
-				}
 			case resentMissing:
 				stats.NACKMissed.Add(1)
 			case resentNotReceived:
@@ -334,8 +323,10 @@ const (
 	resentFailed
 )
 
-// resend sends the packet the subscriber knows as seq again; unasked
-// when no NACK asked for it (resendUnasked).
+// resend sends the packet the subscriber knows as seq again, unless it
+// went again lately; unasked when no NACK asked for it (resendUnasked).
+// Each packet written is counted in Stats.RTXSent (each copy on an RTX
+// stream).
 func (d *downTrack) resend(r *resender, b *binding, seq uint16, now int64, unasked bool) resendResult {
 	p, ok := d.hist.lookup(seq)
 	if !ok {
@@ -357,7 +348,10 @@ func (d *downTrack) resend(r *resender, b *binding, seq uint16, now int64, unask
 	}
 	slot := &r.recent[int(seq)%resendWindow]
 	pause := resendPause
-	if slot.unasked {
+	switch {
+	case unasked:
+		pause = unaskedPause // a NACK got there first
+	case slot.unasked:
 		pause = unaskedAnswers
 	}
 	if slot.seq == seq && slot.at != 0 && now-slot.at < pause {
@@ -376,6 +370,7 @@ func (d *downTrack) resend(r *resender, b *binding, seq uint16, now int64, unask
 			return resentFailed
 		}
 		b.stats.resent(len(payload))
+		d.track.sfu.stats.RTXSent.Add(1)
 		return resentOK
 	}
 	h.SSRC, h.PayloadType = b.rtxSSRC, b.rtxPT
