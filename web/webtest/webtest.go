@@ -223,7 +223,7 @@ func (b *Browser) NewPage(t *testing.T, url string) *Page {
 		page.AddScriptToEvaluateOnNewDocumentParams{Source: b.initScript()}); err != nil {
 		t.Fatalf("add init script: %v", err)
 	}
-	p.Run(chromedp.Navigate(url))
+	p.do("open "+url, chromedp.Navigate(url))
 	return p
 }
 
@@ -231,11 +231,37 @@ func (b *Browser) NewPage(t *testing.T, url string) *Page {
 // reporting the page's uncaught exceptions, if any).
 func (p *Page) Run(actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
+	p.do("", actions...)
+}
+
+// do is Run for a step the failure names (what), e.g. "wait for
+// //button[.='Join']": a test that fails in a helper then says which step
+// stalled and what the page showed.
+func (p *Page) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		p.t.Fatalf("browser: %v (page exceptions: %q)", err, p.Exceptions())
+		if what != "" {
+			what = " (" + what + ")"
+		}
+		p.t.Fatalf("browser%s: %v (page exceptions: %q; the page: %s)", what, err, p.Exceptions(), p.describe())
 	}
+}
+
+// describe says, for a failure message, where the page is and what it
+// shows: its address, load state, status line and the start of its text.
+func (p *Page) describe() string {
+	ctx, cancel := context.WithTimeout(p.ctx, 3*time.Second)
+	defer cancel()
+	const expr = `JSON.stringify({url: location.href, readyState: document.readyState,
+  status: document.querySelector('[role="status"]')?.textContent,
+  text: (document.body?.innerText || '').slice(0, 300)})`
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		return "unreadable: " + err.Error()
+	}
+	return s
 }
 
 // Eval evaluates a JavaScript expression (awaiting a promise) into out,
@@ -295,25 +321,25 @@ const menuOpener = `((xp) => {
 func (p *Page) Click(name string) {
 	p.t.Helper()
 	xp := Button(name)
-	p.Run(chromedp.WaitReady(xp))
+	p.do("find "+xp, chromedp.WaitReady(xp))
 	var menu string
 	p.Eval(menuOpener+"("+xpathString(xp)+")", &menu)
 	if menu != "" {
 		p.Run(chromedp.Click(fmt.Sprintf(`//*[@aria-controls=%s]`, xpathString(menu)), chromedp.NodeVisible))
 	}
-	p.Run(chromedp.Click(xp, chromedp.NodeVisible))
+	p.do("click "+xp, chromedp.Click(xp, chromedp.NodeVisible))
 }
 
 // Type types text into the field labelled label.
 func (p *Page) Type(label, text string) {
 	p.t.Helper()
-	p.Run(chromedp.SendKeys(Labelled(label), text, chromedp.NodeVisible))
+	p.do("type into "+Labelled(label), chromedp.SendKeys(Labelled(label), text, chromedp.NodeVisible))
 }
 
 // WaitVisible waits for the element at the XPath to be visible.
 func (p *Page) WaitVisible(xpath string) {
 	p.t.Helper()
-	p.Run(chromedp.WaitVisible(xpath))
+	p.do("wait for "+xpath, chromedp.WaitVisible(xpath))
 }
 
 // WaitFor polls the JavaScript boolean expression until it is true or the
