@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
 	"github.com/hearth-meet/hearth/room"
 	"github.com/hearth-meet/hearth/signaling/protocol"
 	"github.com/hearth-meet/hearth/signaling/signalingtest"
@@ -89,6 +92,43 @@ func TestBrowserPrejoinNameAndSources(t *testing.T) {
 		if !p.WaitFor(20*time.Second, sendsFrom(kind, id)) {
 			t.Errorf("in the meeting, the page does not send its %s from the device picked before joining", kind)
 		}
+	}
+}
+
+// A page that arrives before its script (held back, as on a slow
+// network) shows the name form, but its Join button cannot be pressed
+// yet: a person who types a name and presses Join, or Enter in the name
+// field, stays on the page, and their name does not go into the page's
+// address (a plain form would submit it there, for any proxy's log, and
+// reload the page empty). Once the script arrives, Join joins under the
+// name typed before, and the address still holds no name.
+func TestBrowserJoinWaitsForTheScript(t *testing.T) {
+	ts := startServer(t)
+	p, release := webtest.NewBrowser(t).OpenHolding(t, ts.memberLink, "*/assets/ui.js")
+	p.WaitVisible(webtest.Labelled("Your name"))
+	var before struct {
+		Note     string
+		Disabled bool
+	}
+	p.Eval(`({note: document.getElementById('media-note').textContent, disabled: document.getElementById('join').disabled})`, &before)
+	if before.Note != "Asking for your camera and microphone…" {
+		t.Fatalf("the page's script ran although it was held (the media note says %q)", before.Note)
+	}
+	if !before.Disabled {
+		t.Error("before the page's script runs, its Join button can be pressed")
+	}
+	p.Type("Your name", "Wren")
+	p.Run(chromedp.Click(webtest.Button("Join"), chromedp.NodeVisible))
+	p.Run(chromedp.SendKeys(webtest.Labelled("Your name"), kb.Enter, chromedp.NodeVisible))
+	release()
+	p.Click("Join")
+	p.WaitVisible(webtest.Button("Leave"))
+	if !p.WaitFor(10*time.Second, webtest.ListedWith("Wren", "(you)")) {
+		t.Error("the Participants list does not show the name typed before the script arrived")
+	}
+	var search string
+	if p.Eval(`location.search`, &search); search != "" {
+		t.Errorf("the page's address has the query %q after pressing Join before its script ran, want none", search)
 	}
 }
 

@@ -287,16 +287,17 @@ func (f *Firefox) Type(label, text string) {
 }
 
 // Click presses the visible button whose accessible name (its text) is
-// name.
+// name, once it is enabled (the Join button is, once the page's script
+// has run).
 func (f *Firefox) Click(name string) {
 	f.t.Helper()
 	q, _ := json.Marshal(name)
 	if !f.WaitFor(10*time.Second, fmt.Sprintf(`(() => {
-  const b = [...document.querySelectorAll('button')].find(b => b.textContent.trim() === %s && b.offsetParent !== null);
+  const b = [...document.querySelectorAll('button')].find(b => b.textContent.trim() === %s && b.offsetParent !== null && !b.disabled);
   if (b) b.click();
   return !!b;
 })()`, q)) {
-		f.t.Fatalf("firefox: no visible button %q in 10 s", name)
+		f.t.Fatalf("firefox: no visible, enabled button %q in 10 s", name)
 	}
 }
 

@@ -192,6 +192,15 @@ func LiveTracks(kind string) string {
 // NewPage opens a new tab on url.
 func (b *Browser) NewPage(t *testing.T, url string) *Page {
 	t.Helper()
+	p := b.newTab(t, url)
+	p.do("open "+url, chromedp.Navigate(url))
+	return p
+}
+
+// newTab opens a blank tab that will report its exceptions (those of
+// url, what it is opened for) and runs the init script on every document.
+func (b *Browser) newTab(t *testing.T, url string) *Page {
+	t.Helper()
 	ctx, cancel := chromedp.NewContext(b.ctx)
 	t.Cleanup(cancel)
 	p := &Page{t: t, ctx: ctx}
@@ -223,7 +232,6 @@ func (b *Browser) NewPage(t *testing.T, url string) *Page {
 		page.AddScriptToEvaluateOnNewDocumentParams{Source: b.initScript()}); err != nil {
 		t.Fatalf("add init script: %v", err)
 	}
-	p.do("open "+url, chromedp.Navigate(url))
 	return p
 }
 
@@ -256,7 +264,8 @@ func (p *Page) describe() string {
 	defer cancel()
 	const expr = `JSON.stringify({url: location.href, readyState: document.readyState,
   status: document.querySelector('[role="status"]')?.textContent,
-  text: (document.body?.innerText || '').slice(0, 300)})`
+  focus: document.activeElement?.id || document.activeElement?.tagName,
+  text: (document.body?.innerText || '').slice(0, 600)})`
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
 	if err != nil {
 		return "unreadable: " + err.Error()
@@ -326,6 +335,12 @@ func (p *Page) Click(name string) {
 	p.Eval(menuOpener+"("+xpathString(xp)+")", &menu)
 	if menu != "" {
 		p.Run(chromedp.Click(fmt.Sprintf(`//*[@aria-controls=%s]`, xpathString(menu)), chromedp.NodeVisible))
+	}
+	// As a person does, it waits until the button can be pressed. It asks
+	// the page: chromedp's NodeEnabled let a click through to a button
+	// the page had not enabled yet (the click went to no button at all).
+	if !p.WaitFor(30*time.Second, `!document.evaluate(`+xpathString(xp)+`, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue?.disabled`) {
+		p.t.Fatalf("browser: the button %q stays disabled (the page: %s)", name, p.describe())
 	}
 	p.do("click "+xp, chromedp.Click(xp, chromedp.NodeVisible))
 }
