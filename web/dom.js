@@ -37,6 +37,7 @@ export const els = {
   name: /** @type {HTMLInputElement} */ ($('name')),
   nameError: $('name-error'),
   join: /** @type {HTMLButtonElement} */ ($('join')),
+  joinWait: $('join-wait'),
   meeting: $('meeting'),
   meetingHeading: $('meeting-heading'),
   waiting: $('waiting'),

@@ -41,6 +41,7 @@ export function show(next) {
   els.meeting.hidden = !(next === 'meeting' || next === 'waiting');
   els.ended.hidden = next !== 'ended';
   els.join.disabled = next === 'joining';
+  els.joinWait.hidden = true; // the script is here (index.html)
   els.name.readOnly = next === 'joining';
   els.waiting.hidden = next !== 'waiting';
 }

@@ -101,7 +101,9 @@ func TestBrowserPrejoinNameAndSources(t *testing.T) {
 // field, stays on the page, and their name does not go into the page's
 // address (a plain form would submit it there, for any proxy's log, and
 // reload the page empty). Once the script arrives, Join joins under the
-// name typed before, and the address still holds no name.
+// name typed before, and the address still holds no name. Until the
+// script is there, "Getting the page ready… If this stays, reload the
+// page." stands under Join; then it goes.
 func TestBrowserJoinWaitsForTheScript(t *testing.T) {
 	ts := startServer(t)
 	p, release := webtest.NewBrowser(t).OpenHolding(t, ts.memberLink, "*/assets/ui.js")
@@ -117,10 +119,18 @@ func TestBrowserJoinWaitsForTheScript(t *testing.T) {
 	if !before.Disabled {
 		t.Error("before the page's script runs, its Join button can be pressed")
 	}
+	p.WaitVisible(`//p[contains(., "Getting the page ready")]`)
 	p.Type("Your name", "Wren")
 	p.Run(chromedp.Click(webtest.Button("Join"), chromedp.NodeVisible))
 	p.Run(chromedp.SendKeys(webtest.Labelled("Your name"), kb.Enter, chromedp.NodeVisible))
 	release()
+	if !p.WaitFor(10*time.Second, `!document.getElementById('join').disabled`) {
+		t.Fatal("the Join button is not enabled once the page's script arrived")
+	}
+	var waitNote bool
+	if p.Eval(`document.getElementById('join-wait').checkVisibility()`, &waitNote); waitNote {
+		t.Error(`"Getting the page ready…" is still shown once the script has run`)
+	}
 	p.Click("Join")
 	p.WaitVisible(webtest.Button("Leave"))
 	if !p.WaitFor(10*time.Second, webtest.ListedWith("Wren", "(you)")) {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -154,6 +155,11 @@ type Page struct {
 	mu      sync.Mutex
 	console []string // what the page wrote to its console
 	thrown  []string // uncaught exceptions
+	// requests maps the page's requests in flight to their addresses;
+	// failed is "address: error" for each that failed (a script that
+	// did not arrive leaves no exception), for failure messages.
+	requests map[network.RequestID]string
+	failed   []string
 }
 
 // statsScript keeps every RTCPeerConnection the page creates in
@@ -203,7 +209,7 @@ func (b *Browser) newTab(t *testing.T, url string) *Page {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(b.ctx)
 	t.Cleanup(cancel)
-	p := &Page{t: t, ctx: ctx}
+	p := &Page{t: t, ctx: ctx, requests: map[network.RequestID]string{}}
 	if err := chromedp.Do(ctx); err != nil { // opens the tab
 		t.Fatalf("open tab: %v", err)
 	}
@@ -213,6 +219,13 @@ func (b *Browser) newTab(t *testing.T, url string) *Page {
 		switch e := ev.(type) {
 		case *runtime.EventConsoleAPICalled:
 			p.console = append(p.console, string(e.Type))
+		case *network.EventRequestWillBeSent:
+			p.requests[e.RequestID] = e.Request.URL
+		case *network.EventLoadingFinished:
+			delete(p.requests, e.RequestID)
+		case *network.EventLoadingFailed:
+			p.failed = append(p.failed, p.requests[e.RequestID]+": "+e.ErrorText)
+			delete(p.requests, e.RequestID)
 		case *runtime.EventExceptionThrown:
 			msg := e.ExceptionDetails.Text
 			if x := e.ExceptionDetails.Exception; x != nil {
@@ -268,7 +281,12 @@ func (p *Page) describe() string {
   text: (document.body?.innerText || '').slice(0, 600)})`
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
 	if err != nil {
-		return "unreadable: " + err.Error()
+		s = "unreadable: " + err.Error()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.failed) > 0 {
+		s += fmt.Sprintf("; requests that failed: %q", p.failed)
 	}
 	return s
 }
