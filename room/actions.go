@@ -1,7 +1,5 @@
 package room
 
-import "slices"
-
 // The handlers of the moderation actions, in the order of actionTable
 // (those of the waiting room are in waiting.go). Moderate has checked the
 // actor and, for a targeted action, the target.
@@ -15,11 +13,9 @@ func (s *State) onUnlock(_, _ *Participant, _ ModCommand, _ int64) ([]Event, err
 }
 
 func (s *State) onLowerHand(_, target *Participant, _ ModCommand, _ int64) ([]Event, error) {
-	i := slices.Index(s.Hands, target.ID)
-	if i < 0 {
+	if !s.lowerHand(target.ID) {
 		return nil, nil
 	}
-	s.Hands = slices.Delete(s.Hands, i, i+1)
 	return []Event{s.handsEvent()}, nil
 }
 
@@ -50,8 +46,7 @@ func (s *State) onLetSpeak(_, target *Participant, _ ModCommand, now int64) ([]E
 // timer starts at once.
 func (s *State) callOn(p *Participant, now int64) []Event {
 	var evs []Event
-	if i := slices.Index(s.Hands, p.ID); i >= 0 {
-		s.Hands = slices.Delete(s.Hands, i, i+1)
+	if s.lowerHand(p.ID) {
 		evs = append(evs, s.handsEvent())
 	}
 	var t *Timer

@@ -299,9 +299,7 @@ func (s *State) forget(id ParticipantID) {
 			delete(s.Identities, h)
 		}
 	}
-	if i := slices.Index(s.Hands, id); i >= 0 {
-		s.Hands = slices.Delete(s.Hands, i, i+1)
-	}
+	s.lowerHand(id)
 }
 
 // Expire marks participants as gone whose connections were lost without a
@@ -359,8 +357,7 @@ func (s *State) checkAutoLock() []Event {
 // dropFloor lowers the participant's hand and ends their turn.
 func (s *State) dropFloor(id ParticipantID) []Event {
 	var evs []Event
-	if i := slices.Index(s.Hands, id); i >= 0 {
-		s.Hands = slices.Delete(s.Hands, i, i+1)
+	if s.lowerHand(id) {
 		evs = append(evs, s.handsEvent())
 	}
 	if s.Speaker == id {

@@ -93,11 +93,9 @@ func (s *State) LowerHand(a Actor) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	i := slices.Index(s.Hands, p.ID)
-	if i < 0 {
+	if !s.lowerHand(p.ID) {
 		return nil, nil
 	}
-	s.Hands = slices.Delete(s.Hands, i, i+1)
 	return []Event{s.handsEvent()}, nil
 }
 

@@ -178,3 +178,9 @@ func deleteFirst[T any](items *[]T, match func(T) bool) bool {
 	*items = slices.Delete(*items, i, i+1)
 	return true
 }
+
+// lowerHand takes the participant out of the raised-hand queue; it
+// reports whether their hand was up.
+func (s *State) lowerHand(id ParticipantID) bool {
+	return deleteFirst(&s.Hands, func(h ParticipantID) bool { return h == id })
+}
